@@ -1,0 +1,83 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// C adapters run in Swift 5 language mode: their C handles are confined to
+/// one owning thread by design (documented per type), which the Swift 6
+/// checker cannot express for raw C pointers.
+let adapterSettings: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "social-gateway",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "social-gateway", targets: ["SocialGateway"]),
+        .executable(name: "social-cli", targets: ["SocialCLI"]),
+        .executable(name: "social-bench", targets: ["SocialBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+    ],
+    targets: [
+        // System libraries through pkg-config.
+        .systemLibrary(name: "CLibWebSockets", pkgConfig: "libwebsockets",
+                       providers: [.apt(["libwebsockets-dev"])]),
+        .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0",
+                       providers: [.apt(["libmongoc-dev"])]),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis",
+                       providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        // What Swift cannot import: LWS_PRE, callbacks tables, variadics.
+        .target(name: "CGatewayShims", dependencies: ["CLibWebSockets"]),
+
+        // Wire protocol v1: types and codec. No I/O.
+        .target(name: "SocialProtocol"),
+        // Domain: groups, chats, sequences, sync, permissions; store and bus protocols; in-memory backends.
+        .target(name: "SocialCore", dependencies: [
+            "SocialProtocol",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // JWT verification (jwt-kit does the signature checks).
+        .target(name: "SocialAuth", dependencies: [
+            .product(name: "JWTKit", package: "jwt-kit"),
+        ]),
+        // libwebsockets: service thread, sessions, send queues, HTTP routes, client library.
+        .target(name: "SocialLWS", dependencies: [
+            "CLibWebSockets", "CGatewayShims", "SocialProtocol", "SocialCore", "SocialAuth",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: adapterSettings),
+        // Embedded persistent store on libsqlite3.
+        .target(name: "SocialSQLite", dependencies: [
+            "CSQLite", "SocialCore",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: adapterSettings),
+        // Test harness: gateway processes, token minting, raw sockets, clients.
+        .target(name: "SocialTesting", dependencies: [
+            "SocialLWS", "SocialProtocol", "SocialCore",
+            .product(name: "JWTKit", package: "jwt-kit"),
+        ], swiftSettings: adapterSettings),
+
+        .executableTarget(name: "SocialGateway", dependencies: [
+            "SocialLWS", "SocialCore", "SocialAuth", "SocialSQLite",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "SocialCLI", dependencies: [
+            "SocialLWS", "SocialTesting",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: adapterSettings),
+        .executableTarget(name: "SocialBench", dependencies: [
+            "SocialLWS", "SocialTesting", "SocialProtocol",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: adapterSettings),
+
+        .testTarget(name: "SocialProtocolTests", dependencies: ["SocialProtocol"]),
+        .testTarget(name: "SocialCoreTests", dependencies: ["SocialCore", "SocialSQLite", "SocialTesting"]),
+        .testTarget(name: "SocialAuthTests", dependencies: ["SocialAuth", "SocialTesting"]),
+        .testTarget(name: "SocialIntegrationTests", dependencies: [
+            "SocialTesting", "SocialLWS", "SocialProtocol",
+        ], swiftSettings: adapterSettings),
+    ]
+)

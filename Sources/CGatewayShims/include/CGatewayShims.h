@@ -1,0 +1,56 @@
+#ifndef SG_GATEWAY_SHIMS_H
+#define SG_GATEWAY_SHIMS_H
+/*
+ * What Swift cannot import from libwebsockets: the LWS_PRE macro, the
+ * extension table, header-building helpers and a periodic timer built on
+ * lws_sul. Every function here runs on the lws service thread that owns the
+ * wsi or context it is given, unless its comment says otherwise.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+struct lws;
+struct lws_context;
+struct lws_extension;
+
+/** LWS_PRE: headroom lws needs before every payload passed to lws_write. */
+size_t sg_lws_pre(void);
+
+/** The permessage-deflate extension table (static; never freed). */
+const struct lws_extension *sg_ws_extensions(void);
+
+/**
+ * Writes one WebSocket message: copies `len` bytes after LWS_PRE headroom in
+ * a per-thread scratch buffer and calls lws_write. `binary` selects the opcode.
+ * Returns lws_write's result (< len means the connection is failing).
+ */
+int sg_ws_write(struct lws *wsi, const uint8_t *buf, size_t len, int binary);
+
+/** Sends a WebSocket ping with no payload. */
+int sg_ws_ping(struct lws *wsi);
+
+/**
+ * Writes a whole HTTP/1.1 response (status, Content-Type, Content-Length,
+ * optional extra header, body) on a server HTTP wsi.
+ * `extra_name` must end with ':' (lws convention) or be NULL.
+ * Returns 0 on success, -1 on failure.
+ */
+int sg_http_respond(struct lws *wsi, unsigned int status, const char *content_type,
+                    const uint8_t *body, size_t len,
+                    const char *extra_name, const char *extra_value);
+
+/**
+ * Appends one "Name: value\r\n" header line during
+ * LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER. `in`/`len` are the callback's.
+ * Returns 0, or -1 if it does not fit.
+ */
+int sg_client_append_header(void *in, size_t len, const char *name, const char *value);
+
+/** A periodic timer on the context's service thread (lws_sul based). */
+typedef void (*sg_tick_fn)(void *user);
+struct sg_timer;
+struct sg_timer *sg_timer_start(struct lws_context *ctx, int64_t period_us, sg_tick_fn fn, void *user);
+/** Cancels and frees the timer. Service thread only. */
+void sg_timer_stop(struct sg_timer *timer);
+
+#endif

@@ -1,0 +1,106 @@
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+#include "CGatewayShims.h"
+
+size_t sg_lws_pre(void) { return LWS_PRE; }
+
+static const struct lws_extension sg_extensions[] = {
+    { "permessage-deflate", lws_extension_callback_pm_deflate,
+      "permessage-deflate; client_no_context_takeover; client_max_window_bits" },
+    { NULL, NULL, NULL }
+};
+
+const struct lws_extension *sg_ws_extensions(void) { return sg_extensions; }
+
+/* One scratch buffer per thread: each lws context has one service thread. */
+static __thread uint8_t *scratch;
+static __thread size_t scratch_cap;
+
+static uint8_t *scratch_for(size_t len) {
+    size_t need = LWS_PRE + len;
+    if (need > scratch_cap) {
+        size_t cap = scratch_cap ? scratch_cap : 4096;
+        while (cap < need) cap *= 2;
+        uint8_t *grown = realloc(scratch, cap);
+        if (!grown) return NULL;
+        scratch = grown;
+        scratch_cap = cap;
+    }
+    return scratch;
+}
+
+int sg_ws_write(struct lws *wsi, const uint8_t *buf, size_t len, int binary) {
+    uint8_t *b = scratch_for(len);
+    if (!b) return -1;
+    if (len) memcpy(b + LWS_PRE, buf, len);
+    return lws_write(wsi, b + LWS_PRE, len, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+}
+
+int sg_ws_ping(struct lws *wsi) {
+    uint8_t b[LWS_PRE + 1];
+    return lws_write(wsi, b + LWS_PRE, 0, LWS_WRITE_PING);
+}
+
+int sg_http_respond(struct lws *wsi, unsigned int status, const char *content_type,
+                    const uint8_t *body, size_t len,
+                    const char *extra_name, const char *extra_value) {
+    uint8_t headers[LWS_PRE + 1024];
+    uint8_t *start = headers + LWS_PRE, *p = start, *end = headers + sizeof(headers) - 1;
+
+    if (lws_add_http_common_headers(wsi, status, content_type, (lws_filepos_t)len, &p, end))
+        return -1;
+    if (extra_name && extra_value &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)extra_name,
+                                    (const unsigned char *)extra_value,
+                                    (int)strlen(extra_value), &p, end))
+        return -1;
+    if (lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    if (!len) return 0;
+    uint8_t *b = scratch_for(len);
+    if (!b) return -1;
+    memcpy(b + LWS_PRE, body, len);
+    if (lws_write(wsi, b + LWS_PRE, len, LWS_WRITE_HTTP_FINAL) != (int)len)
+        return -1;
+    return 0;
+}
+
+int sg_client_append_header(void *in, size_t len, const char *name, const char *value) {
+    char **p = (char **)in;
+    size_t need = strlen(name) + 2 + strlen(value) + 2;
+    if (need >= len) return -1;
+    *p += lws_snprintf(*p, len, "%s: %s\r\n", name, value);
+    return 0;
+}
+
+struct sg_timer {
+    lws_sorted_usec_list_t sul;
+    struct lws_context *ctx;
+    sg_tick_fn fn;
+    void *user;
+    lws_usec_t period;
+};
+
+static void sg_timer_fire(lws_sorted_usec_list_t *sul) {
+    struct sg_timer *t = (struct sg_timer *)sul; /* sul is the first member */
+    lws_sul_schedule(t->ctx, 0, &t->sul, sg_timer_fire, t->period);
+    t->fn(t->user);
+}
+
+struct sg_timer *sg_timer_start(struct lws_context *ctx, int64_t period_us, sg_tick_fn fn, void *user) {
+    struct sg_timer *t = calloc(1, sizeof(*t));
+    if (!t) return NULL;
+    t->ctx = ctx;
+    t->fn = fn;
+    t->user = user;
+    t->period = period_us;
+    lws_sul_schedule(ctx, 0, &t->sul, sg_timer_fire, period_us);
+    return t;
+}
+
+void sg_timer_stop(struct sg_timer *t) {
+    if (!t) return;
+    lws_sul_cancel(&t->sul);
+    free(t);
+}

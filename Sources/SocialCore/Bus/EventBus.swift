@@ -1,0 +1,59 @@
+/// Where an event goes: every local session of a chat's members, or every
+/// local session of one user.
+public enum Topic: Hashable, Sendable {
+    case chat(ChatID)
+    case user(UserID)
+}
+
+/// An event on the bus: the encoded push frame, sent as is to every session
+/// the topic reaches, so it is encoded once however many receive it.
+public struct BusEvent: Sendable, Equatable {
+    /// A change of which chats a user's sessions receive.
+    public struct Subscription: Sendable, Equatable {
+        public var chat: ChatID
+        public var joined: Bool
+        public init(chat: ChatID, joined: Bool) {
+            self.chat = chat
+            self.joined = joined
+        }
+    }
+
+    public var topic: Topic
+    /// One encoded server push (`{"event": ..., "data": ...}`), or empty for a
+    /// pure subscription change.
+    public var frame: [UInt8]
+    /// Ephemeral events (typing, presence) are the first dropped for a slow client.
+    public var ephemeral: Bool
+    /// On `.user` topics: the user's sessions start or stop receiving a chat.
+    /// Applied before `frame` is delivered.
+    public var subscription: Subscription?
+
+    public init(topic: Topic, frame: [UInt8], ephemeral: Bool = false, subscription: Subscription? = nil) {
+        self.topic = topic
+        self.frame = frame
+        self.ephemeral = ephemeral
+        self.subscription = subscription
+    }
+}
+
+/// Receives what the bus delivers to this node. The transport implements it.
+public protocol BusSink: AnyObject, Sendable {
+    /// Called from the bus's own thread or task; must not block.
+    func deliver(_ events: [BusEvent])
+    /// The bus lost events (a reconnect): clients of this node should `sync`.
+    func busInterrupted()
+}
+
+/// Fans events out between gateway nodes. The in-process bus delivers straight
+/// to this node's sink; the Redis bus publishes to channels that other nodes
+/// subscribe to, following where their users are.
+public protocol EventBus: Sendable {
+    /// Sets where received events go. Called once, before `publish`.
+    func attach(_ sink: any BusSink)
+    /// Publishes events, in order. Must not block.
+    func publish(_ events: [BusEvent])
+    /// This node now has sessions interested in `topic` (first one) or none (last one).
+    func setInterest(_ topic: Topic, _ interested: Bool)
+    /// Whether the bus is connected (for `/readyz`).
+    func isHealthy() -> Bool
+}
