@@ -90,6 +90,10 @@ public protocol ChatStore: Sendable {
     /// chat's position). Returns the marker now stored.
     func markRead(_ chat: ChatID, user: UserID, seq: Seq) async throws -> Seq
 
+    /// `user`'s unread count in `chat`: messages after the read marker, from
+    /// others, neither deleted nor system messages.
+    func unread(_ chat: ChatID, user: UserID) async throws -> Int
+
     /// Whether the backend answers (for `/readyz`).
     func ping() async -> Bool
 }
