@@ -1,0 +1,52 @@
+/// Why a token was refused. Every case becomes HTTP 401 at the handshake;
+/// the description is the message in the 401 body.
+public enum AuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    case missingToken
+    case malformed(String)
+    case unsupportedAlgorithm(String)
+    case unknownKey(String)
+    case algorithmMismatch(token: String, key: String)
+    case badSignature
+    case expired
+    case notYetValid
+    case missingExpiry
+    case wrongIssuer
+    case wrongAudience
+    case missingSubject
+
+    public var description: String {
+        switch self {
+        case .missingToken: return "no access token: send Authorization: Bearer <token> or ?access_token="
+        case .malformed(let why): return "malformed token: \(why)"
+        case .unsupportedAlgorithm(let alg): return "algorithm \"\(alg)\" is not accepted"
+        case .unknownKey(let kid): return "unknown key id \"\(kid)\""
+        case .algorithmMismatch(let token, let key): return "token algorithm \(token) does not match its key (\(key))"
+        case .badSignature: return "signature does not verify"
+        case .expired: return "token has expired"
+        case .notYetValid: return "token is not valid yet"
+        case .missingExpiry: return "token has no exp claim"
+        case .wrongIssuer: return "token issuer is not accepted"
+        case .wrongAudience: return "token audience is not accepted"
+        case .missingSubject: return "token has no sub claim"
+        }
+    }
+}
+
+/// Who a verified token speaks for.
+public struct Identity: Sendable, Equatable {
+    /// The `sub` claim.
+    public var userId: String
+    /// The `did` claim, when the SSO binds tokens to devices.
+    public var deviceId: String?
+    /// The `scope` (space-separated) or `scp` (array) claim.
+    public var scopes: [String]
+    /// The `exp` claim, seconds since 1970.
+    public var expiresAt: Double
+
+    public init(userId: String, deviceId: String?, scopes: [String], expiresAt: Double) {
+        self.userId = userId
+        self.deviceId = deviceId
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+    }
+}

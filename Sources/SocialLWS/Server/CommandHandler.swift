@@ -1,0 +1,26 @@
+/// Who is on the other end of a connection, as the handshake established.
+public struct ConnectionInfo: Sendable, Equatable {
+    public var sessionId: String
+    public var userId: String
+    public var deviceId: String
+    public var scopes: [String]
+
+    public init(sessionId: String, userId: String, deviceId: String, scopes: [String]) {
+        self.sessionId = sessionId
+        self.userId = userId
+        self.deviceId = deviceId
+        self.scopes = scopes
+    }
+}
+
+/// What the transport asks of the application. Called from Swift tasks,
+/// never on the lws service thread.
+public protocol CommandHandler: Sendable {
+    /// Runs one command frame and returns the reply frame. Never throws:
+    /// every failure is an error reply.
+    func handle(_ frame: [UInt8], from connection: ConnectionInfo) async -> [UInt8]
+    /// The chats whose events a new session of `user` receives.
+    func subscriptions(of user: String) async throws -> [String]
+    /// Whether the backends answer (for `/readyz`).
+    func backendsReady() async -> Bool
+}

@@ -1,0 +1,105 @@
+import CGatewayShims
+import CLibWebSockets
+import Foundation
+import SocialAuth
+import SocialProtocol
+
+extension GatewayServer {
+    /// Plain HTTP requests: health, readiness. Service thread.
+    func serveHTTP(_ wsi: OpaquePointer, path: String) -> Int32 {
+        let isGet = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0
+        let status: UInt32
+        let body: String
+        switch (isGet, path) {
+        case (true, "/healthz"):
+            status = 200
+            body = #"{"status":"ok"}"#
+        case (true, "/readyz"):
+            if draining {
+                status = 503
+                body = #"{"status":"draining"}"#
+            } else if isReady {
+                status = 200
+                body = #"{"status":"ready"}"#
+            } else {
+                status = 503
+                body = #"{"status":"not_ready"}"#
+            }
+        case (true, HandshakeGate.path):
+            status = 426
+            body = #"{"error":{"code":"upgrade_required","message":"connect with a WebSocket client"}}"#
+        case (false, _):
+            status = 405
+            body = #"{"error":{"code":"method_not_allowed","message":"only GET is served here"}}"#
+        default:
+            status = 404
+            body = #"{"error":{"code":"not_found","message":"no such path"}}"#
+        }
+        if respond(wsi, status: status, body: body) != 0 { return -1 }
+        return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+    }
+
+    @discardableResult
+    func respond(_ wsi: OpaquePointer, status: UInt32, body: String, header: (String, String)? = nil) -> Int32 {
+        let bytes = Array(body.utf8)
+        return bytes.withUnsafeBufferPointer { buf in
+            sg_http_respond(wsi, status, "application/json", buf.baseAddress, buf.count,
+                            header?.0, header?.1)
+        }
+    }
+
+    /// Decides a WebSocket upgrade before it happens. Returning 1 means the
+    /// response was written (lws completes the transaction). Service thread.
+    func confirmUpgrade(_ wsi: OpaquePointer) -> Int32 {
+        if draining {
+            respond(wsi, status: 503, body: #"{"error":{"code":"shutting_down","message":"this node is draining"}}"#)
+            return 1
+        }
+        let request = HandshakeRequest(
+            path: header(wsi, WSI_TOKEN_GET_URI) ?? "",
+            authorization: header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION),
+            accessTokenQuery: queryArg(wsi, "access_token"),
+            deviceIdQuery: queryArg(wsi, "device_id"),
+            origin: header(wsi, WSI_TOKEN_ORIGIN),
+            version: header(wsi, WSI_TOKEN_VERSION),
+            protocols: header(wsi, WSI_TOKEN_PROTOCOL))
+        switch gate.evaluate(request, now: Date().timeIntervalSince1970) {
+        case .accept(let identity, let deviceId):
+            pendingUpgrades[wsi] = (identity, deviceId)
+            return 0
+        case .reject(let status, let code, let message):
+            stats.add(.handshakesRejected)
+            logger.info("handshake refused", metadata: ["status": "\(status)", "code": "\(code)", "reason": "\(message)"])
+            let body = String(decoding: Codec.encode(HandshakeError(error: .init(code: code, message: message))), as: UTF8.self)
+            let challenge = status == 401 ? ("WWW-Authenticate:", #"Bearer error="invalid_token""#) : nil
+            respond(wsi, status: status, body: body, header: challenge)
+            return 1
+        }
+    }
+
+    /// A request header, or nil when absent. Service thread.
+    func header(_ wsi: OpaquePointer, _ token: lws_token_indexes) -> String? {
+        let length = lws_hdr_total_length(wsi, token)
+        guard length > 0 else { return nil }
+        var buffer = [CChar](repeating: 0, count: Int(length) + 1)
+        guard lws_hdr_copy(wsi, &buffer, Int32(buffer.count), token) >= 0 else { return nil }
+        return String(cString: buffer)
+    }
+
+    /// A URL query argument (`name=value`), percent-decoded. Service thread.
+    func queryArg(_ wsi: OpaquePointer, _ name: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 8192)
+        guard let value = lws_get_urlarg_by_name(wsi, name + "=", &buffer, Int32(buffer.count)) else { return nil }
+        let raw = String(cString: value)
+        return raw.removingPercentEncoding ?? raw
+    }
+}
+
+/// The JSON body of a refused handshake.
+private struct HandshakeError: Encodable {
+    struct Body: Encodable {
+        let code: String
+        let message: String
+    }
+    let error: Body
+}

@@ -1,0 +1,284 @@
+import CGatewayShims
+import CLibWebSockets
+import Foundation
+import SocialCore
+import SocialProtocol
+
+extension GatewayServer {
+    /// A WebSocket is up: make its session, greet it, load its chats. Service thread.
+    func established(_ wsi: OpaquePointer) -> Int32 {
+        guard let (identity, deviceId) = pendingUpgrades.removeValue(forKey: wsi) else { return -1 }
+        let id = nextSessionId
+        nextSessionId += 1
+        let info = ConnectionInfo(
+            sessionId: "\(nodeTag)-\(id)", userId: identity.userId,
+            deviceId: deviceId ?? "anon-\(nodeTag)-\(id)", scopes: identity.scopes)
+        let now = monotonicMillis()
+        let session = Session(id: id, wsi: wsi, info: info,
+                              queue: SendQueue(maxFrames: settings.sendQueueMaxFrames, maxBytes: settings.sendQueueMaxBytes),
+                              now: now)
+        sessions[id] = session
+        lws_set_opaque_user_data(wsi, UnsafeMutableRawPointer(bitPattern: UInt(id)))
+        applyInterest(hub.addSession(id, user: info.userId))
+        stats.add(.connectionsOpened)
+        stats.setOpen(sessions.count)
+
+        let hello = HelloEvent(
+            version: ProtocolVersion.v1, sessionId: info.sessionId, userId: info.userId, deviceId: info.deviceId,
+            maxMessageBytes: settings.maxMessageBytes, pingIntervalMs: settings.pingIntervalSeconds * 1000,
+            idleTimeoutMs: settings.idleTimeoutSeconds * 1000)
+        enqueue(session, Codec.push(EventName.hello, hello), ephemeral: false, isReply: true)
+
+        let handler = self.handler
+        Task { [weak self] in
+            do {
+                let chats = try await handler.subscriptions(of: info.userId)
+                self?.post(.subscribed(session: id, chats: chats))
+            } catch {
+                self?.logger.warning("loading subscriptions failed", metadata: ["user": "\(info.userId)", "error": "\(error)"])
+                self?.post(.subscriptionFailed(session: id))
+            }
+        }
+        return 0
+    }
+
+    /// Subscriptions are in place: the session may run commands. Service thread.
+    func subscriptionsLoaded(_ id: UInt64, chats: [String]) {
+        guard let session = sessions[id] else { return }
+        for chat in chats { subscribe(session, to: chat) }
+        for change in lateSubscriptions.removeValue(forKey: id) ?? [] {
+            change.joined ? subscribe(session, to: change.chat) : unsubscribe(session, from: change.chat)
+        }
+        if session.phase == .loading { session.phase = .ready }
+        pump(session)
+    }
+
+    func subscribe(_ session: Session, to chat: String) {
+        session.chats.insert(chat)
+        applyInterest(hub.subscribe(session.id, to: chat))
+    }
+
+    func unsubscribe(_ session: Session, from chat: String) {
+        session.chats.remove(chat)
+        applyInterest(hub.unsubscribe(session.id, from: chat))
+    }
+
+    func applyInterest(_ changes: [Hub.InterestChange]) {
+        for change in changes {
+            switch change {
+            case .user(let user, let on): bus.setInterest(.user(user), on)
+            case .chat(let chat, let on): bus.setInterest(.chat(chat), on)
+            }
+        }
+    }
+
+    /// A chunk of a client message arrived. Service thread.
+    func receive(_ session: Session, _ input: UnsafeMutableRawPointer?, _ len: Int) {
+        guard session.phase != .closing else { return }
+        session.lastReceiveMs = monotonicMillis()
+        if lws_frame_is_binary(session.wsi) != 0 {
+            close(session, code: CloseCode.unsupportedData.rawValue, reason: "protocol v1 is JSON text frames only")
+            return
+        }
+        if lws_is_first_fragment(session.wsi) != 0 {
+            session.rx.removeAll(keepingCapacity: true)
+            session.discarding = false
+        }
+        if session.discarding { return }
+        if session.rx.count + len > settings.maxMessageBytes {
+            session.discarding = true
+            session.rx = []
+            stats.add(.oversizeCloses)
+            close(session, code: CloseCode.messageTooBig.rawValue, reason: "message exceeds \(settings.maxMessageBytes) bytes")
+            return
+        }
+        if let input, len > 0 {
+            session.rx.append(contentsOf: UnsafeRawBufferPointer(start: input, count: len))
+        }
+        if lws_is_final_fragment(session.wsi) != 0 && lws_remaining_packet_payload(session.wsi) == 0 {
+            let frame = session.rx
+            session.rx = []
+            commandArrived(session, frame)
+        }
+    }
+
+    /// A whole command frame arrived. Service thread.
+    func commandArrived(_ session: Session, _ frame: [UInt8]) {
+        stats.add(.commands)
+        let header = try? Codec.header(of: frame)
+        if let header, header.op == Op.ping {
+            enqueue(session, Codec.ok(id: header.id, PingResult(serverTime: wallMillis())), ephemeral: false, isReply: true)
+            return
+        }
+        if draining {
+            let error = ErrorBody(.shuttingDown, "this node is draining; reconnect and retry")
+            enqueue(session, Codec.error(id: header?.id, error), ephemeral: false, isReply: true)
+            return
+        }
+        guard session.inflight < settings.maxInflight else {
+            let error = ErrorBody(.overloaded, "more than \(settings.maxInflight) commands in flight on this connection")
+            enqueue(session, Codec.error(id: header?.id, error), ephemeral: false, isReply: true)
+            return
+        }
+        session.pending.append(frame)
+        pump(session)
+    }
+
+    /// Starts the session's next command when none is running: commands of a
+    /// connection run one at a time, in the order they arrived. Service thread.
+    func pump(_ session: Session) {
+        guard session.phase == .ready, !session.busy, !session.pending.isEmpty else { return }
+        session.busy = true
+        let frame = session.pending.removeFirst()
+        let id = session.id
+        let info = session.info
+        let handler = self.handler
+        Task { [weak self] in
+            let reply = await handler.handle(frame, from: info)
+            self?.post(.reply(session: id, frame: reply))
+        }
+    }
+
+    func commandFinished(_ id: UInt64, reply: [UInt8]) {
+        guard let session = sessions[id] else { return }
+        session.busy = false
+        enqueue(session, reply, ephemeral: false, isReply: true)
+        pump(session)
+        if draining { checkDrain() }
+    }
+
+    /// Queues a frame and asks for a writable callback. Service thread.
+    func enqueue(_ session: Session, _ frame: [UInt8], ephemeral: Bool, isReply: Bool = false) {
+        guard session.phase != .closing else { return }
+        let wasEmpty = session.queue.isEmpty
+        switch session.queue.push(.init(frame: frame, ephemeral: ephemeral, isReply: isReply)) {
+        case .queued:
+            break
+        case .queuedAfterDropping(let n):
+            stats.add(.ephemeralDropped, n)
+        case .droppedNew:
+            stats.add(.ephemeralDropped)
+            return
+        case .overflow:
+            stats.add(.slowConsumerCloses)
+            close(session, code: CloseCode.slowConsumer.rawValue, reason: "send queue overflow; reconnect and sync")
+            return
+        }
+        if wasEmpty { lws_callback_on_writable(session.wsi) }
+    }
+
+    /// The socket can take more: write queued frames until it is full. Service thread.
+    func writable(_ session: Session) -> Int32 {
+        if session.phase == .closing { return -1 }  // the close reason was set by `close`
+        if session.pingDue {
+            session.pingDue = false
+            if sg_ws_ping(session.wsi) < 0 { return -1 }
+        }
+        var written = 0
+        while lws_send_pipe_choked(session.wsi) == 0, written < 64, let item = session.queue.pop() {
+            let n = item.frame.withUnsafeBufferPointer { sg_ws_write(session.wsi, $0.baseAddress, $0.count, 0) }
+            if n < item.frame.count { return -1 }
+            written += 1
+        }
+        stats.add(.framesSent, written)
+        if !session.queue.isEmpty { lws_callback_on_writable(session.wsi) }
+        if draining { checkDrain() }
+        return 0
+    }
+
+    /// Closes with a code: the reason goes to lws now, the close frame on the
+    /// next writable callback (returning -1 from a receive callback does not
+    /// reliably send one). Service thread.
+    func close(_ session: Session, code: UInt16, reason: String) {
+        guard session.phase != .closing else { return }
+        session.phase = .closing
+        session.closeCode = code
+        var bytes = Array(reason.utf8.prefix(120))
+        lws_close_reason(session.wsi, lws_close_status(UInt32(code)), &bytes, bytes.count)
+        lws_callback_on_writable(session.wsi)
+        // Hang up even if the peer never lets us write the close frame.
+        lws_set_timeout(session.wsi, PENDING_TIMEOUT_CLOSE_SEND, 5)
+    }
+
+    /// The WebSocket is gone. Service thread.
+    func closed(_ wsi: OpaquePointer) {
+        guard let session = session(of: wsi) else { return }
+        lws_set_opaque_user_data(wsi, nil)
+        sessions[session.id] = nil
+        lateSubscriptions[session.id] = nil
+        applyInterest(hub.removeSession(session.id, user: session.info.userId, chats: session.chats))
+        stats.add(.connectionsClosed)
+        stats.setOpen(sessions.count)
+        if draining { checkDrain() }
+    }
+
+    /// Bus deliveries: subscription changes first, then frames. Service thread.
+    func deliver(_ events: [BusEvent]) {
+        for event in events {
+            let targets: Set<UInt64>
+            switch event.topic {
+            case .user(let user):
+                targets = hub.sessions(ofUser: user)
+                if let change = event.subscription {
+                    for id in targets { applySubscription(change, to: id) }
+                }
+            case .chat(let chat):
+                targets = hub.sessions(ofChat: chat)
+            }
+            guard !event.frame.isEmpty else { continue }
+            for id in targets {
+                if let session = sessions[id] { enqueue(session, event.frame, ephemeral: event.ephemeral) }
+            }
+        }
+    }
+
+    private func applySubscription(_ change: BusEvent.Subscription, to id: UInt64) {
+        guard let session = sessions[id] else { return }
+        if session.phase == .loading {
+            lateSubscriptions[id, default: []].append(change)
+            return
+        }
+        change.joined ? subscribe(session, to: change.chat) : unsubscribe(session, from: change.chat)
+    }
+
+    /// Once a second: pings, idle timeouts, drain progress. Service thread.
+    func tick() {
+        let now = monotonicMillis()
+        let idleMs = Int64(settings.idleTimeoutSeconds) * 1000
+        let pingMs = Int64(settings.pingIntervalSeconds) * 1000
+        for session in sessions.values where session.phase != .closing {
+            if now - session.lastReceiveMs > idleMs {
+                stats.add(.idleCloses)
+                close(session, code: CloseCode.idleTimeout.rawValue, reason: "idle timeout")
+            } else if now - session.lastPingMs >= pingMs {
+                session.lastPingMs = now
+                session.pingDue = true
+                lws_callback_on_writable(session.wsi)
+            }
+        }
+        if draining { checkDrain() }
+    }
+
+    func startDrain() {
+        guard !draining else { return }
+        draining = true
+        drainDeadlineMs = monotonicMillis() + Int64(settings.drainTimeoutSeconds) * 1000
+        logger.info("draining", metadata: ["connections": "\(sessions.count)"])
+        checkDrain()
+    }
+
+    /// Closes each session once its commands are done and its queue is sent;
+    /// everyone at the deadline; stops when none is left. Service thread.
+    func checkDrain() {
+        let now = monotonicMillis()
+        let pastDeadline = now > drainDeadlineMs
+        for session in sessions.values where session.phase != .closing {
+            if pastDeadline || (session.inflight == 0 && session.queue.isEmpty) {
+                close(session, code: CloseCode.goingAway.rawValue, reason: "server shutting down")
+            }
+        }
+        if sessions.isEmpty || now > drainDeadlineMs + 5000 {
+            stopLoop()
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import SocialAuth
+import SocialProtocol
+
+/// What the handshake carried, read off the upgrade request on the lws thread.
+struct HandshakeRequest: Equatable {
+    var path: String
+    var authorization: String?
+    var accessTokenQuery: String?
+    var deviceIdQuery: String?
+    var origin: String?
+    var version: String?
+    var protocols: String?
+}
+
+enum HandshakeDecision: Equatable {
+    case accept(Identity, deviceId: String?)
+    case reject(status: UInt32, code: String, message: String)
+}
+
+/// Decides an upgrade before it happens: path, WebSocket version, subprotocol,
+/// Origin allowlist, then the access token. No I/O, so it is tested without sockets.
+struct HandshakeGate: Sendable {
+    let verifier: TokenVerifier
+    let allowedOrigins: Set<String>
+
+    static let path = "/ws"
+
+    func evaluate(_ request: HandshakeRequest, now: Double) -> HandshakeDecision {
+        guard request.path == Self.path else {
+            return .reject(status: 404, code: "not_found", message: "WebSocket endpoint is \(Self.path)")
+        }
+        guard request.version == "13" else {
+            return .reject(status: 400, code: "bad_version", message: "Sec-WebSocket-Version must be 13")
+        }
+        if let offered = request.protocols {
+            let names = offered.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard names.contains(ProtocolVersion.v1) else {
+                return .reject(status: 400, code: "bad_subprotocol",
+                               message: "unsupported subprotocol; this server speaks \(ProtocolVersion.v1)")
+            }
+        }
+        if !allowedOrigins.isEmpty, let origin = request.origin, !allowedOrigins.contains(origin) {
+            return .reject(status: 403, code: "forbidden_origin", message: "origin \(origin) is not allowed")
+        }
+        var deviceId: String?
+        if let device = request.deviceIdQuery {
+            guard Self.isValidDeviceId(device) else {
+                return .reject(status: 400, code: "bad_device_id", message: "device_id must be 1-64 of [A-Za-z0-9_.:-]")
+            }
+            deviceId = device
+        }
+        let token: String
+        if let header = request.authorization {
+            guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+                return .reject(status: 401, code: "unauthorized", message: "Authorization must be Bearer <token>")
+            }
+            token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        } else if let query = request.accessTokenQuery, !query.isEmpty {
+            token = query
+        } else {
+            return .reject(status: 401, code: "unauthorized", message: AuthFailure.missingToken.description)
+        }
+        switch verifier.verify(token, now: now) {
+        case .success(let identity):
+            return .accept(identity, deviceId: identity.deviceId ?? deviceId)
+        case .failure(let failure):
+            return .reject(status: 401, code: "unauthorized", message: failure.description)
+        }
+    }
+
+    static func isValidDeviceId(_ id: String) -> Bool {
+        guard (1...64).contains(id.utf8.count) else { return false }
+        return id.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+                || c == UInt8(ascii: "_") || c == UInt8(ascii: ".") || c == UInt8(ascii: ":") || c == UInt8(ascii: "-")
+        }
+    }
+}

@@ -1,0 +1,30 @@
+/// The transport's settings. The executable maps each to a flag and an
+/// environment variable; the defaults here are the documented ones.
+public struct ServerSettings: Sendable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// PEM files for wss; both or neither.
+    public var tlsCertPath: String?
+    public var tlsKeyPath: String?
+    /// Largest client message, counted after permessage-deflate inflation.
+    public var maxMessageBytes: Int = 65_536
+    /// Exact Origin values browsers may connect from; empty allows any.
+    public var allowedOrigins: [String] = []
+    /// Seconds between server pings.
+    public var pingIntervalSeconds: Int = 30
+    /// Seconds without any frame or pong before a connection is closed with 4000.
+    public var idleTimeoutSeconds: Int = 75
+    /// Per-connection send queue bounds for events (replies are bounded by `maxInflight`).
+    public var sendQueueMaxFrames: Int = 1024
+    public var sendQueueMaxBytes: Int = 4 << 20
+    /// Commands of one connection queued or running before `overloaded` replies.
+    public var maxInflight: Int = 64
+    /// Seconds a drain waits for in-flight commands and queued frames before closing anyway.
+    public var drainTimeoutSeconds: Int = 10
+    /// Seconds lws allows for a TCP/TLS/HTTP handshake to complete.
+    public var handshakeTimeoutSeconds: Int = 10
+    /// Most connections this process accepts (bounded by the open-file limit).
+    public var maxConnections: Int = 19_500
+
+    public init() {}
+}
