@@ -29,6 +29,9 @@ final class SQLiteWriter: @unchecked Sendable {
     private let maxBatch: Int
     private let logger: Logger
     private let exited = Completion()
+    private let statsLock = NSLock()
+    private var committedBatches = 0
+    private var committedOps = 0
 
     /// Takes ownership of `connection` and starts the writer thread.
     init(connection: SQLiteConnection, maxBatch: Int, logger: Logger) {
@@ -64,6 +67,17 @@ final class SQLiteWriter: @unchecked Sendable {
 
     /// Refuses new writes; the thread commits those queued, then exits.
     func stopAccepting() { queue.close() }
+
+    /// Writes waiting for the writer thread.
+    var queued: Int { queue.count }
+
+    /// Transactions committed and the writes they held (successful writes
+    /// only), since start: their ratio is the mean group size.
+    var stats: (batches: Int, ops: Int) {
+        statsLock.lock()
+        defer { statsLock.unlock() }
+        return (committedBatches, committedOps)
+    }
 
     // MARK: Writer thread
 
@@ -119,7 +133,15 @@ final class SQLiteWriter: @unchecked Sendable {
             }
         }
         if !db.isAutocommit {
-            do { try db.with("COMMIT") { try $0.run() } } catch { abandon(Self.storeError(error)) }
+            do {
+                try db.with("COMMIT") { try $0.run() }
+                statsLock.lock()
+                committedBatches += 1
+                committedOps += succeeded.count
+                statsLock.unlock()
+            } catch {
+                abandon(Self.storeError(error))
+            }
         }
         for op in succeeded { op.resume() }
         for fail in failed { fail() }

@@ -44,6 +44,13 @@ final class WorkQueue<Job>: @unchecked Sendable {
         return batch
     }
 
+    /// How many jobs wait to be taken.
+    var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return jobs.count - head
+    }
+
     /// Refuses new jobs and wakes every consumer; queued jobs still run.
     func close() {
         condition.lock()
