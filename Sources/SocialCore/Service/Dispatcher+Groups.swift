@@ -1,0 +1,107 @@
+import SocialProtocol
+
+// Group membership ops: group.create, group.invite, group.join, group.leave, group.kick.
+
+extension Dispatcher {
+    /// `group.create`: the caller becomes the owner of a new group.
+    /// Publishes `chat.added` to the caller's devices.
+    func createGroup(_ args: GroupCreateArgs, _ caller: Caller) async throws -> GroupResult {
+        let title = try limits.title(args.title)
+        let (chat, created) = try await store.createGroup(id: ids(.group), title: title, isOpen: args.open ?? false,
+                                                          owner: caller.userId, now: clock())
+        // The new owner has read nothing, but the only message is the system
+        // one, which never counts as unread.
+        let summary = chat.wire(role: Role.owner.rawValue, readSeq: 0, unread: 0, lastMessage: created)
+        publish(chatAdded(summary, to: caller.userId))
+        return GroupResult(group: summary)
+    }
+
+    /// `group.invite`: admins and the owner invite a user.
+    /// Publishes `invitation` to the invitee, then `member` to the group.
+    func invite(_ args: GroupUserArgs, _ caller: Caller) async throws -> SystemMessageResult {
+        let target = try limits.id(args.userId, field: "user_id")
+        let (group, me) = try await requireGroupMember(args.groupId, caller.userId)
+        guard me.role >= .admin else { throw ServiceError.forbidden("only admins and the owner invite to a group") }
+        let message = try await store.apply(.invite(user: target, by: caller.userId), to: group.id, now: clock())
+        let invitation = WireInvitation(groupId: group.id, title: group.title, invitedBy: caller.userId,
+                                        ts: message.createdAt)
+        publish(event(.user(target), EventName.invitation, InvitationEvent(invitation: invitation)),
+                chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire)))
+        return SystemMessageResult(message: message.wire)
+    }
+
+    /// `group.join`: joins an open group, or one the caller is invited to, up
+    /// to `maxGroupMembers`. The new member starts with the history before
+    /// their join marked read. Publishes `chat.added` to the caller's devices,
+    /// then `member` to the group.
+    func join(_ args: GroupRef, _ caller: Caller) async throws -> GroupResult {
+        let group = try await requireGroup(args.groupId)
+        guard try await store.member(group.id, caller.userId) == nil else {
+            throw ServiceError.conflict("already a member of group \(group.id)")
+        }
+        if !group.isOpen {
+            guard try await store.invitation(group.id, caller.userId) != nil else {
+                throw ServiceError.forbidden("group \(group.id) is invite-only and you are not invited")
+            }
+        }
+        // Not atomic with the join: concurrent joins can overshoot the limit
+        // by the number of joins in flight.
+        let count = try await store.members(group.id).count
+        guard count < limits.maxGroupMembers else {
+            throw ServiceError(.tooLarge, "group \(group.id) is full (\(limits.maxGroupMembers) members)")
+        }
+        let message = try await store.apply(.join(user: caller.userId, role: .member), to: group.id, now: clock())
+
+        // The join stands from here on: a failure to mark the history read
+        // only leaves it unread, it does not fail the command.
+        var readSeq: Seq = 0
+        var unread = 0
+        do {
+            readSeq = try await store.markRead(group.id, user: caller.userId, seq: message.seq)
+            unread = try await store.unread(group.id, user: caller.userId)
+        } catch {
+            logger.warning("join: could not mark history read",
+                           metadata: ["chat": .string(group.id), "error": .string(String(describing: error))])
+        }
+        var chat = group
+        chat.seq = max(chat.seq, message.seq)
+        let summary = chat.wire(role: Role.member.rawValue, readSeq: readSeq, unread: unread, lastMessage: message)
+        publish(chatAdded(summary, to: caller.userId),
+                chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire)))
+        return GroupResult(group: summary)
+    }
+
+    /// `group.leave`: the owner may leave only as the last member.
+    /// Publishes `chat.removed` to the caller's devices, then `member` to the group.
+    func leave(_ args: GroupRef, _ caller: Caller) async throws -> SystemMessageResult {
+        let (group, me) = try await requireGroupMember(args.groupId, caller.userId)
+        if me.role == .owner {
+            let others = try await store.members(group.id).count - 1
+            guard others == 0 else {
+                throw ServiceError.conflict("the owner cannot leave while \(others) other members remain: transfer ownership first")
+            }
+        }
+        let message = try await store.apply(.leave(user: caller.userId), to: group.id, now: clock())
+        publish(chatRemoved(group.id, reason: "left", from: caller.userId),
+                chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire)))
+        return SystemMessageResult(message: message.wire)
+    }
+
+    /// `group.kick`: admins remove members; the owner removes anyone but
+    /// themself; nobody removes the owner.
+    /// Publishes `chat.removed` to the removed user, then `member` to the group.
+    func kick(_ args: GroupUserArgs, _ caller: Caller) async throws -> SystemMessageResult {
+        let target = try limits.id(args.userId, field: "user_id")
+        let (group, me) = try await requireGroupMember(args.groupId, caller.userId)
+        guard me.role >= .admin else { throw ServiceError.forbidden("only admins and the owner remove members") }
+        let them = try await requireTarget(group.id, target)
+        guard them.role != .owner else { throw ServiceError.forbidden("nobody removes the owner") }
+        guard me.role == .owner || them.role == .member else {
+            throw ServiceError.forbidden("admins remove only members; ask the owner")
+        }
+        let message = try await store.apply(.kick(user: target, by: caller.userId), to: group.id, now: clock())
+        publish(chatRemoved(group.id, reason: "kicked", from: target),
+                chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire)))
+        return SystemMessageResult(message: message.wire)
+    }
+}

@@ -1,0 +1,126 @@
+import Logging
+import SocialProtocol
+
+/// Runs client commands: reads a command frame, checks the caller's rights
+/// and the limits, calls the store, publishes the resulting events to the bus
+/// and returns the encoded reply.
+///
+/// The transport calls `handle` for every command frame of a session, from
+/// any task; the dispatcher keeps no per-session state (only the typing
+/// throttle), so one instance serves every session of the node.
+///
+/// Ordering: a reply is returned only after the store call it reports on has
+/// returned (is durable), and events are published after that store call too,
+/// user-topic events before chat-topic events of the same change.
+public final class Dispatcher: Sendable {
+    let store: any ChatStore
+    let bus: any EventBus
+    let limits: ChatLimits
+    let clock: @Sendable () -> Int64
+    let ids: @Sendable (ChatKind) -> ChatID
+    let logger: Logger
+    let typing: TypingThrottle
+
+    /// - Parameters:
+    ///   - store: where chats, members and messages live.
+    ///   - bus: where events go after each change.
+    ///   - limits: the limits commands are held to.
+    ///   - clock: milliseconds since 1970; message timestamps and the typing throttle read it.
+    ///   - ids: makes a new, unique chat id of a kind (`ChatIDs.random` in production).
+    ///   - logger: where internal errors and backend failures are logged.
+    public init(store: any ChatStore, bus: any EventBus, limits: ChatLimits = .init(),
+                clock: @escaping @Sendable () -> Int64, ids: @escaping @Sendable (ChatKind) -> ChatID, logger: Logger) {
+        self.store = store
+        self.bus = bus
+        self.limits = limits
+        self.clock = clock
+        self.ids = ids
+        self.logger = logger
+        self.typing = TypingThrottle(intervalMs: limits.typingIntervalMs, capacity: limits.typingTableCapacity)
+    }
+
+    /// Runs one command frame and returns the reply frame. Never throws: a
+    /// frame that cannot be read gets `bad_request` (with `"id": null` when
+    /// the id is unreadable), an unknown op `unknown_op`, bad args
+    /// `invalid_args` naming the field, and a bug `internal` (logged).
+    /// - Parameters:
+    ///   - frame: the text frame's bytes, a JSON command `{"id", "op", "args"}`.
+    ///   - caller: the session's authenticated user and device.
+    public func handle(_ frame: [UInt8], from caller: Caller) async -> [UInt8] {
+        let header: CommandHeader
+        do {
+            header = try Codec.header(of: frame)
+        } catch {
+            return Codec.error(id: error.id, error.body)
+        }
+        do {
+            return try await run(header, frame, caller)
+        } catch {
+            return Codec.error(id: header.id, errorBody(error, op: header.op, caller: caller))
+        }
+    }
+
+    /// The chats `user` is a member of: the transport subscribes a new session to them.
+    public func chats(of user: UserID) async throws -> [ChatID] {
+        try await store.memberships(of: user).map(\.chat.id)
+    }
+
+    /// Decodes the args of `header.op` and runs it.
+    private func run(_ header: CommandHeader, _ frame: [UInt8], _ caller: Caller) async throws -> [UInt8] {
+        let id = header.id
+        func reply<Args: Decodable, Result: Encodable>(
+            _ type: Args.Type, _ body: (Args) async throws -> Result
+        ) async throws -> [UInt8] {
+            let args = try Codec.args(type, of: frame, id: id)
+            return Codec.ok(id: id, try await body(args))
+        }
+        switch header.op {
+        case Op.ping: return try await reply(PingArgs.self) { _ in PingResult(serverTime: clock()) }
+        case Op.groupCreate: return try await reply(GroupCreateArgs.self) { try await createGroup($0, caller) }
+        case Op.groupInvite: return try await reply(GroupUserArgs.self) { try await invite($0, caller) }
+        case Op.groupJoin: return try await reply(GroupRef.self) { try await join($0, caller) }
+        case Op.groupLeave: return try await reply(GroupRef.self) { try await leave($0, caller) }
+        case Op.groupKick: return try await reply(GroupUserArgs.self) { try await kick($0, caller) }
+        case Op.groupSetRole: return try await reply(GroupSetRoleArgs.self) { try await setRole($0, caller) }
+        case Op.groupTransfer: return try await reply(GroupUserArgs.self) { try await transfer($0, caller) }
+        case Op.groupRename: return try await reply(GroupRenameArgs.self) { try await rename($0, caller) }
+        case Op.groupInfo: return try await reply(GroupRef.self) { try await groupInfo($0, caller) }
+        case Op.groupsList: return try await reply(Empty.self) { _ in try await groupsList(caller) }
+        case Op.chatOpenDirect: return try await reply(OpenDirectArgs.self) { try await openDirect($0, caller) }
+        case Op.chatsList: return try await reply(Empty.self) { _ in try await chatsList(caller) }
+        case Op.chatSend: return try await reply(SendArgs.self) { try await send($0, caller) }
+        case Op.chatEdit: return try await reply(EditArgs.self) { try await edit($0, caller) }
+        case Op.chatDelete: return try await reply(ChatSeqArgs.self) { try await delete($0, caller) }
+        case Op.chatReact: return try await reply(ReactArgs.self) { try await react($0, caller) }
+        case Op.chatHistory: return try await reply(HistoryArgs.self) { try await history($0, caller) }
+        case Op.chatRead: return try await reply(ChatSeqArgs.self) { try await read($0, caller) }
+        case Op.chatTyping: return try await reply(TypingArgs.self) { try await typing($0, caller) }
+        case Op.sync: return try await reply(SyncArgs.self) { try await sync($0, caller) }
+        default: throw ServiceError.unknownOp(header.op)
+        }
+    }
+
+    /// The error reply for what an op threw. Store failures are logged (they
+    /// are an operator's concern); anything unexpected is a bug, logged as such.
+    private func errorBody(_ error: any Error, op: String, caller: Caller) -> ErrorBody {
+        switch error {
+        case let error as ServiceError:
+            return error.body
+        case let error as CommandDecodingError:
+            return error.body
+        case let error as StoreError:
+            if error.isNotFound { return ErrorBody(.notFound, error.message) }
+            if error.isConflict { return ErrorBody(.conflict, error.message) }
+            logger.warning("store unavailable", metadata: ["op": .string(op), "error": .string(error.description)])
+            return ErrorBody(.unavailable, "the store is unavailable, retry later")
+        case is CancellationError:
+            return ErrorBody(.unavailable, "cancelled, retry later")
+        default:
+            logger.error("internal error", metadata: [
+                "op": .string(op), "user": .string(caller.userId), "session": .string(caller.sessionId),
+                "error": .string(String(describing: error)),
+            ])
+            return ErrorBody(.internalError, "internal error")
+        }
+    }
+}
