@@ -249,6 +249,8 @@ extension GatewayServer {
         for session in sessions.values where session.phase != .closing {
             if now - session.lastReceiveMs > idleMs {
                 stats.add(.idleCloses)
+                logger.info("closing idle connection", metadata: [
+                    "session": "\(session.info.sessionId)", "idle_ms": "\(now - session.lastReceiveMs)"])
                 close(session, code: CloseCode.idleTimeout.rawValue, reason: "idle timeout")
             } else if now - session.lastPingMs >= pingMs {
                 session.lastPingMs = now

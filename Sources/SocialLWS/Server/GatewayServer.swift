@@ -39,6 +39,7 @@ public final class GatewayServer: @unchecked Sendable {
     private(set) var context: OpaquePointer?
     private var protocols: UnsafeMutablePointer<lws_protocols>?
     private var serviceThread: Thread?
+    private var busAdapter: (any BusSink)?
     private let finished = DispatchSemaphore(value: 0)
 
     // Service thread only.
@@ -67,7 +68,9 @@ public final class GatewayServer: @unchecked Sendable {
     /// cannot be bound or TLS files do not load.
     public func start() throws {
         LWSLog.install(logger)
-        bus.attach(BusAdapter(server: self))
+        let adapter = BusAdapter(server: self)
+        busAdapter = adapter  // the bus holds its sink weakly
+        bus.attach(adapter)
 
         let protocols = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 2)
         protocols.initialize(repeating: lws_protocols(), count: 2)

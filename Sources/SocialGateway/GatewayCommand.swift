@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SocialAuth
+import SocialCore
+import SocialLWS
+import SocialSQLite
+
+@main
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "social-gateway",
+        abstract: "The real-time social and chat gateway: WebSocket protocol social.v1 on libwebsockets.",
+        discussion: "Every flag can also be set with its SOCIAL_GATEWAY_<NAME> environment variable. See README.md and protocol/.")
+
+    @OptionGroup var options: GatewayOptions
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: options.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "social.gateway")
+
+        let verifier: TokenVerifier
+        do {
+            verifier = try await TokenVerifier.make(authSettings())
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        for skipped in verifier.skippedKeys { logger.warning("JWKS key skipped: \(skipped)") }
+
+        let store = try makeStore(logger: logger)
+        let bus = LocalBus()
+        let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: chatLimits(),
+                                    clock: { Int64(Date().timeIntervalSince1970 * 1000) },
+                                    ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"))
+        let server = GatewayServer(settings: serverSettings(),
+                                   handler: GatewayCommands(dispatcher: dispatcher, store: store.chatStore),
+                                   verifier: verifier, bus: bus, logger: Logger(label: "social.transport"))
+        do {
+            try server.start()
+        } catch {
+            await store.close()
+            throw ValidationError("\(error)")
+        }
+        let signals = SignalDrain(server: server, logger: logger)
+        logger.info("listening", metadata: [
+            "address": "\(options.host):\(options.port)", "tls": "\(!options.tlsCert.isEmpty)",
+            "store": "\(options.store)", "bus": "\(options.bus)",
+        ])
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                server.waitUntilStopped()
+                done.resume()
+            }
+        }
+        signals.cancel()
+        await store.close()
+        logger.info("stopped")
+    }
+
+    private func authSettings() throws -> AuthSettings {
+        var jwks: String?
+        if let path = GatewayOptions.optional(options.jwtPublicKeys) {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("cannot read --jwt-public-keys \(path)")
+            }
+            jwks = text
+        }
+        return AuthSettings(hmacSecret: options.secret, jwksJSON: jwks,
+                            issuer: GatewayOptions.optional(options.jwtIssuer),
+                            audience: GatewayOptions.optional(options.jwtAudience), leewaySeconds: Double(options.jwtLeeway))
+    }
+
+    private func serverSettings() -> ServerSettings {
+        var s = ServerSettings()
+        s.host = options.host
+        s.port = options.port
+        s.tlsCertPath = GatewayOptions.optional(options.tlsCert)
+        s.tlsKeyPath = GatewayOptions.optional(options.tlsKey)
+        s.maxMessageBytes = options.maxMessageBytes
+        s.allowedOrigins = options.allowedOrigins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        s.pingIntervalSeconds = options.pingInterval
+        s.idleTimeoutSeconds = options.idleTimeout
+        s.handshakeTimeoutSeconds = options.handshakeTimeout
+        s.sendQueueMaxFrames = options.sendQueueFrames
+        s.sendQueueMaxBytes = options.sendQueueBytes
+        s.maxInflight = options.maxInflight
+        s.drainTimeoutSeconds = options.drainTimeout
+        s.maxConnections = options.maxConnections
+        return s
+    }
+
+    private func chatLimits() -> ChatLimits {
+        var limits = ChatLimits()
+        limits.maxTextBytes = options.maxTextBytes
+        limits.maxGroupMembers = options.maxGroupMembers
+        limits.typingIntervalMs = Int64(options.typingIntervalMs)
+        return limits
+    }
+
+    private func makeStore(logger: Logger) throws -> OpenedStore {
+        switch options.store {
+        case "memory":
+            logger.warning("--store memory keeps nothing across restarts")
+            return OpenedStore(chatStore: MemoryChatStore(), close: {})
+        default:
+            let sqlite = try SQLiteChatStore(directory: options.dataDir)
+            return OpenedStore(chatStore: sqlite, close: { await sqlite.close() })
+        }
+    }
+}
+
+/// A store and how to close it at shutdown.
+struct OpenedStore {
+    let chatStore: any ChatStore
+    let close: @Sendable () async -> Void
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Logging
+
+/// Every setting of the gateway: a flag, with a `SOCIAL_GATEWAY_<NAME>`
+/// environment variable as its default. `social-gateway --help` lists them.
+struct GatewayOptions: ParsableArguments {
+    // MARK: network
+    @Option(help: "Address to listen on (only this address is bound). \(Env.note("HOST"))")
+    var host: String = Env.string("HOST", "127.0.0.1")
+
+    @Option(help: "Port for WebSocket (/ws) and HTTP (/healthz, /readyz). \(Env.note("PORT"))")
+    var port: Int = Env.int("PORT", 8080)
+
+    @Option(help: "PEM certificate for wss/https (with --tls-key). \(Env.note("TLS_CERT"))")
+    var tlsCert: String = Env.string("TLS_CERT", "")
+
+    @Option(help: "PEM private key for wss/https (with --tls-cert). \(Env.note("TLS_KEY"))")
+    var tlsKey: String = Env.string("TLS_KEY", "")
+
+    @Option(help: "Comma-separated Origin values browsers may connect from; empty allows any. \(Env.note("ALLOWED_ORIGINS"))")
+    var allowedOrigins: String = Env.string("ALLOWED_ORIGINS", "")
+
+    @Option(help: "Most connections this process accepts. \(Env.note("MAX_CONNECTIONS"))")
+    var maxConnections: Int = Env.int("MAX_CONNECTIONS", 19_500)
+
+    // MARK: auth
+    @Option(help: "HS256 secret of the SSO's access tokens (at least 32 bytes). \(Env.note("JWT_SECRET"))")
+    var jwtSecret: String = ""  // read from the environment in `secret`, so --help never prints it
+
+    @Option(help: "JWKS file with the SSO's RS256/ES256 public keys. \(Env.note("JWT_PUBLIC_KEYS"))")
+    var jwtPublicKeys: String = Env.string("JWT_PUBLIC_KEYS", "")
+
+    @Option(help: "Required token issuer (iss), if set. \(Env.note("JWT_ISSUER"))")
+    var jwtIssuer: String = Env.string("JWT_ISSUER", "")
+
+    @Option(help: "Required token audience (aud), if set. \(Env.note("JWT_AUDIENCE"))")
+    var jwtAudience: String = Env.string("JWT_AUDIENCE", "")
+
+    @Option(help: "Clock skew allowed on exp/nbf, seconds (0-60). \(Env.note("JWT_LEEWAY"))")
+    var jwtLeeway: Int = Env.int("JWT_LEEWAY", 60)
+
+    // MARK: connections
+    @Option(help: "Largest client message in bytes, after decompression; larger closes with 1009. \(Env.note("MAX_MESSAGE_BYTES"))")
+    var maxMessageBytes: Int = Env.int("MAX_MESSAGE_BYTES", 65_536)
+
+    @Option(help: "Seconds between server pings. \(Env.note("PING_INTERVAL"))")
+    var pingInterval: Int = Env.int("PING_INTERVAL", 30)
+
+    @Option(help: "Seconds with no frame or pong before closing with 4000. \(Env.note("IDLE_TIMEOUT"))")
+    var idleTimeout: Int = Env.int("IDLE_TIMEOUT", 75)
+
+    @Option(help: "Seconds a TCP/TLS/HTTP handshake may take. \(Env.note("HANDSHAKE_TIMEOUT"))")
+    var handshakeTimeout: Int = Env.int("HANDSHAKE_TIMEOUT", 10)
+
+    @Option(help: "Events queued per connection before the slow-client policy applies. \(Env.note("SEND_QUEUE_FRAMES"))")
+    var sendQueueFrames: Int = Env.int("SEND_QUEUE_FRAMES", 1024)
+
+    @Option(help: "Bytes of events queued per connection before the slow-client policy applies. \(Env.note("SEND_QUEUE_BYTES"))")
+    var sendQueueBytes: Int = Env.int("SEND_QUEUE_BYTES", 4 << 20)
+
+    @Option(help: "Commands queued or running per connection before 'overloaded' replies. \(Env.note("MAX_INFLIGHT"))")
+    var maxInflight: Int = Env.int("MAX_INFLIGHT", 64)
+
+    @Option(help: "Seconds a SIGTERM drain waits for in-flight work before closing anyway. \(Env.note("DRAIN_TIMEOUT"))")
+    var drainTimeout: Int = Env.int("DRAIN_TIMEOUT", 10)
+
+    // MARK: storage
+    @Option(help: "Store: 'embedded' (SQLite in --data-dir) or 'memory' (not durable). \(Env.note("STORE"))")
+    var store: String = Env.string("STORE", "embedded")
+
+    @Option(help: "Directory of the embedded store. \(Env.note("DATA_DIR"))")
+    var dataDir: String = Env.string("DATA_DIR", "./data")
+
+    @Option(help: "Event bus: 'local' (in-process, one node). \(Env.note("BUS"))")
+    var bus: String = Env.string("BUS", "local")
+
+    // MARK: chat limits
+    @Option(help: "Largest message text in UTF-8 bytes. \(Env.note("MAX_TEXT_BYTES"))")
+    var maxTextBytes: Int = Env.int("MAX_TEXT_BYTES", 4096)
+
+    @Option(help: "Most members of a group. \(Env.note("MAX_GROUP_MEMBERS"))")
+    var maxGroupMembers: Int = Env.int("MAX_GROUP_MEMBERS", 10_000)
+
+    @Option(help: "Least milliseconds between typing indicators per user, device and chat. \(Env.note("TYPING_INTERVAL_MS"))")
+    var typingIntervalMs: Int = Env.int("TYPING_INTERVAL_MS", 2000)
+
+    // MARK: operations
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. \(Env.note("LOG_LEVEL"))")
+    var logLevel: String = Env.string("LOG_LEVEL", "info")
+
+    /// The HS256 secret from the flag or, failing that, the environment; nil when neither is set.
+    var secret: String? { GatewayOptions.optional(jwtSecret) ?? Env.string("JWT_SECRET") }
+
+    /// An optional setting: empty means unset.
+    static func optional(_ value: String) -> String? { value.isEmpty ? nil : value }
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1-65535") }
+        guard tlsCert.isEmpty == tlsKey.isEmpty else { throw ValidationError("--tls-cert and --tls-key go together") }
+        guard secret != nil || !jwtPublicKeys.isEmpty else {
+            throw ValidationError("set --jwt-secret and/or --jwt-public-keys: the gateway accepts only authenticated clients")
+        }
+        if let secret, secret.utf8.count < 32 {
+            throw ValidationError("--jwt-secret must be at least 32 bytes (it has \(secret.utf8.count))")
+        }
+        guard (0...60).contains(jwtLeeway) else { throw ValidationError("--jwt-leeway must be 0-60") }
+        guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes must be at least 1024") }
+        guard pingInterval >= 1, idleTimeout > pingInterval else {
+            throw ValidationError("--idle-timeout must be longer than --ping-interval (≥ 1)")
+        }
+        guard sendQueueFrames >= 16, sendQueueBytes >= 65_536 else {
+            throw ValidationError("--send-queue-frames ≥ 16 and --send-queue-bytes ≥ 65536")
+        }
+        guard maxInflight >= 1, maxConnections >= 1, drainTimeout >= 0, handshakeTimeout >= 1 else {
+            throw ValidationError("--max-inflight, --max-connections and --handshake-timeout must be positive")
+        }
+        guard ["embedded", "memory"].contains(store) else {
+            throw ValidationError("--store must be 'embedded' or 'memory'")
+        }
+        guard bus == "local" else { throw ValidationError("--bus must be 'local'") }
+        guard maxTextBytes >= 1, maxGroupMembers >= 2, typingIntervalMs >= 0 else {
+            throw ValidationError("--max-text-bytes ≥ 1, --max-group-members ≥ 2, --typing-interval-ms ≥ 0")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+}
