@@ -109,6 +109,14 @@ import Testing
         #expect(leave.code == .notFound)
     }
 
+    @Test func groupIdsAreChecked() async throws {
+        for id in ["", String(repeating: "g", count: 129)] {
+            let body = try await fixture.failure("ann", Op.groupJoin, GroupRef(groupId: id))
+            #expect(body.code == .invalidArgs)
+            #expect(body.message.hasPrefix("group_id"))
+        }
+    }
+
     @Test func groupsListHasMyGroupsAndMyInvitations() async throws {
         let mine = try await fixture.group("ann", title: "Mine")
         let theirs = try await fixture.group("bob", title: "Theirs")
