@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import SocialCore
+
+/// The embedded default `ChatStore`: one SQLite database file,
+/// `<directory>/social.sqlite3`, in WAL mode with `synchronous=FULL`, so every
+/// acknowledged write survives SIGKILL and power loss.
+///
+/// The store owns its threads; no SQLite call runs on Swift's cooperative pool
+/// or on a caller's thread once `init` has returned:
+/// - one writer thread (`SQLiteWriter`) commits writes in groups: one
+///   transaction and one fsync per batch, each write in its own savepoint;
+/// - `readers` reader threads (`SQLiteReaders`) with their own connections.
+///
+/// Threads: every method may be called from any thread or task, concurrently.
+/// `init` blocks its caller while it opens and migrates the database
+/// (start-up only).
+public final class SQLiteChatStore: ChatStore {
+    /// The database file.
+    public let path: String
+    let writer: SQLiteWriter
+    let readers: SQLiteReaders
+
+    /// Opens (creating when missing) `<directory>/social.sqlite3` and migrates it to the current schema.
+    /// - Parameters:
+    ///   - directory: where the database lives; created when missing.
+    ///   - readers: how many reader threads (and connections) to run.
+    ///   - maxBatch: the most writes committed in one transaction.
+    ///   - busyTimeoutMs: how long a statement waits for another process's lock.
+    ///   - logger: where batch failures and close problems are reported.
+    public init(directory: String, readers: Int = 2, maxBatch: Int = 1000, busyTimeoutMs: Int32 = 5_000,
+                logger: Logger = Logger(label: "social.sqlite")) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError.unavailable("sqlite: cannot create \(directory): \(error)")
+        }
+        let path = (directory as NSString).appendingPathComponent("social.sqlite3")
+        self.path = path
+
+        let db = try SQLiteConnection.open(path: path, busyTimeoutMs: busyTimeoutMs)
+        let mode = try db.with("PRAGMA journal_mode = WAL") { try $0.first { $0.string(0) } }
+        guard mode?.lowercased() == "wal" else {
+            throw StoreError.unavailable("sqlite: \(path) cannot use WAL (journal_mode \(mode ?? "?"))")
+        }
+        try db.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        try SQLiteSchema.migrate(db)
+
+        let readOnly = try (0..<max(1, readers)).map { _ in
+            let reader = try SQLiteConnection.open(path: path, busyTimeoutMs: busyTimeoutMs)
+            try reader.execute("PRAGMA query_only = ON;")
+            return reader
+        }
+        writer = SQLiteWriter(connection: db, maxBatch: maxBatch, logger: logger)
+        self.readers = SQLiteReaders(connections: readOnly)
+    }
+
+    deinit {
+        // Without `close()`, the threads still finish what is queued, then exit.
+        writer.stopAccepting()
+        readers.stopAccepting()
+    }
+
+    /// Finishes queued reads and writes, stops the threads, checkpoints the
+    /// WAL into the database file and closes every connection. Later calls
+    /// fail with `unavailable`. Idempotent.
+    public func close() async {
+        await readers.close()
+        await writer.close()
+    }
+
+    public func ping() async -> Bool {
+        (try? await readers.read { db in try db.with("SELECT 1") { try $0.step() } }) ?? false
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import SocialCore
+
+/// The store's reader threads, each owning a read-only connection (WAL lets
+/// them read while the writer commits). Each read runs in its own read
+/// transaction, so a read of several statements sees one snapshot.
+///
+/// Threads: `read` and `close` from any thread or task; each connection is
+/// used only by its own reader thread. `@unchecked Sendable` because the
+/// connections never leave their threads and the queue is thread-safe.
+final class SQLiteReaders: @unchecked Sendable {
+    private typealias Job = (SQLiteConnection) -> Void
+
+    private let queue = WorkQueue<Job>()
+    private let exits: [Completion]
+
+    /// Takes ownership of `connections` and starts one thread for each.
+    init(connections: [SQLiteConnection]) {
+        exits = connections.map { _ in Completion() }
+        for (index, connection) in connections.enumerated() {
+            let handoff = Handoff(connection)
+            let thread = Thread { [queue, exited = exits[index]] in
+                Self.loop(handoff.take(), queue: queue)
+                exited.finish()
+            }
+            thread.name = "sqlite-reader-\(index)"
+            thread.start()
+        }
+    }
+
+    /// Runs jobs until the queue is closed and drained; the connection is
+    /// closed when this returns, on the reader thread.
+    private static func loop(_ db: SQLiteConnection, queue: WorkQueue<Job>) {
+        while let job = queue.take(max: 1).first { job(db) }
+    }
+
+    /// Runs `body` in a read transaction on a reader thread.
+    func read<T>(_ body: @escaping (SQLiteConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+            let job: Job = { db in
+                do {
+                    try db.with("BEGIN") { try $0.run() }
+                    defer { try? db.with("COMMIT") { try $0.run() } }
+                    continuation.resume(returning: try body(db))
+                } catch {
+                    continuation.resume(throwing: error as? StoreError ?? .unavailable("sqlite: \(error)"))
+                }
+            }
+            if !queue.push(job) { continuation.resume(throwing: StoreError.unavailable("sqlite: store is closed")) }
+        }
+    }
+
+    /// Refuses new reads, finishes those queued, closes the connections and
+    /// returns once every reader thread has exited. Idempotent.
+    func close() async {
+        stopAccepting()
+        for exited in exits { await exited.wait() }
+    }
+
+    /// Refuses new reads; the threads finish those queued, then exit.
+    func stopAccepting() { queue.close() }
+}
+
+/// Moves a connection to the thread that will own it: the thread takes it
+/// out first thing, so no other reference remains.
+/// `@unchecked Sendable`: written once before the thread starts, then read
+/// once by that thread only.
+final class Handoff: @unchecked Sendable {
+    private var connection: SQLiteConnection?
+
+    init(_ connection: SQLiteConnection) { self.connection = connection }
+
+    func take() -> SQLiteConnection {
+        defer { connection = nil }
+        return connection!
+    }
+}

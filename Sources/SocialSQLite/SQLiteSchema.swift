@@ -1,0 +1,101 @@
+import SocialCore
+
+/// The database schema, versioned with `PRAGMA user_version`: migration `i`
+/// takes the database from version `i` to `i + 1`. Never edit a shipped
+/// migration; append a new one.
+///
+/// Design notes:
+/// - `chats.seq` is each chat's one counter; every log change takes `seq + 1`
+///   in the same transaction as the change.
+/// - Messages are clustered by `(chat_id, seq)`; `(chat_id, updated_seq)`
+///   serves `changes(after:)`. Reaction counts are kept as a JSON column on the
+///   message, updated in the same write as the `reactions` row, so reading a
+///   message is one row.
+/// - Optional structured fields (attachments, data, system event, reaction
+///   counts) are JSON text, NULL when empty.
+enum SQLiteSchema {
+    static let migrations: [String] = [
+        """
+        CREATE TABLE chats (
+            id          TEXT PRIMARY KEY,
+            kind        TEXT NOT NULL,
+            title       TEXT,
+            is_open     INTEGER NOT NULL,
+            owner       TEXT,
+            direct_a    TEXT,
+            direct_b    TEXT,
+            seq         INTEGER NOT NULL,
+            created_at  INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX chats_direct_pair ON chats(direct_a, direct_b) WHERE direct_a IS NOT NULL;
+
+        CREATE TABLE members (
+            chat_id     TEXT NOT NULL REFERENCES chats(id),
+            user_id     TEXT NOT NULL,
+            role        TEXT NOT NULL,
+            read_seq    INTEGER NOT NULL,
+            joined_at   INTEGER NOT NULL,
+            PRIMARY KEY (chat_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX members_by_user ON members(user_id, chat_id);
+
+        CREATE TABLE invitations (
+            chat_id     TEXT NOT NULL REFERENCES chats(id),
+            user_id     TEXT NOT NULL,
+            invited_by  TEXT NOT NULL,
+            created_at  INTEGER NOT NULL,
+            PRIMARY KEY (chat_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX invitations_by_user ON invitations(user_id, chat_id);
+
+        CREATE TABLE messages (
+            chat_id       TEXT NOT NULL REFERENCES chats(id),
+            seq           INTEGER NOT NULL,
+            updated_seq   INTEGER NOT NULL,
+            sender        TEXT NOT NULL,
+            sender_kind   TEXT NOT NULL,
+            kind          TEXT NOT NULL,
+            text          TEXT,
+            client_msg_id TEXT,
+            reply_to      INTEGER,
+            attachments   TEXT,
+            data          TEXT,
+            system        TEXT,
+            created_at    INTEGER NOT NULL,
+            edited_at     INTEGER,
+            deleted       INTEGER NOT NULL,
+            reactions     TEXT,
+            PRIMARY KEY (chat_id, seq)
+        ) WITHOUT ROWID;
+        CREATE INDEX messages_by_update ON messages(chat_id, updated_seq);
+        CREATE UNIQUE INDEX messages_by_client_id ON messages(chat_id, sender, client_msg_id)
+            WHERE client_msg_id IS NOT NULL;
+
+        CREATE TABLE reactions (
+            chat_id     TEXT NOT NULL,
+            seq         INTEGER NOT NULL,
+            user_id     TEXT NOT NULL,
+            emoji       TEXT NOT NULL,
+            PRIMARY KEY (chat_id, seq, user_id, emoji),
+            FOREIGN KEY (chat_id, seq) REFERENCES messages(chat_id, seq)
+        ) WITHOUT ROWID;
+        """,
+    ]
+
+    /// Brings the database to the latest version, one transaction per migration.
+    /// Threads: runs on the thread that owns `db` (store start-up).
+    static func migrate(_ db: SQLiteConnection) throws {
+        let version = try db.with("PRAGMA user_version") { try $0.first { $0.int64(0) } } ?? 0
+        guard version <= migrations.count else {
+            throw StoreError.unavailable("sqlite: database schema v\(version) is newer than this build (v\(migrations.count))")
+        }
+        for (index, sql) in migrations.enumerated() where index >= version {
+            do {
+                try db.execute("BEGIN IMMEDIATE;\n\(sql);\nPRAGMA user_version = \(index + 1);\nCOMMIT;")
+            } catch {
+                if !db.isAutocommit { try? db.execute("ROLLBACK") }
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import SocialCore
+
+/// The checks every `ChatStore` passes, whatever its backend. Test targets run
+/// each check against a factory of fresh, empty stores:
+///
+/// ```swift
+/// @Test(arguments: StoreContract.checks)
+/// func memory(_ check: StoreContract.Check) async throws {
+///     try await check.run { MemoryChatStore() }
+/// }
+/// ```
+///
+/// The checks do not import a test framework: a failed expectation throws a
+/// `ContractFailure` naming the check, file and line, which the test reports.
+///
+/// Where the `ChatStore` documentation leaves room, the checks pin down one
+/// reading so every backend agrees:
+/// - Lookups returning optionals return nil for an unknown chat; every other
+///   call on an unknown chat throws `notFound`, as do `unread`/`markRead` for a
+///   non-member.
+/// - Membership changes apply to groups only: on a direct chat they are a conflict.
+/// - A direct chat has no system message (its seq starts at 0); a user cannot
+///   open a direct chat with themself (conflict).
+/// - `history` with both `before` and `after` returns the first `limit`
+///   messages strictly between them.
+/// - `members` is ordered by user id; `reactions(of:)` lists emoji sorted.
+/// - `delete` clears text, attachments and data, and keeps reaction counts.
+public enum StoreContract {
+    /// Makes a fresh, empty store. Called once per check.
+    public typealias Factory = () async throws -> any ChatStore
+
+    /// One named check of the contract.
+    /// Threads: immutable; any task may run it.
+    public struct Check: Sendable, CustomStringConvertible {
+        public let name: String
+        let body: @Sendable (any ChatStore) async throws -> Void
+
+        init(_ name: String, _ body: @escaping @Sendable (any ChatStore) async throws -> Void) {
+            self.name = name
+            self.body = body
+        }
+
+        public var description: String { name }
+
+        /// Runs the check against a fresh store from `factory`.
+        /// - Parameter factory: makes the store; the caller cleans up what it made.
+        public func run(_ factory: Factory) async throws {
+            let store = try await factory()
+            do {
+                try await body(store)
+            } catch let failure as ContractFailure {
+                throw ContractFailure("\(name): \(failure.message)", at: failure.location)
+            } catch {
+                throw ContractFailure("\(name): unexpected error \(error)", at: "")
+            }
+        }
+    }
+
+    /// Every check, in a stable order.
+    public static let checks: [Check] = messageChecks + editChecks + readingChecks + membershipChecks + directChecks
+}

@@ -1,0 +1,55 @@
+import Foundation
+import SocialCore
+import SocialSQLite
+import Testing
+
+/// What only the SQLite store promises: its data outlives the process.
+/// (In `StoreContractTests` so `--filter StoreContract` runs it too.)
+extension StoreContractTests {
+    @Test func sqliteDataSurvivesCloseAndReopen() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let now: Int64 = 1_700_000_000_000
+
+        let first = try SQLiteChatStore(directory: directory.path)
+        let (group, _) = try await first.createGroup(id: "g", title: "Runners", isOpen: false, owner: "ann", now: now)
+        _ = try await first.apply(.join(user: "bob", role: .member), to: "g", now: now)
+        _ = try await first.apply(.invite(user: "cy", by: "ann"), to: "g", now: now)
+        let sent = try await first.append(NewMessage(chatId: "g", sender: "ann", text: "hi", clientMsgId: "c1",
+                                                     attachments: [Attachment(url: "https://x/a")],
+                                                     data: .object(["k": .string("v")]), createdAt: now))
+        _ = try await first.react("g", seq: sent.message.seq, user: "bob", emoji: "👍", add: true)
+        _ = try await first.markRead("g", user: "bob", seq: 2)
+        let direct = try await first.openDirect(newId: "d", between: "bob", and: "ann", now: now).chat
+        let history = try await first.history("g", before: nil, after: nil, limit: 100)
+        let chat = try await first.chat("g")
+        await first.close()
+        await first.close()                                   // idempotent
+        await #expect(throws: StoreError.self) { try await first.chat("g") }
+        #expect(await first.ping() == false)
+
+        let second = try SQLiteChatStore(directory: directory.path)
+        #expect(await second.ping())
+        #expect(try await second.chat("g") == chat)
+        #expect(chat?.title == group.title)
+        #expect(try await second.history("g", before: nil, after: nil, limit: 100) == history)
+        #expect(try await second.member("g", "bob")?.readSeq == 2)
+        #expect(try await second.invitation("g", "cy")?.invitedBy == "ann")
+        #expect(try await second.reactions(of: "bob", in: "g", seqs: [sent.message.seq]) == [sent.message.seq: ["👍"]])
+        #expect(try await second.openDirect(newId: "d2", between: "ann", and: "bob", now: now) == (direct, false))
+        let retry = try await second.append(NewMessage(chatId: "g", sender: "ann", text: "hi", clientMsgId: "c1", createdAt: now))
+        #expect(retry.duplicate)
+        let next = try await second.append(NewMessage(chatId: "g", sender: "ann", text: "again", createdAt: now))
+        #expect(next.message.seq == (chat?.seq ?? 0) + 1)
+        await second.close()
+    }
+
+    @Test func sqliteCreatesTheDirectoryAndDatabaseFile() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteChatStore(directory: directory.path + "/nested/data")
+        #expect(store.path == directory.path + "/nested/data/social.sqlite3")
+        #expect(FileManager.default.fileExists(atPath: store.path))
+        await store.close()
+    }
+}
