@@ -129,7 +129,7 @@ import Testing
         #expect(batch.map(\.eventName) == [EventName.chatRemoved, EventName.member])
         #expect(batch[0].subscription == .init(chat: group, joined: false))
         #expect(try batch[0].payload(ChatRemovedEvent.self) == ChatRemovedEvent(chatId: group, reason: "left"))
-        #expect(await fixture.store.member(group, "bob") == nil)
+        #expect(try await fixture.store.member(group, "bob") == nil)
 
         let again = try await fixture.failure("bob", Op.groupLeave, GroupRef(groupId: group))
         #expect(again.code == .forbidden)

@@ -22,7 +22,7 @@ import Testing
         #expect(message.ts == fixture.clock.now)
         #expect(message.seq == message.updatedSeq)
 
-        let stored = try #require(await fixture.store.message(chat, seq: message.seq))
+        let stored = try #require(try await fixture.store.message(chat, seq: message.seq))
         #expect(stored.text == "5k done")
         let events = fixture.bus.events
         #expect(events.map(\.topic) == [.chat(chat)])

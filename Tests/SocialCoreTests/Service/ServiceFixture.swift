@@ -12,7 +12,8 @@ struct ServiceFixture {
         var description: String { "\(body.code): \(body.message)" }
     }
 
-    let store: MemoryChatStore
+    /// The store behind the dispatcher, for checking what was written.
+    let store: any ChatStore
     let bus = RecordingBus()
     let clock = ManualClock()
     let dispatcher: Dispatcher
@@ -21,9 +22,11 @@ struct ServiceFixture {
     /// The store as the dispatcher sees it: `store`, until told to fail.
     let faults: FailingChatStore
 
-    /// - Parameter limits: the dispatcher's limits.
-    init(limits: ChatLimits = .init()) {
-        store = MemoryChatStore()
+    /// - Parameters:
+    ///   - limits: the dispatcher's limits.
+    ///   - store: the backend (default: a fresh `MemoryChatStore`).
+    init(limits: ChatLimits = .init(), store: any ChatStore = MemoryChatStore()) {
+        self.store = store
         faults = FailingChatStore(store)
         dispatcher = Dispatcher(store: faults, bus: bus, limits: limits, clock: clock.read,
                                 ids: counter.generate, logger: Logger(label: "test.service"))

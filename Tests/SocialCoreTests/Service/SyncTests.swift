@@ -26,8 +26,8 @@ import Testing
         let group = try await fixture.group("bob", members: ["ann"])
         let direct = try await fixture.direct("ann", "bob")
         try await fixture.send("bob", direct, "hi")
-        let groupSeq = try #require(await fixture.store.chat(group)).seq
-        let groupRead = try #require(await fixture.store.member(group, "ann")).readSeq
+        let groupSeq = try #require(try await fixture.store.chat(group)).seq
+        let groupRead = try #require(try await fixture.store.member(group, "ann")).readSeq
         let result: SyncResult = try await fixture.call("ann", Op.sync, SyncArgs(chats: [
             .init(chatId: group, seq: groupSeq, readSeq: groupRead),
             .init(chatId: direct, seq: 1, readSeq: 0),
@@ -116,8 +116,12 @@ import Testing
     /// changes land in them (messages, edits, deletes, reactions, a read on
     /// another device) and a fourth chat appears; it then syncs with a small
     /// limit, following `more`, and must end with exactly the store's state.
-    @Test func aClientCatchesUpOnMissedChangesExactly() async throws {
-        let f = fixture
+    @Test(arguments: ServiceBackend.allCases)
+    func aClientCatchesUpOnMissedChangesExactly(_ backend: ServiceBackend) async throws {
+        try await backend.run { try await catchUp(f: $0) }
+    }
+
+    private func catchUp(f: ServiceFixture) async throws {
         let club = try await f.group("bob", title: "Club", members: ["ann", "cat"])
         let family = try await f.group("ann", title: "Family", members: ["bob", "cat"])
         let direct = try await f.direct("ann", "bob")
@@ -167,7 +171,7 @@ import Testing
                     chatId: target.chat, seq: target.seq, emoji: emoji, remove: Bool.random(using: &rng)), device: "laptop")
                 counts[result.changed ? "react" : "react.noop", default: 0] += 1
             } else {
-                let seq = try #require(await f.store.chat(chat)).seq
+                let seq = try #require(try await f.store.chat(chat)).seq
                 let _: ReadResult = try await f.call("ann", Op.chatRead, ChatSeqArgs(chatId: chat, seq: seq - 1), device: "laptop")
                 counts["read", default: 0] += 1
             }
@@ -185,14 +189,14 @@ import Testing
         #expect(client.syncCalls - callsBefore >= (missed + 6) / 7, "a limit of 7 needs several calls")
 
         // Exactly the store's state.
-        let expected = Set(await f.store.memberships(of: "ann").map(\.chat.id))
+        let expected = Set(try await f.store.memberships(of: "ann").map(\.chat.id))
         #expect(Set(client.positions.keys) == expected)
         #expect(expected == Set(chats + [newGroup]))
         for chat in expected {
             let truth = try await f.store.history(chat, before: nil, after: nil, limit: 10_000)
             #expect(client.log(chat) == truth.map(\.wire), "chat \(chat)")
-            #expect(client.positions[chat] == (await f.store.chat(chat))?.seq)
-            #expect(client.readSeqs[chat] == (await f.store.member(chat, "ann"))?.readSeq)
+            #expect(client.positions[chat] == (try await f.store.chat(chat))?.seq)
+            #expect(client.readSeqs[chat] == (try await f.store.member(chat, "ann"))?.readSeq)
             let reactions = try await f.store.reactions(of: "ann", in: chat, seqs: truth.map(\.seq))
             #expect((client.myReactions[chat] ?? [:]).filter { !$0.value.isEmpty } == reactions, "my reactions in \(chat)")
         }
