@@ -15,7 +15,7 @@ extension ChatLimits {
     func title(_ value: String, field: String = "title") throws(ServiceError) -> String {
         let trimmed = value.trimmingWhitespace()
         guard !trimmed.isEmpty, trimmed.count >= titleLength.lowerBound else {
-            throw .invalidArgs(field, "must not be empty")
+            throw .invalidArgs(field, trimmed.isEmpty ? "must not be empty" : "shorter than \(titleLength.lowerBound) characters")
         }
         guard trimmed.count <= titleLength.upperBound else {
             throw .tooLarge(field, "longer than \(titleLength.upperBound) characters")

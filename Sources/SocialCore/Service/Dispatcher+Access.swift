@@ -13,8 +13,10 @@ extension Dispatcher {
         throw ServiceError.forbidden("not a member of chat \(chat)")
     }
 
-    /// The group `id`; `not_found` when there is none (or `id` is a direct chat).
+    /// The group `id` (the `group_id` arg); `not_found` when there is none
+    /// (or `id` is a direct chat).
     func requireGroup(_ id: ChatID) async throws -> Chat {
+        _ = try limits.id(id, field: "group_id")
         guard let chat = try await store.chat(id), chat.kind == .group else {
             throw ServiceError.notFound("no group \(id)")
         }

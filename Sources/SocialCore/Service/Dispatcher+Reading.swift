@@ -46,7 +46,7 @@ extension Dispatcher {
         let chat = try limits.id(args.chatId, field: "chat_id")
         _ = try await requireMember(chat, caller.userId)
         let key = TypingThrottle.Key(user: caller.userId, device: caller.deviceId, chat: chat)
-        guard await typing.admit(key, now: clock()) else { return TypingResult(throttled: true) }
+        guard await typingThrottle.admit(key, now: clock()) else { return TypingResult(throttled: true) }
         publish(event(.chat(chat), EventName.typing,
                       TypingEvent(chatId: chat, userId: caller.userId, deviceId: caller.deviceId), ephemeral: true))
         return TypingResult(throttled: false)

@@ -19,7 +19,7 @@ public final class Dispatcher: Sendable {
     let clock: @Sendable () -> Int64
     let ids: @Sendable (ChatKind) -> ChatID
     let logger: Logger
-    let typing: TypingThrottle
+    let typingThrottle: TypingThrottle
 
     /// - Parameters:
     ///   - store: where chats, members and messages live.
@@ -36,7 +36,7 @@ public final class Dispatcher: Sendable {
         self.clock = clock
         self.ids = ids
         self.logger = logger
-        self.typing = TypingThrottle(intervalMs: limits.typingIntervalMs, capacity: limits.typingTableCapacity)
+        self.typingThrottle = TypingThrottle(intervalMs: limits.typingIntervalMs, capacity: limits.typingTableCapacity)
     }
 
     /// Runs one command frame and returns the reply frame. Never throws: a
