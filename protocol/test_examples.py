@@ -360,7 +360,48 @@ def test_every_op_and_event_has_a_section():
         assert f"`{event}`" in readme, f"README index lacks {event}"
 
 
-def test_errors_md_lists_every_code():
-    errors_md = (HERE / "errors.md").read_text()
-    rows = re.findall(r"^\| `([a-z_]+)` \|", errors_md, re.M)
-    assert sorted(rows) == sorted(error_codes_in_swift())
+def markdown_table(text, header):
+    """The body rows of the table whose header line starts with `header`."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip().strip("`") for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_errors_md_lists_every_code_once():
+    rows = markdown_table((HERE / "errors.md").read_text(), "| Code | Temporary |")
+    codes = [row[0] for row in rows]
+    assert sorted(codes) == sorted(error_codes_in_swift())
+    assert len(set(codes)) == len(codes)
+
+
+def json_blocks(doc):
+    """Each ```json block of a Markdown file with the schema named in the
+    `<!-- schema: NAME -->` comment on the line before it."""
+    lines = (HERE / doc).read_text().splitlines()
+    blocks = []
+    for i, line in enumerate(lines):
+        if line.strip() == "```json":
+            marker = re.fullmatch(r"\s*<!-- schema: (\S+).*-->", lines[i - 1]) if i else None
+            end = next(j for j in range(i + 1, len(lines)) if lines[j].strip() == "```")
+            blocks.append((f"{doc}:{i + 1}", marker.group(1) if marker else None, "\n".join(lines[i + 1 : end])))
+    return blocks
+
+
+DOC_BLOCKS = [b for doc in ("README.md", "ops.md", "events.md", "objects.md", "errors.md", "close-codes.md") for b in json_blocks(doc)]
+
+
+def test_the_prose_has_json_blocks_to_check():
+    assert len(DOC_BLOCKS) >= 8
+
+
+@pytest.mark.parametrize("where,schema,text", DOC_BLOCKS, ids=[b[0] for b in DOC_BLOCKS])
+def test_json_in_the_prose_validates_against_the_schema_it_names(where, schema, text):
+    assert schema is not None, f"{where}: a json block needs <!-- schema: NAME --> on the line before"
+    frame = json.loads(text)
+    if schema != "none":
+        validator_for(schema).validate(frame)

@@ -4,15 +4,15 @@ import SocialProtocol
 /// The tables of `protocol/errors.md` and `protocol/close-codes.md` list
 /// exactly the codes of `ErrorCode` and `CloseCode`, with the same meaning.
 @Suite struct ProtocolTablesTests {
-    /// Rows of a Markdown table whose first cell matches `firstCell`: the cells, trimmed, without backticks.
-    private static func rows(_ text: String, firstCell: (String) -> Bool) -> [[String]] {
-        text.split(separator: "\n").compactMap { line -> [String]? in
-            guard line.hasPrefix("|") else { return nil }
-            let cells = line.split(separator: "|").map { cell in
+    /// The body rows of the Markdown table whose header line starts with
+    /// `header`, as cells trimmed and without backticks.
+    private static func table(_ text: String, header: String) -> [[String]] {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0.hasPrefix(header) }) else { return [] }
+        return lines[(start + 2)...].prefix { $0.hasPrefix("|") }.map { line in
+            line.split(separator: "|").map { cell in
                 String(cell.filter { $0 != "`" }.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
             }
-            guard let first = cells.first, firstCell(first) else { return nil }
-            return cells
         }
     }
 
@@ -28,7 +28,7 @@ import SocialProtocol
 
     @Test func errorsMdListsEveryErrorCodeWithItsTemporaryFlag() throws {
         let text = try ProtocolFiles.text("protocol/errors.md")
-        let rows = Self.rows(text) { cell in !cell.isEmpty && cell.allSatisfy { $0.isLowercase || $0 == "_" } }
+        let rows = Self.table(text, header: "| Code | Temporary |")
         let codes = try Self.errorCodesInSource()
         #expect(codes.count == 13, "ErrorCode.swift changed: update errors.md and this count")
         #expect(Set(rows.map { $0[0] }) == codes)
@@ -43,8 +43,13 @@ import SocialProtocol
 
     @Test func closeCodesMdListsEveryCloseCode() throws {
         let text = try ProtocolFiles.text("protocol/close-codes.md")
-        let rows = Self.rows(text) { cell in cell.count == 4 && cell.allSatisfy(\.isNumber) }
+        let rows = Self.table(text, header: "| Code | Name |")
         #expect(Set(rows.compactMap { UInt16($0[0]) }) == Set(CloseCode.allCases.map(\.rawValue)))
         #expect(rows.count == CloseCode.allCases.count, "a close code is listed twice")
+        for row in rows {
+            try #require(row.count >= 2, "row \(row) has no name")
+            let code = try #require(UInt16(row[0]).flatMap(CloseCode.init(rawValue:)), "\(row[0]) is not a CloseCode")
+            #expect("\(code)" == row[1], "\(row[0]) is `\(code)` in CloseCode.swift")
+        }
     }
 }
