@@ -5,6 +5,7 @@ Run from the repository root: python3 -m pytest protocol -q
 """
 
 import copy
+import functools
 import json
 import re
 from pathlib import Path
@@ -111,6 +112,7 @@ def matching_brace(text, open_index):
             return i
 
 
+@functools.cache
 def swift_structs():
     """Every struct of the wire sources: name -> {JSON key: is optional}, read
     from its stored properties and `CodingKeys`. Nested structs are named
@@ -242,6 +244,8 @@ def test_schemas_cover_exactly_the_ops_and_events_of_ops_swift():
     expected = {f"{op}.command.json" for op in OPS} | {f"{op}.reply.json" for op in OPS}
     expected |= {f"{e}.event.json" for e in EVENTS} | {"error.reply.json", COMMON}
     assert set(SCHEMA_BY_NAME) == expected
+    # The Swift-type tables below cover the same names.
+    assert set(COMMAND_ARGS) == set(OPS) and set(REPLY_RESULTS) == set(OPS) and set(EVENT_DATA) == set(EVENTS)
 
 
 def test_error_code_enum_matches_error_code_swift():
