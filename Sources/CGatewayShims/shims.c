@@ -38,8 +38,10 @@ int sg_ws_write(struct lws *wsi, const uint8_t *buf, size_t len, int binary) {
 }
 
 int sg_ws_ping(struct lws *wsi) {
-    uint8_t b[LWS_PRE + 1];
-    return lws_write(wsi, b + LWS_PRE, 0, LWS_WRITE_PING);
+    /* lws sends nothing for a zero-length write: give the ping a payload. */
+    uint8_t b[LWS_PRE + 4];
+    memcpy(b + LWS_PRE, "ping", 4);
+    return lws_write(wsi, b + LWS_PRE, 4, LWS_WRITE_PING);
 }
 
 int sg_http_respond(struct lws *wsi, unsigned int status, const char *content_type,

@@ -56,7 +56,11 @@ public final class GatewayProcess: @unchecked Sendable {
             if !process.isRunning {
                 throw MinterError("gateway exited with \(process.terminationStatus):\n\(logs)")
             }
-            if let response = try? RawSocket.http(port: port, path: "/healthz", timeout: 1), response.status == 200 {
+            if arguments.contains("--tls-cert") {
+                // A TLS port: accepting TCP after the "listening" log line is as far as a plain socket can check.
+                if logs.contains("listening"), (try? RawSocket(port: port, timeout: 1)) != nil { return }
+            } else if let response = try? RawSocket.http(port: port, path: "/healthz", timeout: 1),
+                      response.status == 200 {
                 return
             }
             Thread.sleep(forTimeInterval: 0.05)

@@ -92,14 +92,22 @@ extension RawSocket {
     /// Sends a raw HTTP request (with `Connection: close`) and parses the response.
     public static func http(port: Int, method: String = "GET", path: String, headers: [String: String] = [:],
                             timeout: Double = 5) throws -> HTTPResponse {
-        let socket = try RawSocket(port: port, timeout: timeout)
         var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         for (k, v) in headers { request += "\(k): \(v)\r\n" }
-        request += "\r\n"
+        return try exchange(port: port, request: request + "\r\n", timeout: timeout)
+    }
+
+    /// Sends `request` as is and reads one response: its head, and its body
+    /// by Content-Length (none for 101 Switching Protocols).
+    public static func exchange(port: Int, request: String, timeout: Double = 5) throws -> HTTPResponse {
+        let socket = try RawSocket(port: port, timeout: timeout)
         try socket.send(request)
         let raw = socket.receive(until: { bytes in
-            guard let text = String(bytes: bytes, encoding: .utf8), let end = text.range(of: "\r\n\r\n") else { return false }
+            // The head is ASCII; what follows a 101 is WebSocket frames, not text.
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard let end = text.range(of: "\r\n\r\n") else { return false }
             let head = text[..<end.lowerBound].lowercased()
+            if head.hasPrefix("http/1.1 101") { return true }
             if let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
                let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) {
                 return text.utf8.count - text[..<end.upperBound].utf8.count >= length

@@ -26,7 +26,7 @@ const struct lws_extension *sg_ws_extensions(void);
  */
 int sg_ws_write(struct lws *wsi, const uint8_t *buf, size_t len, int binary);
 
-/** Sends a WebSocket ping with no payload. */
+/** Sends a WebSocket ping (payload "ping"). */
 int sg_ws_ping(struct lws *wsi);
 
 /**
