@@ -69,6 +69,19 @@ public final class SQLiteChatStore: ChatStore {
         await writer.close()
     }
 
+    /// Group-commit figures since the store opened.
+    public struct WriteStats: Sendable, Equatable {
+        /// Transactions committed.
+        public var transactions: Int
+        /// Writes that succeeded in them; `writes / transactions` is the mean group size.
+        public var writes: Int
+    }
+
+    public var writeStats: WriteStats {
+        let stats = writer.stats
+        return WriteStats(transactions: stats.batches, writes: stats.ops)
+    }
+
     public func ping() async -> Bool {
         (try? await readers.read { db in try db.with("SELECT 1") { try $0.step() } }) ?? false
     }

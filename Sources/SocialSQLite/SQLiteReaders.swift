@@ -38,13 +38,15 @@ final class SQLiteReaders: @unchecked Sendable {
     func read<T>(_ body: @escaping (SQLiteConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
             let job: Job = { db in
+                let result: Result<T, Error>
                 do {
                     try db.with("BEGIN") { try $0.run() }
-                    defer { try? db.with("COMMIT") { try $0.run() } }
-                    continuation.resume(returning: try body(db))
+                    defer { try? db.with("COMMIT") { try $0.run() } }     // ends the read snapshot
+                    result = .success(try body(db))
                 } catch {
-                    continuation.resume(throwing: error as? StoreError ?? .unavailable("sqlite: \(error)"))
+                    result = .failure(error as? StoreError ?? .unavailable("sqlite: \(error)"))
                 }
+                continuation.resume(with: result)
             }
             if !queue.push(job) { continuation.resume(throwing: StoreError.unavailable("sqlite: store is closed")) }
         }

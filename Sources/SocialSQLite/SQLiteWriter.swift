@@ -12,9 +12,10 @@ import SocialCore
 /// `synchronous=FULL`), and only then resumes every caller. A caller that is
 /// resumed with a result therefore has its change on disk.
 ///
-/// Threads: `submit` and `close` from any thread or task; `connection` is used
-/// only by the writer thread once started. `@unchecked Sendable` because the
-/// connection never leaves that thread and the queue is itself thread-safe.
+/// Threads: `submit`, `close` and `stats` from any thread or task;
+/// `connection` is used only by the writer thread once started.
+/// `@unchecked Sendable` because the connection never leaves that thread, the
+/// queue is itself thread-safe and the counters are only touched under `statsLock`.
 final class SQLiteWriter: @unchecked Sendable {
     /// A queued write. `run` executes inside the batch transaction and returns
     /// how to resume its caller once the batch is committed; `fail` resumes it
