@@ -78,9 +78,10 @@ def validator_for(schema_name):
 
 def schema_name_for(example_name):
     """`error.<code>.reply.json` examples share `error.reply.json`; the others
-    are named like their schema."""
-    m = re.fullmatch(r"error\.([a-z_]+)\.reply\.json", example_name)
-    return "error.reply.json" if m else example_name
+    are named like their schema, with `--<variant>` before `.json` when a frame
+    has several examples (`group.info.reply--invited.json`)."""
+    name = re.sub(r"--[a-z0-9_-]+\.json$", ".json", example_name)
+    return "error.reply.json" if re.fullmatch(r"error\.[a-z_]+\.reply\.json", name) else name
 
 
 # --- The Swift side -----------------------------------------------------------
@@ -232,6 +233,12 @@ def test_example_validates_against_its_schema(path):
     validator_for(name).validate(load(path))
 
 
+def test_variant_examples_share_their_frame_schema():
+    assert schema_name_for("group.info.reply--invited.json") == "group.info.reply.json"
+    assert schema_name_for("error.conflict.reply--full.json") == "error.reply.json"
+    assert schema_name_for("error.conflict.reply.json") == "error.reply.json"
+
+
 def test_every_example_has_a_schema_and_every_schema_an_example():
     examples = {schema_name_for(p.name) for p in EXAMPLE_FILES}
     schemas = set(SCHEMA_BY_NAME) - {COMMON}
@@ -308,9 +315,17 @@ MUTATIONS = {
     "empty title": ("group.create.command.json", lambda f: f["args"].update(title="")),
     "title of 201 characters": ("group.rename.command.json", lambda f: f["args"].update(title="t" * 201)),
     "set_role to owner": ("group.set_role.command.json", lambda f: f["args"].update(role="owner")),
-    "history limit 101": ("chat.history.command.json", lambda f: f["args"].update(limit=101)),
+    "history limit 0": ("chat.history.command.json", lambda f: f["args"].update(limit=0)),
     "history before and after": ("chat.history.command.json", lambda f: f["args"].update(after=2)),
-    "sync limit 1001": ("sync.command.json", lambda f: f["args"].update(limit=1001)),
+    "sync limit 0": ("sync.command.json", lambda f: f["args"].update(limit=0)),
+    "sync read_seq below 0": ("sync.command.json", lambda f: f["args"]["chats"][0].update(read_seq=-1)),
+    "text that is only whitespace, alone": ("chat.send.command.json", lambda f: f.update(args={"chat_id": "c", "text": " \n"})),
+    "workout card without workout_id": ("chat.send.command.json", lambda f: f["args"]["data"].pop("workout_id")),
+    "attachment URL over 2048 bytes": ("chat.send.command.json", lambda f: f["args"]["attachments"][0].update(url="https://a.example/" + "é" * 1020)),
+    "attachment meta over 4096 bytes": ("chat.send.command.json", lambda f: f["args"]["attachments"][0].update(meta={"x": "a" * 4090})),
+    "emoji with a space": ("chat.react.command.json", lambda f: f["args"].update(emoji="👏 ")),
+    "user_id over 128 bytes": ("group.invite.command.json", lambda f: f["args"].update(user_id="u" * 129)),
+    "blank title": ("group.create.command.json", lambda f: f["args"].update(title="   ")),
     "command id not an integer": ("ping.command.json", lambda f: f.update(id="1")),
     "command without args when it needs them": ("chat.send.command.json", lambda f: f.pop("args")),
     "unknown field in a message": ("message.new.event.json", lambda f: f["data"]["message"].update(colour="red")),
@@ -320,6 +335,11 @@ MUTATIONS = {
     "system message without system": ("member.event.json", lambda f: f["data"]["message"].pop("system")),
     "group chat without title": ("chat.added.event.json", lambda f: f["data"]["chat"].pop("title")),
     "direct chat with an owner role": ("chat.open_direct.reply.json", lambda f: f["ok"]["chat"].update(role="owner")),
+    "non-member role in a member's chat list": ("chats.list.reply.json", lambda f: f["ok"]["chats"][0].update(role="invited")),
+    "invited view with a last message": ("group.info.reply--invited.json",
+                                         lambda f: f["ok"]["group"].update(last_message=load(EXAMPLES / "member.event.json")["data"]["message"])),
+    "visitor view with unread messages": ("group.info.reply--visitor.json", lambda f: f["ok"]["group"].update(unread=2)),
+    "system event with an unknown role": ("member.event.json", lambda f: f["data"]["message"]["system"].update(role="guest")),
     "error reply without temporary": ("error.rate_limited.reply.json", lambda f: f["error"].pop("temporary")),
     "unknown error code": ("error.forbidden.reply.json", lambda f: f["error"].update(code="nope")),
     "error reply without id": ("error.bad_request.reply.json", lambda f: f.pop("id")),
@@ -337,6 +357,12 @@ def test_schema_rejects(case):
 def test_commands_accept_unknown_args_fields():
     # Forward compatibility: the server ignores fields it does not know.
     assert mutate("chat.send.command.json", "chat.send.command.json", lambda f: f["args"].update(future_field=1))
+
+
+def test_page_limits_above_the_maximum_are_accepted():
+    # The server lowers them to the maximum (ops.md: chat.history, sync).
+    assert mutate("chat.history.command.json", "chat.history.command.json", lambda f: f["args"].update(limit=500))
+    assert mutate("sync.command.json", "sync.command.json", lambda f: f["args"].update(limit=5000))
 
 
 def test_text_of_4096_bytes_is_accepted():

@@ -25,12 +25,17 @@ public enum Codec {
         return CommandHeader(id: id, op: op)
     }
 
-    /// Reads the command's `args` as `Args`. A missing `args` reads as `{}`.
+    /// Reads the command's `args` as `Args`. A missing or `null` `args` reads
+    /// as `{}`. Errors are `invalid_args` naming the field by its path from
+    /// the frame (`args.chats[1].seq: expected an integer`), whether or not
+    /// `args` was sent.
     public static func args<Args: Decodable>(_ type: Args.Type, of frame: [UInt8], id: Int) throws(CommandDecodingError) -> Args {
         do {
             return try JSONDecoder().decode(ArgsFrame<Args>.self, from: Data(frame)).args
         } catch {
-            throw CommandDecodingError(id: id, body: ErrorBody(.invalidArgs, describe(error)))
+            // Foundation names no field when a number does not fit an integer field.
+            let named = isPathless(error) ? IntegerFieldProbe.error(Args.self, in: frame) ?? error : error
+            throw CommandDecodingError(id: id, body: ErrorBody(.invalidArgs, describe(named)))
         }
     }
 
@@ -89,6 +94,12 @@ public enum Codec {
         }
     }
 
+    /// Whether `error` says where in the frame it happened.
+    private static func isPathless(_ error: any Error) -> Bool {
+        guard case DecodingError.dataCorrupted(let context)? = error as? DecodingError else { return true }
+        return context.codingPath.isEmpty
+    }
+
     private static func typeName(_ type: Any.Type) -> String {
         switch type {
         case is String.Type: return "a string"
@@ -126,7 +137,8 @@ private struct ArgsFrame<Args: Decodable>: Decodable {
         if c.contains(.args), !(try c.decodeNil(forKey: .args)) {
             args = try c.decode(Args.self, forKey: .args)
         } else {
-            args = try JSONDecoder().decode(Args.self, from: Data("{}".utf8))
+            // Read as `{"args": {}}`, so error paths start with `args.` as when it is sent.
+            args = try JSONDecoder().decode(Self.self, from: Data(#"{"args":{}}"#.utf8)).args
         }
     }
 }

@@ -92,12 +92,13 @@ import SocialProtocol
             == SyncArgs(chats: []))
     }
 
-    @Test func missingArgsOfAnOpWithRequiredFieldsNameTheField() throws {
-        let error = try #require(argsError(SendArgs.self, #"{"id": 9, "op": "chat.send"}"#))
+    @Test(arguments: [#"{"id": 9, "op": "chat.send"}"#, #"{"id": 9, "op": "chat.send", "args": null}"#])
+    func missingArgsOfAnOpWithRequiredFieldsNameTheFieldUnderArgs(_ text: String) throws {
+        let error = try #require(argsError(SendArgs.self, text))
         #expect(error.id == 9)
         #expect(error.body.code == .invalidArgs)
-        // Without `args` the codec decodes `{}`, so the path has no `args.` prefix.
-        #expect(error.body.message == "chat_id: required field is missing")
+        // The same path as when `args` is sent without the field.
+        #expect(error.body.message == "args.chat_id: required field is missing")
     }
 
     @Test func aMissingRequiredFieldIsNamedWithItsPath() throws {
@@ -134,14 +135,35 @@ import SocialProtocol
     }
 
     /// Foundation reports a number that does not fit the field's integer type
-    /// (`1.5`, `1e30`) as corrupt data without a coding path.
-    @Test func aNonIntegralNumberForAnIntegerFieldIsInvalidArgs() throws {
-        let error = try #require(argsError(ChatSeqArgs.self, #"{"id": 9, "op": "chat.read", "args": {"chat_id": "c", "seq": 1.5}}"#))
+    /// without a coding path; the codec finds the field and names it.
+    @Test(arguments: [
+        (#"{"chat_id": "c", "seq": 1.5}"#, "args.seq: expected an integer, found 1.5"),
+        (#"{"chat_id": "c", "seq": 1e30}"#, "args.seq: 1e+30 is out of range"),
+        (#"{"chat_id": "c", "seq": 9223372036854775808}"#, "args.seq: 9.223372036854776e+18 is out of range"),
+    ])
+    func aNumberThatIsNotAnIntegerOfTheFieldIsNamed(_ args: String, _ message: String) throws {
+        let error = try #require(argsError(ChatSeqArgs.self, #"{"id": 9, "op": "chat.read", "args": \#(args)}"#))
         #expect(error.id == 9)
         #expect(error.body.code == .invalidArgs)
-        withKnownIssue("the message does not name `args.seq`: Foundation's error has no coding path") {
-            #expect(error.body.message.contains("args.seq"))
-        }
+        #expect(error.body.message == message)
+    }
+
+    @Test func aFractionalNumberDeepInTheArgsIsNamedWithItsPath() throws {
+        let text = #"{"id": 9, "op": "sync", "args": {"chats": [{"chat_id": "c", "seq": 1}, {"chat_id": "d", "seq": 2, "read_seq": 0.5}]}}"#
+        let error = try #require(argsError(SyncArgs.self, text))
+        #expect(error.body.message == "args.chats[1].read_seq: expected an integer, found 0.5")
+    }
+
+    /// Fractions are fine in JSON values the gateway does not interpret: the
+    /// integer field is the one named.
+    @Test func fractionsInDataAreNotBlamed() throws {
+        let text = #"{"id": 9, "op": "chat.send", "args": {"chat_id": "c", "data": {"pace": 4.5}, "reply_to": 2.5}}"#
+        let error = try #require(argsError(SendArgs.self, text))
+        #expect(error.body.message == "args.reply_to: expected an integer, found 2.5")
+        let fine = #"{"id": 9, "op": "chat.send", "args": {"chat_id": "c", "data": {"pace": 4.5}, "reply_to": 2.0}}"#
+        let args = try Codec.args(SendArgs.self, of: Array(fine.utf8), id: 9)
+        #expect(args.replyTo == 2)
+        #expect(args.data == .object(["pace": .number(4.5)]))
     }
 
     @Test func unknownArgsFieldsAreIgnored() throws {

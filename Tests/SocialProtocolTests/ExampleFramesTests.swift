@@ -87,7 +87,8 @@ import SocialProtocol
         EventName.resync: push(ResyncEvent.self),
     ]
 
-    /// What an example file name says the frame is.
+    /// What an example file name says the frame is. A frame with several
+    /// examples names the others `<frame>--<variant>.json`.
     enum Frame: Equatable {
         case command(op: String)
         case reply(op: String)
@@ -96,7 +97,11 @@ import SocialProtocol
 
         init?(fileName: String) {
             guard fileName.hasSuffix(".json") else { return nil }
-            let stem = String(fileName.dropLast(".json".count))
+            var stem = String(fileName.dropLast(".json".count))
+            if let variant = stem.firstRange(of: "--") {
+                guard variant.upperBound < stem.endIndex else { return nil }
+                stem = String(stem[..<variant.lowerBound])
+            }
             if stem.hasPrefix("error."), stem.hasSuffix(".reply") {
                 self = .error(code: String(stem.dropFirst("error.".count).dropLast(".reply".count)))
             } else if stem.hasSuffix(".command") {
@@ -184,6 +189,12 @@ import SocialProtocol
         #expect(eventLines.count == Self.events.count, "EventName has \(eventLines.count) names, this test lists \(Self.events.count)")
         #expect(Set(opLines.compactMap(Self.quoted)) == Set(Self.ops))
         #expect(Set(eventLines.compactMap(Self.quoted)) == Set(Self.events))
+    }
+
+    @Test func aVariantExampleIsReadAsItsFrame() {
+        #expect(Frame(fileName: "group.info.reply--invited.json") == .reply(op: Op.groupInfo))
+        #expect(Frame(fileName: "error.conflict.reply--full.json") == .error(code: "conflict"))
+        #expect(Frame(fileName: "group.info.reply--.json") == nil)
     }
 
     @Test func everyExampleIsAKnownFrame() {

@@ -11,14 +11,28 @@ extension ChatLimits {
         return value
     }
 
-    /// A group title, trimmed of surrounding whitespace.
+    /// A user id that must not be the caller's own: nobody opens a direct chat
+    /// with, removes, re-roles or hands ownership to themself.
+    /// - Parameters:
+    ///   - value: the `user_id` arg.
+    ///   - caller: the caller's user id.
+    ///   - problem: what the error says when `value` is the caller.
+    func otherUser(_ value: String, caller: UserID, problem: String) throws(ServiceError) -> UserID {
+        let user = try id(value, field: "user_id")
+        guard user != caller else { throw .invalidArgs("user_id", problem) }
+        return user
+    }
+
+    /// A group title, trimmed of surrounding whitespace. Its length counts
+    /// Unicode code points, as JSON Schema's `maxLength` does.
     func title(_ value: String, field: String = "title") throws(ServiceError) -> String {
         let trimmed = value.trimmingWhitespace()
-        guard !trimmed.isEmpty, trimmed.count >= titleLength.lowerBound else {
-            throw .invalidArgs(field, trimmed.isEmpty ? "must not be empty" : "shorter than \(titleLength.lowerBound) characters")
+        let length = trimmed.unicodeScalars.count
+        guard length > 0, length >= titleLength.lowerBound else {
+            throw .invalidArgs(field, trimmed.isEmpty ? "must not be empty" : "shorter than \(titleLength.lowerBound) code points")
         }
-        guard trimmed.count <= titleLength.upperBound else {
-            throw .tooLarge(field, "longer than \(titleLength.upperBound) characters")
+        guard length <= titleLength.upperBound else {
+            throw .tooLarge(field, "longer than \(titleLength.upperBound) code points")
         }
         guard !trimmed.unicodeScalars.contains(where: \.isControl) else {
             throw .invalidArgs(field, "must not contain control characters")

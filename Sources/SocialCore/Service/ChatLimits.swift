@@ -1,14 +1,15 @@
 /// Every limit the chat service holds commands to, with its default.
 ///
-/// Which error a broken limit gives: content that is too big (text, title,
-/// attachments, JSON payloads) is `too_large`; a malformed or out-of-range
-/// field (an empty title, a bad kind or emoji, an id or `client_msg_id` of the
-/// wrong length, a history `limit` below 1) is `invalid_args`. The error
-/// message names the field. Page sizes above their maximum are lowered to it.
+/// Which error a broken limit gives (as `protocol/README.md#limits` states):
+/// content that is too big (text, title, attachments, JSON payloads) is
+/// `too_large`; a malformed or out-of-range field (an empty title, a bad kind
+/// or emoji, an id or `client_msg_id` of the wrong length, a page `limit`
+/// below 1) is `invalid_args`; a full group is `conflict`. The error message
+/// names the field. Page sizes above their maximum are lowered to it.
 public struct ChatLimits: Sendable, Equatable {
     /// Most UTF-8 bytes of a message's `text` (send and edit).
     public var maxTextBytes = 4096
-    /// A group title's length in characters, after trimming surrounding whitespace.
+    /// A group title's length in Unicode code points, after trimming surrounding whitespace.
     public var titleLength: ClosedRange<Int> = 1...200
     /// A message `kind`'s length; kinds are made of `[a-z0-9_.-]`.
     public var kindLength: ClosedRange<Int> = 1...32
@@ -39,7 +40,7 @@ public struct ChatLimits: Sendable, Equatable {
     /// older than `typingIntervalMs` are evicted; while the table is full of
     /// fresh entries, indicators from new keys are dropped (they are ephemeral).
     public var typingTableCapacity = 100_000
-    /// Most members of a group, enforced on `group.join`.
+    /// Most members of a group, enforced on `group.join` and `group.invite`.
     public var maxGroupMembers = 10_000
 
     /// The defaults above.

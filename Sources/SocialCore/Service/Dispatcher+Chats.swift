@@ -7,10 +7,8 @@ extension Dispatcher {
     /// created on first use. Idempotent: every call names the same chat. A new
     /// chat is announced with `chat.added` to both users.
     func openDirect(_ args: OpenDirectArgs, _ caller: Caller) async throws -> OpenDirectResult {
-        let other = try limits.id(args.userId, field: "user_id")
-        guard other != caller.userId else {
-            throw ServiceError.invalidArgs("user_id", "cannot open a direct chat with yourself")
-        }
+        let other = try limits.otherUser(args.userId, caller: caller.userId,
+                                         problem: "cannot open a direct chat with yourself")
         let (chat, created) = try await store.openDirect(newId: ids(.direct), between: caller.userId, and: other,
                                                          now: clock())
         if created {

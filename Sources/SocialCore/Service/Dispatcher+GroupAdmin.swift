@@ -7,7 +7,8 @@ extension Dispatcher {
     /// `group.set_role`: the owner makes a member an admin or an admin a member.
     /// Publishes `member` to the group.
     func setRole(_ args: GroupSetRoleArgs, _ caller: Caller) async throws -> SystemMessageResult {
-        let target = try limits.id(args.userId, field: "user_id")
+        let target = try limits.otherUser(args.userId, caller: caller.userId,
+                                          problem: "cannot change your own role (the owner's moves with group.transfer)")
         let role: Role
         switch args.role {
         case Role.admin.rawValue: role = .admin
@@ -17,6 +18,7 @@ extension Dispatcher {
         let (group, me) = try await requireGroupMember(args.groupId, caller.userId)
         guard me.role == .owner else { throw ServiceError.forbidden("only the owner sets roles") }
         let them = try await requireTarget(group.id, target)
+        // Only when ownership moved to the target since `me` was read.
         guard them.role != .owner else {
             throw ServiceError.conflict("the owner's role changes only with group.transfer")
         }
@@ -30,10 +32,10 @@ extension Dispatcher {
     /// `group.transfer`: the owner hands ownership to a member and becomes an admin.
     /// Publishes `member` to the group.
     func transfer(_ args: GroupUserArgs, _ caller: Caller) async throws -> SystemMessageResult {
-        let target = try limits.id(args.userId, field: "user_id")
+        let target = try limits.otherUser(args.userId, caller: caller.userId,
+                                          problem: "cannot transfer ownership to yourself")
         let (group, me) = try await requireGroupMember(args.groupId, caller.userId)
         guard me.role == .owner else { throw ServiceError.forbidden("only the owner transfers ownership") }
-        guard target != caller.userId else { throw ServiceError.conflict("already the owner") }
         _ = try await requireTarget(group.id, target)
         let message = try await store.apply(.transfer(to: target, by: caller.userId), to: group.id, now: clock())
         publish(chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire)))

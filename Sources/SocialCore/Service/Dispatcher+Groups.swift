@@ -16,12 +16,15 @@ extension Dispatcher {
         return GroupResult(group: summary)
     }
 
-    /// `group.invite`: admins and the owner invite a user.
+    /// `group.invite`: admins and the owner invite a user, while the group
+    /// has room (`maxGroupMembers`). Members do not invite: an open group
+    /// needs no invitation, an invite-only one is the admins' to fill.
     /// Publishes `invitation` to the invitee, then `member` to the group.
     func invite(_ args: GroupUserArgs, _ caller: Caller) async throws -> SystemMessageResult {
         let target = try limits.id(args.userId, field: "user_id")
         let (group, me) = try await requireGroupMember(args.groupId, caller.userId)
         guard me.role >= .admin else { throw ServiceError.forbidden("only admins and the owner invite to a group") }
+        try await requireRoom(in: group)
         let message = try await store.apply(.invite(user: target, by: caller.userId), to: group.id, now: clock())
         let invitation = WireInvitation(groupId: group.id, title: group.title, invitedBy: caller.userId,
                                         ts: message.createdAt)
@@ -44,12 +47,7 @@ extension Dispatcher {
                 throw ServiceError.forbidden("group \(group.id) is invite-only and you are not invited")
             }
         }
-        // Not atomic with the join: concurrent joins can overshoot the limit
-        // by the number of joins in flight.
-        let count = try await store.members(group.id).count
-        guard count < limits.maxGroupMembers else {
-            throw ServiceError(.tooLarge, "group \(group.id) is full (\(limits.maxGroupMembers) members)")
-        }
+        try await requireRoom(in: group)
         let message = try await store.apply(.join(user: caller.userId, role: .member), to: group.id, now: clock())
 
         // The join stands from here on: a failure to mark the history read
@@ -88,10 +86,11 @@ extension Dispatcher {
     }
 
     /// `group.kick`: admins remove members; the owner removes anyone but
-    /// themself; nobody removes the owner.
+    /// themself; nobody removes the owner. Removing oneself is `group.leave`.
     /// Publishes `chat.removed` to the removed user, then `member` to the group.
     func kick(_ args: GroupUserArgs, _ caller: Caller) async throws -> SystemMessageResult {
-        let target = try limits.id(args.userId, field: "user_id")
+        let target = try limits.otherUser(args.userId, caller: caller.userId,
+                                          problem: "cannot remove yourself; use group.leave")
         let (group, me) = try await requireGroupMember(args.groupId, caller.userId)
         guard me.role >= .admin else { throw ServiceError.forbidden("only admins and the owner remove members") }
         let them = try await requireTarget(group.id, target)
@@ -103,5 +102,15 @@ extension Dispatcher {
         publish(chatRemoved(group.id, reason: "kicked", from: target),
                 chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire)))
         return SystemMessageResult(message: message.wire)
+    }
+
+    /// `conflict` when `group` has `maxGroupMembers` members. Not atomic with
+    /// the change that follows: concurrent joins can overshoot the limit by
+    /// the number of joins in flight.
+    private func requireRoom(in group: Chat) async throws {
+        let count = try await store.members(group.id).count
+        guard count < limits.maxGroupMembers else {
+            throw ServiceError.conflict("group \(group.id) is full (\(limits.maxGroupMembers) members)")
+        }
     }
 }

@@ -18,6 +18,7 @@ extension Dispatcher {
         for (i, position) in args.chats.enumerated() {
             _ = try limits.id(position.chatId, field: "chats[\(i)].chat_id")
             _ = try limits.position(position.seq, field: "chats[\(i)].seq")
+            if let readSeq = position.readSeq { _ = try limits.position(readSeq, field: "chats[\(i)].read_seq") }
             guard known.updateValue(position, forKey: position.chatId) == nil else {
                 throw ServiceError.invalidArgs("chats[\(i)].chat_id", "chat \(position.chatId) is listed twice")
             }
@@ -35,6 +36,7 @@ extension Dispatcher {
                                     changes: [], myReactions: [:], position: chat.seq, more: false, new: true))
                 continue
             }
+            // An absent read_seq is unknown to the client: the chat comes back so it learns it.
             let readChanged = position.readSeq != membership.member.readSeq
             guard chat.seq > position.seq || readChanged else { continue }
 

@@ -26,7 +26,8 @@ import Testing
         let same = try await fixture.failure("ann", Op.groupSetRole, GroupSetRoleArgs(groupId: group, userId: "bob", role: "admin"))
         #expect(same.code == .conflict)
         let owner = try await fixture.failure("ann", Op.groupSetRole, GroupSetRoleArgs(groupId: group, userId: "ann", role: "member"))
-        #expect(owner.code == .conflict)
+        #expect(owner.code == .invalidArgs)
+        #expect(owner.message.hasPrefix("user_id"))
         let notMember = try await fixture.failure("ann", Op.groupSetRole, GroupSetRoleArgs(groupId: group, userId: "zed", role: "admin"))
         #expect(notMember.code == .notFound)
     }
@@ -40,8 +41,10 @@ import Testing
 
     @Test func transferMakesTheOldOwnerAnAdmin() async throws {
         let group = try await fixture.group("ann", members: ["bob"])
-        let denied = try await fixture.failure("bob", Op.groupTransfer, GroupUserArgs(groupId: group, userId: "bob"))
+        let denied = try await fixture.failure("bob", Op.groupTransfer, GroupUserArgs(groupId: group, userId: "ann"))
         #expect(denied.code == .forbidden)
+        let toSelf = try await fixture.failure("ann", Op.groupTransfer, GroupUserArgs(groupId: group, userId: "ann"))
+        #expect(toSelf.code == .invalidArgs)
         let outsider = try await fixture.failure("ann", Op.groupTransfer, GroupUserArgs(groupId: group, userId: "zed"))
         #expect(outsider.code == .notFound)
 

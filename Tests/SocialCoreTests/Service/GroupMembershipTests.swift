@@ -34,8 +34,20 @@ import Testing
         #expect(empty.message.hasPrefix("title"))
         let long = try await fixture.failure("ann", Op.groupCreate, GroupCreateArgs(title: String(repeating: "é", count: 201)))
         #expect(long.code == .tooLarge)
+        let control = try await fixture.failure("ann", Op.groupCreate, GroupCreateArgs(title: "Run\u{7} club"))
+        #expect(control.code == .invalidArgs)
         let ok: GroupResult = try await fixture.call("ann", Op.groupCreate, GroupCreateArgs(title: String(repeating: "é", count: 200)))
         #expect(ok.group.title?.count == 200)
+    }
+
+    /// Titles are measured in code points, like JSON Schema's `maxLength`:
+    /// "e" + a combining accent is one character but two code points.
+    @Test func titleLengthCountsCodePoints() async throws {
+        let accented = "e\u{301}"
+        let long = try await fixture.failure("ann", Op.groupCreate, GroupCreateArgs(title: String(repeating: accented, count: 101)))
+        #expect(long.code == .tooLarge)
+        let ok: GroupResult = try await fixture.call("ann", Op.groupCreate, GroupCreateArgs(title: String(repeating: accented, count: 100)))
+        #expect(ok.group.title?.unicodeScalars.count == 200)
     }
 
     @Test func inviteSendsTheInvitationThenTheMemberEvent() async throws {
@@ -108,15 +120,19 @@ import Testing
         #expect(list.groups.map(\.chatId) == [group])
     }
 
-    @Test func joinStopsAtMaxGroupMembers() async throws {
+    @Test func joinAndInviteStopAtMaxGroupMembers() async throws {
         var limits = ChatLimits()
         limits.maxGroupMembers = 2
         let fixture = ServiceFixture(limits: limits)
         let group = try await fixture.group("ann", open: true, members: [])
         let _: GroupResult = try await fixture.call("bob", Op.groupJoin, GroupRef(groupId: group))
         let full = try await fixture.failure("cat", Op.groupJoin, GroupRef(groupId: group))
-        #expect(full.code == .tooLarge)
+        #expect(full.code == .conflict)
+        #expect(full.message.contains("full"))
+        let invite = try await fixture.failure("ann", Op.groupInvite, GroupUserArgs(groupId: group, userId: "cat"))
+        #expect(invite.code == .conflict)
         #expect(try await fixture.store.members(group).count == 2)
+        #expect(try await fixture.store.invitations(of: "cat").isEmpty)
     }
 
     @Test func leaveUnsubscribesTheUserThenTellsTheGroup() async throws {
@@ -162,7 +178,8 @@ import Testing
         #expect(try await kick("bob", "cat") == .forbidden)      // members kick nobody
         #expect(try await kick("adm", "adm2") == .forbidden)     // admins kick only members
         #expect(try await kick("adm", "ann") == .forbidden)      // nobody kicks the owner
-        #expect(try await kick("ann", "ann") == .forbidden)      // not even the owner
+        #expect(try await kick("ann", "ann") == .invalidArgs)    // oneself: that is group.leave
+        #expect(try await kick("bob", "bob") == .invalidArgs)
         #expect(try await kick("adm", "nobody") == .notFound)
         #expect(try await kick("zed", "bob") == .forbidden)      // outsiders
         #expect(try await kick("adm", "bob") == nil)             // admin kicks a member

@@ -110,6 +110,20 @@ import Testing
         #expect(twice.message.hasPrefix("chats[1].chat_id"))
         let negative = try await fixture.failure("ann", Op.sync, SyncArgs(chats: [.init(chatId: "c", seq: -1)]))
         #expect(negative.message.hasPrefix("chats[0].seq"))
+        let negativeRead = try await fixture.failure("ann", Op.sync, SyncArgs(chats: [.init(chatId: "c", seq: 1, readSeq: -1)]))
+        #expect(negativeRead.code == .invalidArgs)
+        #expect(negativeRead.message.hasPrefix("chats[0].read_seq"))
+    }
+
+    @Test func aLimitAboveTheMaximumIsLoweredToIt() async throws {
+        var limits = ChatLimits()
+        limits.maxSyncLimit = 2
+        let fixture = ServiceFixture(limits: limits)
+        let direct = try await fixture.direct("ann", "bob")
+        for i in 1...3 { try await fixture.send("bob", direct, "m\(i)") }
+        let result: SyncResult = try await fixture.call("ann", Op.sync, SyncArgs(chats: [.init(chatId: direct, seq: 0)], limit: 1000))
+        #expect(result.chats.only?.changes.map(\.seq) == [1, 2])
+        #expect(result.more)
     }
 
     /// The client knows three chats, goes offline while about a hundred
