@@ -92,6 +92,7 @@ struct GatewayCommand: AsyncParsableCommand {
         s.maxInflight = options.maxInflight
         s.drainTimeoutSeconds = options.drainTimeout
         s.maxConnections = options.maxConnections
+        s.tokenLeewaySeconds = options.jwtLeeway
         return s
     }
 

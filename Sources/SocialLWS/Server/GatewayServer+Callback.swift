@@ -19,7 +19,9 @@ extension GatewayServer {
             drainInbox()
             return 0
         case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-            if draining || sessions.count >= settings.maxConnections {
+            // While draining, TCP is still accepted so /readyz can answer 503;
+            // upgrades are refused in `confirmUpgrade`.
+            if sessions.count >= settings.maxConnections {
                 stats.add(.handshakesRejected)
                 return 1
             }

@@ -14,7 +14,7 @@ extension GatewayServer {
             sessionId: "\(nodeTag)-\(id)", userId: identity.userId,
             deviceId: deviceId ?? "anon-\(nodeTag)-\(id)", scopes: identity.scopes)
         let now = monotonicMillis()
-        let session = Session(id: id, wsi: wsi, info: info,
+        let session = Session(id: id, wsi: wsi, info: info, tokenExpiresAt: identity.expiresAt,
                               queue: SendQueue(maxFrames: settings.sendQueueMaxFrames, maxBytes: settings.sendQueueMaxBytes),
                               now: now)
         sessions[id] = session
@@ -246,8 +246,13 @@ extension GatewayServer {
         let now = monotonicMillis()
         let idleMs = Int64(settings.idleTimeoutSeconds) * 1000
         let pingMs = Int64(settings.pingIntervalSeconds) * 1000
+        let wallNow = Date().timeIntervalSince1970
+        let leeway = Double(settings.tokenLeewaySeconds)
         for session in sessions.values where session.phase != .closing {
-            if now - session.lastReceiveMs > idleMs {
+            if wallNow > session.tokenExpiresAt + leeway {
+                stats.add(.tokenExpiredCloses)
+                close(session, code: CloseCode.policyViolation.rawValue, reason: "access token expired; reconnect with a fresh token")
+            } else if now - session.lastReceiveMs > idleMs {
                 stats.add(.idleCloses)
                 logger.info("closing idle connection", metadata: [
                     "session": "\(session.info.sessionId)", "idle_ms": "\(now - session.lastReceiveMs)"])
@@ -261,6 +266,9 @@ extension GatewayServer {
         if draining { checkDrain() }
     }
 
+    /// How long a draining session must have received nothing before it is closed.
+    static let drainQuietMs: Int64 = 300
+
     func startDrain() {
         guard !draining else { return }
         draining = true
@@ -269,13 +277,16 @@ extension GatewayServer {
         checkDrain()
     }
 
-    /// Closes each session once its commands are done and its queue is sent;
-    /// everyone at the deadline; stops when none is left. Service thread.
+    /// Closes each session once its commands are done, its queue is sent and
+    /// it has been quiet for `drainQuietMs` (frames the client sent before the
+    /// signal may still be in the socket: they get replies too); everyone at
+    /// the deadline; stops when none is left. Service thread.
     func checkDrain() {
         let now = monotonicMillis()
         let pastDeadline = now > drainDeadlineMs
         for session in sessions.values where session.phase != .closing {
-            if pastDeadline || (session.inflight == 0 && session.queue.isEmpty) {
+            let quiet = now - session.lastReceiveMs >= Self.drainQuietMs
+            if pastDeadline || (session.inflight == 0 && session.queue.isEmpty && quiet) {
                 close(session, code: CloseCode.goingAway.rawValue, reason: "server shutting down")
             }
         }

@@ -23,6 +23,9 @@ public struct ServerSettings: Sendable {
     public var drainTimeoutSeconds: Int = 10
     /// Seconds lws allows for a TCP/TLS/HTTP handshake to complete.
     public var handshakeTimeoutSeconds: Int = 10
+    /// Seconds past its token's `exp` a session may live (the JWT leeway);
+    /// then it is closed with 1008.
+    public var tokenLeewaySeconds: Int = 60
     /// Most connections this process accepts (bounded by the open-file limit).
     public var maxConnections: Int = 19_500
 

@@ -13,6 +13,7 @@ public final class ServerStats: @unchecked Sendable {
         case slowConsumerCloses = "slow_consumer_closes"
         case oversizeCloses = "oversize_closes"
         case idleCloses = "idle_closes"
+        case tokenExpiredCloses = "token_expired_closes"
     }
 
     private let lock = NSLock()

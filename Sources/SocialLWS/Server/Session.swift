@@ -14,6 +14,8 @@ final class Session {
     let id: UInt64
     let wsi: OpaquePointer
     let info: ConnectionInfo
+    /// When the access token expires (seconds since 1970): the session closes with 1008 then.
+    let tokenExpiresAt: Double
     var phase: Phase = .loading
     /// The message being received, across fragments.
     var rx: [UInt8] = []
@@ -31,10 +33,11 @@ final class Session {
     /// Set once the close reason has been handed to lws.
     var closeCode: UInt16?
 
-    init(id: UInt64, wsi: OpaquePointer, info: ConnectionInfo, queue: SendQueue, now: Int64) {
+    init(id: UInt64, wsi: OpaquePointer, info: ConnectionInfo, tokenExpiresAt: Double, queue: SendQueue, now: Int64) {
         self.id = id
         self.wsi = wsi
         self.info = info
+        self.tokenExpiresAt = tokenExpiresAt
         self.queue = queue
         self.lastReceiveMs = now
         self.lastPingMs = now
