@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the gateway needs from Debian's packages, only if missing.
+# Usage: scripts/install-deps.sh [--test]   (--test adds what the test suite needs)
+set -euo pipefail
+
+packages=(pkg-config libwebsockets-dev libmongoc-dev libbson-dev libhiredis-dev libsqlite3-dev openssl)
+python_modules=()
+if [[ "${1:-}" == "--test" ]]; then
+    python_modules=(pytest jsonschema)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "installing Debian packages: ${missing[*]}"
+    SUDO=""
+    [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+for m in "${python_modules[@]}"; do
+    python3 -c "import $m" 2>/dev/null || { echo "installing Python module: $m"; python3 -m pip install -q "$m"; }
+done
+
+if ! command -v swift >/dev/null; then
+    if [[ -x /opt/swift/usr/bin/swift ]]; then
+        echo "note: add /opt/swift/usr/bin to PATH" >&2
+    else
+        echo "error: Swift 6.2 or newer is required (swift.org toolchain); it is not a Debian package" >&2
+        exit 1
+    fi
+fi

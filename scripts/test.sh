@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# One command from a fresh machine to a full test run: installs what is
+# missing, builds everything, runs the Swift tests (unit, store contract,
+# integration over real sockets against gateway processes) and the protocol
+# document checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+
+scripts/install-deps.sh --test
+swift build --build-tests
+export SOCIAL_GATEWAY_BIN="$(swift build --show-bin-path)/social-gateway"
+swift test --skip-build
+python3 -m pytest protocol -q -p no:cacheprovider
