@@ -76,6 +76,8 @@ let package = Package(
         .testTarget(name: "SocialProtocolTests", dependencies: ["SocialProtocol"]),
         .testTarget(name: "SocialCoreTests", dependencies: ["SocialCore", "SocialSQLite", "SocialTesting"]),
         .testTarget(name: "SocialAuthTests", dependencies: ["SocialAuth", "SocialTesting"]),
+        .testTarget(name: "SocialLWSTests", dependencies: ["SocialLWS", "SocialAuth", "SocialTesting"],
+                    swiftSettings: adapterSettings),
         .testTarget(name: "SocialIntegrationTests", dependencies: [
             "SocialTesting", "SocialLWS", "SocialProtocol",
         ], swiftSettings: adapterSettings),

@@ -44,13 +44,18 @@ public final class TokenVerifier: Sendable {
         var keys: [String: Key] = [:]
         var skipped: [String] = []
         if let json = settings.jwksJSON {
-            let jwks: JWKS
-            do {
-                jwks = try JSONDecoder().decode(JWKS.self, from: Data(json.utf8))
-            } catch {
-                throw AuthSettingsError("the JWKS file does not parse: \(error)")
+            // Each key is read on its own, so one key of a type jwt-kit does not
+            // know (a symmetric "oct" key, say) does not sink the whole set.
+            guard let document = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+                  let entries = document["keys"] as? [Any] else {
+                throw AuthSettingsError("the JWKS file does not parse: expected {\"keys\": [...]}")
             }
-            for jwk in jwks.keys {
+            for entry in entries {
+                guard let data = try? JSONSerialization.data(withJSONObject: entry),
+                      let jwk = try? JSONDecoder().decode(JWK.self, from: data) else {
+                    skipped.append("a key that does not parse as a JWK")
+                    continue
+                }
                 guard let kid = jwk.keyIdentifier?.string else {
                     skipped.append("a key without kid")
                     continue
