@@ -161,6 +161,9 @@ extension GatewayServer {
             return
         case .overflow:
             stats.add(.slowConsumerCloses)
+            logger.warning("closing slow consumer", metadata: [
+                "session": "\(session.info.sessionId)", "user": "\(session.info.userId)",
+                "queued_frames": "\(session.queue.count)", "queued_bytes": "\(session.queue.bytes)"])
             close(session, code: CloseCode.slowConsumer.rawValue, reason: "send queue overflow; reconnect and sync")
             return
         }
