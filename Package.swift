@@ -30,7 +30,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
         // What Swift cannot import: LWS_PRE, callbacks tables, variadics.
-        .target(name: "CGatewayShims", dependencies: ["CLibWebSockets"]),
+        .target(name: "CGatewayShims", dependencies: ["CLibWebSockets", "CMongoC"]),
 
         // Wire protocol v1: types and codec. No I/O.
         .target(name: "SocialProtocol"),
@@ -53,6 +53,16 @@ let package = Package(
             "CSQLite", "SocialCore",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: adapterSettings),
+        // The distributed store: MongoDB through libmongoc, on its own worker threads.
+        .target(name: "SocialMongo", dependencies: [
+            "CMongoC", "CGatewayShims", "SocialCore",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: adapterSettings),
+        // The distributed bus and presence: Redis pub/sub through hiredis, on its own threads.
+        .target(name: "SocialRedis", dependencies: [
+            "CHiredis", "SocialCore",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: adapterSettings),
         // Test harness: gateway processes, token minting, raw sockets, clients.
         .target(name: "SocialTesting", dependencies: [
             "SocialLWS", "SocialProtocol", "SocialCore",
@@ -60,7 +70,7 @@ let package = Package(
         ], swiftSettings: adapterSettings),
 
         .executableTarget(name: "SocialGateway", dependencies: [
-            "SocialLWS", "SocialCore", "SocialAuth", "SocialSQLite",
+            "SocialLWS", "SocialCore", "SocialAuth", "SocialSQLite", "SocialMongo", "SocialRedis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -75,6 +85,10 @@ let package = Package(
 
         .testTarget(name: "SocialProtocolTests", dependencies: ["SocialProtocol"]),
         .testTarget(name: "SocialCoreTests", dependencies: ["SocialCore", "SocialSQLite", "SocialTesting"]),
+        .testTarget(name: "SocialMongoTests", dependencies: ["SocialMongo", "SocialTesting"],
+                    swiftSettings: adapterSettings),
+        .testTarget(name: "SocialRedisTests", dependencies: ["SocialRedis", "SocialTesting"],
+                    swiftSettings: adapterSettings),
         .testTarget(name: "SocialAuthTests", dependencies: ["SocialAuth", "SocialTesting"]),
         .testTarget(name: "SocialLWSTests", dependencies: ["SocialLWS", "SocialAuth", "SocialTesting"],
                     swiftSettings: adapterSettings),
