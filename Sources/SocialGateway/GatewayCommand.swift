@@ -47,6 +47,13 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let signals = SignalDrain(server: server, logger: logger)
+        let sweeper = Task.detached {
+            // Takes offline the users of nodes that died (their presence expired).
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 2_000_000_000)
+                await dispatcher.sweepPresence()
+            }
+        }
         logger.info("listening", metadata: [
             "address": "\(options.host):\(options.port)", "tls": "\(!options.tlsCert.isEmpty)",
             "store": "\(options.store)", "bus": "\(options.bus)",
@@ -58,6 +65,7 @@ struct GatewayCommand: AsyncParsableCommand {
             }
         }
         signals.cancel()
+        sweeper.cancel()
         await store.close()
         logger.info("stopped")
     }

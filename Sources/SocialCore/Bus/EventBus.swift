@@ -1,8 +1,10 @@
-/// Where an event goes: every local session of a chat's members, or every
-/// local session of one user.
+/// Where an event goes: every local session of a chat's members, every
+/// local session of one user, or every local session watching a user's presence.
 public enum Topic: Hashable, Sendable {
     case chat(ChatID)
     case user(UserID)
+    /// Sessions that called `presence.subscribe` for this user.
+    case presence(UserID)
 }
 
 /// An event on the bus: the encoded push frame, sent as is to every session

@@ -159,3 +159,27 @@ extension String {
     /// Whether there is anything but whitespace.
     var isBlank: Bool { allSatisfy(\.isWhitespace) }
 }
+
+extension ChatLimits {
+    /// The users of a `presence.*` call: 1...`maxPresenceUsers` valid ids, duplicates removed.
+    func presenceUsers(_ users: [String]) throws(ServiceError) -> [String] {
+        guard (1...maxPresenceUsers).contains(users.count) else {
+            throw .invalidArgs("user_ids", "must list 1...\(maxPresenceUsers) users")
+        }
+        var seen = Set<String>()
+        var out: [String] = []
+        for (i, user) in users.enumerated() {
+            _ = try id(user, field: "user_ids[\(i)]")
+            if seen.insert(user).inserted { out.append(user) }
+        }
+        return out
+    }
+
+    /// A training activity such as `run`, `ride` or `gym`.
+    func activity(_ value: String) throws(ServiceError) -> String {
+        guard activityLength.contains(value.utf8.count),
+              value.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2D })
+        else { throw .invalidArgs("activity", "must be \(activityLength.lowerBound)...\(activityLength.upperBound) of [a-z0-9_-]") }
+        return value
+    }
+}

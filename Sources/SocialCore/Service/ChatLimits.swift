@@ -44,5 +44,13 @@ public struct ChatLimits: Sendable, Equatable {
     public var maxGroupMembers = 10_000
 
     /// The defaults above.
+    /// How long a session's presence lasts unless its node refreshes it: a node
+    /// that dies takes its users offline after this (plus one sweep, 2 s).
+    public var presenceTTLMs: Int64 = 30_000
+    /// Users named in one `presence.*` call.
+    public var maxPresenceUsers = 100
+    /// Length of a training activity, `[a-z0-9_-]`.
+    public var activityLength: ClosedRange<Int> = 1...32
+
     public init() {}
 }

@@ -20,6 +20,7 @@ public final class Dispatcher: Sendable {
     let ids: @Sendable (ChatKind) -> ChatID
     let logger: Logger
     let typingThrottle: TypingThrottle
+    let presence: any PresenceStore
 
     /// - Parameters:
     ///   - store: where chats, members and messages live.
@@ -28,9 +29,12 @@ public final class Dispatcher: Sendable {
     ///   - clock: milliseconds since 1970; message timestamps and the typing throttle read it.
     ///   - ids: makes a new, unique chat id of a kind (`ChatIDs.random` in production).
     ///   - logger: where internal errors and backend failures are logged.
+    ///   - presence: where sessions' presence lives (shared by every node in the distributed mode).
     public init(store: any ChatStore, bus: any EventBus, limits: ChatLimits = .init(),
-                clock: @escaping @Sendable () -> Int64, ids: @escaping @Sendable (ChatKind) -> ChatID, logger: Logger) {
+                clock: @escaping @Sendable () -> Int64, ids: @escaping @Sendable (ChatKind) -> ChatID, logger: Logger,
+                presence: any PresenceStore = MemoryPresenceStore()) {
         self.store = store
+        self.presence = presence
         self.bus = bus
         self.limits = limits
         self.clock = clock
@@ -47,16 +51,24 @@ public final class Dispatcher: Sendable {
     ///   - frame: the text frame's bytes, a JSON command `{"id", "op", "args"}`.
     ///   - caller: the session's authenticated user and device.
     public func handle(_ frame: [UInt8], from caller: Caller) async -> [UInt8] {
+        await execute(frame, from: caller).reply
+    }
+
+    /// Runs one command frame: its reply, and the topics the calling session
+    /// starts or stops receiving. Never throws (see `handle`).
+    public func execute(_ frame: [UInt8], from caller: Caller) async -> CommandOutcome {
         let header: CommandHeader
         do {
             header = try Codec.header(of: frame)
         } catch {
-            return Codec.error(id: error.id, error.body)
+            return CommandOutcome(reply: Codec.error(id: error.id, error.body))
         }
+        var effects = SessionEffects()
         do {
-            return try await run(header, frame, caller)
+            let reply = try await run(header, frame, caller, &effects)
+            return CommandOutcome(reply: reply, subscribe: effects.subscribe, unsubscribe: effects.unsubscribe)
         } catch {
-            return Codec.error(id: header.id, errorBody(error, op: header.op, caller: caller))
+            return CommandOutcome(reply: Codec.error(id: header.id, errorBody(error, op: header.op, caller: caller)))
         }
     }
 
@@ -66,7 +78,8 @@ public final class Dispatcher: Sendable {
     }
 
     /// Decodes the args of `header.op` and runs it.
-    private func run(_ header: CommandHeader, _ frame: [UInt8], _ caller: Caller) async throws -> [UInt8] {
+    private func run(_ header: CommandHeader, _ frame: [UInt8], _ caller: Caller,
+                     _ effects: inout SessionEffects) async throws -> [UInt8] {
         let id = header.id
         func reply<Args: Decodable, Result: Encodable>(
             _ type: Args.Type, _ body: (Args) async throws -> Result
@@ -96,6 +109,14 @@ public final class Dispatcher: Sendable {
         case Op.chatRead: return try await reply(ChatSeqArgs.self) { try await read($0, caller) }
         case Op.chatTyping: return try await reply(TypingArgs.self) { try await typing($0, caller) }
         case Op.sync: return try await reply(SyncArgs.self) { try await sync($0, caller) }
+        case Op.presenceSet: return try await reply(PresenceSetArgs.self) { try await presenceSet($0, caller) }
+        case Op.presenceSubscribe:
+            let args = try Codec.args(PresenceUsersArgs.self, of: frame, id: id)
+            return Codec.ok(id: id, try await presenceSubscribe(args, caller, &effects))
+        case Op.presenceUnsubscribe:
+            let args = try Codec.args(PresenceUsersArgs.self, of: frame, id: id)
+            return Codec.ok(id: id, try presenceUnsubscribe(args, &effects))
+        case Op.presenceQuery: return try await reply(PresenceUsersArgs.self) { try await presenceQuery($0, caller) }
         default: throw ServiceError.unknownOp(header.op)
         }
     }

@@ -1,3 +1,5 @@
+import SocialCore
+
 /// Who is on the other end of a connection, as the handshake established.
 public struct ConnectionInfo: Sendable, Equatable {
     public var sessionId: String
@@ -16,9 +18,15 @@ public struct ConnectionInfo: Sendable, Equatable {
 /// What the transport asks of the application. Called from Swift tasks,
 /// never on the lws service thread.
 public protocol CommandHandler: Sendable {
-    /// Runs one command frame and returns the reply frame. Never throws:
-    /// every failure is an error reply.
-    func handle(_ frame: [UInt8], from connection: ConnectionInfo) async -> [UInt8]
+    /// Runs one command frame: the reply frame, and the topics the session
+    /// starts or stops receiving. Never throws: every failure is an error reply.
+    func handle(_ frame: [UInt8], from connection: ConnectionInfo) async -> CommandOutcome
+    /// A session is up (presence: the device is online).
+    func sessionOpened(_ connection: ConnectionInfo) async
+    /// A session is gone (presence: the device left).
+    func sessionClosed(_ connection: ConnectionInfo) async
+    /// The node's live sessions, every `presenceHeartbeatSeconds`.
+    func heartbeat(_ connections: [ConnectionInfo]) async
     /// The chats whose events a new session of `user` receives.
     func subscriptions(of user: String) async throws -> [String]
     /// Whether the backends answer (for `/readyz`).

@@ -62,8 +62,8 @@ extension GatewayServer {
     func drainInbox() {
         for work in inbox.drain() {
             switch work {
-            case .reply(let id, let frame):
-                commandFinished(id, reply: frame)
+            case .reply(let id, let outcome):
+                commandFinished(id, outcome)
             case .subscribed(let id, let chats):
                 subscriptionsLoaded(id, chats: chats)
             case .subscriptionFailed(let id):

@@ -31,6 +31,7 @@ extension GatewayServer {
 
         let handler = self.handler
         Task { [weak self] in
+            await handler.sessionOpened(info)
             do {
                 let chats = try await handler.subscriptions(of: info.userId)
                 self?.post(.subscribed(session: id, chats: chats))
@@ -45,31 +46,26 @@ extension GatewayServer {
     /// Subscriptions are in place: the session may run commands. Service thread.
     func subscriptionsLoaded(_ id: UInt64, chats: [String]) {
         guard let session = sessions[id] else { return }
-        for chat in chats { subscribe(session, to: chat) }
+        for chat in chats { subscribe(session, to: .chat(chat)) }
         for change in lateSubscriptions.removeValue(forKey: id) ?? [] {
-            change.joined ? subscribe(session, to: change.chat) : unsubscribe(session, from: change.chat)
+            change.joined ? subscribe(session, to: .chat(change.chat)) : unsubscribe(session, from: .chat(change.chat))
         }
         if session.phase == .loading { session.phase = .ready }
         pump(session)
     }
 
-    func subscribe(_ session: Session, to chat: String) {
-        session.chats.insert(chat)
-        applyInterest(hub.subscribe(session.id, to: chat))
+    func subscribe(_ session: Session, to topic: Topic) {
+        session.topics.insert(topic)
+        applyInterest(hub.subscribe(session.id, to: topic))
     }
 
-    func unsubscribe(_ session: Session, from chat: String) {
-        session.chats.remove(chat)
-        applyInterest(hub.unsubscribe(session.id, from: chat))
+    func unsubscribe(_ session: Session, from topic: Topic) {
+        session.topics.remove(topic)
+        applyInterest(hub.unsubscribe(session.id, from: topic))
     }
 
     func applyInterest(_ changes: [Hub.InterestChange]) {
-        for change in changes {
-            switch change {
-            case .user(let user, let on): bus.setInterest(.user(user), on)
-            case .chat(let chat, let on): bus.setInterest(.chat(chat), on)
-            }
-        }
+        for change in changes { bus.setInterest(change.topic, change.interested) }
     }
 
     /// A chunk of a client message arrived. Service thread.
@@ -134,15 +130,24 @@ extension GatewayServer {
         let info = session.info
         let handler = self.handler
         Task { [weak self] in
-            let reply = await handler.handle(frame, from: info)
-            self?.post(.reply(session: id, frame: reply))
+            let outcome = await handler.handle(frame, from: info)
+            self?.post(.reply(session: id, outcome: outcome))
         }
     }
 
-    func commandFinished(_ id: UInt64, reply: [UInt8]) {
+    func commandFinished(_ id: UInt64, _ outcome: CommandOutcome) {
         guard let session = sessions[id] else { return }
         session.busy = false
-        enqueue(session, reply, ephemeral: false, isReply: true)
+        for topic in outcome.unsubscribe { unsubscribe(session, from: topic) }
+        for topic in outcome.subscribe {
+            let watches = session.topics.count { if case .presence = $0 { true } else { false } }
+            guard watches < settings.maxPresenceWatches else {
+                logger.notice("presence watch limit reached", metadata: ["session": "\(session.info.sessionId)"])
+                break
+            }
+            subscribe(session, to: topic)
+        }
+        enqueue(session, outcome.reply, ephemeral: false, isReply: true)
         pump(session)
         if draining { checkDrain() }
     }
@@ -209,7 +214,10 @@ extension GatewayServer {
         lws_set_opaque_user_data(wsi, nil)
         sessions[session.id] = nil
         lateSubscriptions[session.id] = nil
-        applyInterest(hub.removeSession(session.id, user: session.info.userId, chats: session.chats))
+        applyInterest(hub.removeSession(session.id, user: session.info.userId, topics: session.topics))
+        let handler = self.handler
+        let info = session.info
+        Task { await handler.sessionClosed(info) }
         stats.add(.connectionsClosed)
         stats.setOpen(sessions.count)
         if draining { checkDrain() }
@@ -218,15 +226,9 @@ extension GatewayServer {
     /// Bus deliveries: subscription changes first, then frames. Service thread.
     func deliver(_ events: [BusEvent]) {
         for event in events {
-            let targets: Set<UInt64>
-            switch event.topic {
-            case .user(let user):
-                targets = hub.sessions(ofUser: user)
-                if let change = event.subscription {
-                    for id in targets { applySubscription(change, to: id) }
-                }
-            case .chat(let chat):
-                targets = hub.sessions(ofChat: chat)
+            let targets = hub.sessions(of: event.topic)
+            if case .user = event.topic, let change = event.subscription {
+                for id in targets { applySubscription(change, to: id) }
             }
             guard !event.frame.isEmpty else { continue }
             for id in targets {
@@ -241,7 +243,7 @@ extension GatewayServer {
             lateSubscriptions[id, default: []].append(change)
             return
         }
-        change.joined ? subscribe(session, to: change.chat) : unsubscribe(session, from: change.chat)
+        change.joined ? subscribe(session, to: .chat(change.chat)) : unsubscribe(session, from: .chat(change.chat))
     }
 
     /// Once a second: pings, idle timeouts, drain progress. Service thread.

@@ -16,7 +16,7 @@ import SocialProtocol
 /// which is why this class is `@unchecked Sendable`.
 public final class GatewayServer: @unchecked Sendable {
     enum Work {
-        case reply(session: UInt64, frame: [UInt8])
+        case reply(session: UInt64, outcome: CommandOutcome)
         case subscribed(session: UInt64, chats: [String])
         case subscriptionFailed(session: UInt64)
         case deliver([BusEvent])
@@ -53,6 +53,7 @@ public final class GatewayServer: @unchecked Sendable {
     var timer: OpaquePointer?
     /// Subscription changes that arrived while a session was still loading its chats.
     var lateSubscriptions: [UInt64: [BusEvent.Subscription]] = [:]
+    var lastHeartbeatMs: Int64 = 0
 
     public init(settings: ServerSettings, handler: any CommandHandler, verifier: TokenVerifier,
                 bus: any EventBus, logger: Logger) {

@@ -26,6 +26,10 @@ public struct ServerSettings: Sendable {
     /// Seconds past its token's `exp` a session may live (the JWT leeway);
     /// then it is closed with 1008.
     public var tokenLeewaySeconds: Int = 60
+    /// Seconds between presence heartbeats of this node's sessions (well under the presence TTL).
+    public var presenceHeartbeatSeconds: Int = 10
+    /// Presence watches (`presence.subscribe`) one session may hold.
+    public var maxPresenceWatches: Int = 1000
     /// Most connections this process accepts (bounded by the open-file limit).
     public var maxConnections: Int = 19_500
 

@@ -1,4 +1,5 @@
 import CLibWebSockets
+import SocialCore
 
 /// One WebSocket connection's state. Lives on, and is only touched by, the
 /// lws service thread.
@@ -29,7 +30,8 @@ final class Session {
     var lastReceiveMs: Int64
     var lastPingMs: Int64
     var pingDue = false
-    var chats: Set<String> = []
+    /// The chat and presence topics this session receives.
+    var topics: Set<Topic> = []
     /// Set once the close reason has been handed to lws.
     var closeCode: UInt16?
 

@@ -21,6 +21,10 @@ public enum Op {
     public static let chatRead = "chat.read"
     public static let chatTyping = "chat.typing"
     public static let sync = "sync"
+    public static let presenceSet = "presence.set"
+    public static let presenceSubscribe = "presence.subscribe"
+    public static let presenceUnsubscribe = "presence.unsubscribe"
+    public static let presenceQuery = "presence.query"
 }
 
 public enum EventName {
@@ -37,4 +41,5 @@ public enum EventName {
     public static let chatRemoved = "chat.removed"
     public static let invitation = "invitation"
     public static let resync = "resync"
+    public static let presence = "presence"
 }

@@ -1,0 +1,61 @@
+/// Presence of one node's sessions, in memory: the embedded default, and the
+/// reference the Redis store is tested against.
+public actor MemoryPresenceStore: PresenceStore {
+    private struct Entry {
+        var session: SessionPresence
+        var expiresAt: Int64
+    }
+
+    private var live: [UserID: [String: Entry]] = [:]
+    private var lastSeen: [UserID: Int64] = [:]
+
+    public init() {}
+
+    private func presence(_ user: UserID, now: Int64) -> Presence {
+        let sessions = (live[user] ?? [:]).values.filter { $0.expiresAt > now }.map(\.session)
+        return Presence.aggregate(user, sessions, lastSeen: lastSeen[user])
+    }
+
+    public func set(_ user: UserID, _ session: SessionPresence, ttlMs: Int64, now: Int64) -> PresenceChange {
+        let before = presence(user, now: now)
+        live[user, default: [:]][session.sessionId] = Entry(session: session, expiresAt: now + ttlMs)
+        return PresenceChange(before: before, after: presence(user, now: now))
+    }
+
+    public func remove(_ user: UserID, sessionId: String, now: Int64) -> PresenceChange {
+        let before = presence(user, now: now)
+        guard live[user]?.removeValue(forKey: sessionId) != nil else { return PresenceChange(before: before, after: before) }
+        if live[user]?.isEmpty == true {
+            live[user] = nil
+            lastSeen[user] = now
+        }
+        return PresenceChange(before: before, after: presence(user, now: now))
+    }
+
+    public func refresh(_ sessions: [(user: UserID, sessionId: String)], ttlMs: Int64, now: Int64) {
+        for (user, id) in sessions { live[user]?[id]?.expiresAt = now + ttlMs }
+    }
+
+    public func sweep(now: Int64, limit: Int) -> [PresenceChange] {
+        var changes: [PresenceChange] = []
+        var removed = 0
+        for (user, entries) in live where removed < limit {
+            let expired = entries.filter { $0.value.expiresAt <= now }
+            guard !expired.isEmpty else { continue }
+            // `before` as the user's sessions last looked, expired ones included.
+            let before = Presence.aggregate(user, entries.values.map(\.session), lastSeen: lastSeen[user])
+            for id in expired.keys { live[user]?[id] = nil }
+            removed += expired.count
+            if live[user]?.isEmpty == true {
+                live[user] = nil
+                lastSeen[user] = expired.values.map(\.expiresAt).max()
+            }
+            changes.append(PresenceChange(before: before, after: presence(user, now: now)))
+        }
+        return changes
+    }
+
+    public func get(_ users: [UserID], now: Int64) -> [Presence] {
+        users.map { presence($0, now: now) }
+    }
+}
