@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries through pkg-config.
@@ -38,6 +40,7 @@ let package = Package(
         .target(name: "SocialCore", dependencies: [
             "SocialProtocol",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // JWT verification (jwt-kit does the signature checks).
         .target(name: "SocialAuth", dependencies: [
@@ -47,6 +50,7 @@ let package = Package(
         .target(name: "SocialLWS", dependencies: [
             "CLibWebSockets", "CGatewayShims", "SocialProtocol", "SocialCore", "SocialAuth",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ], swiftSettings: adapterSettings),
         // Embedded persistent store on libsqlite3.
         .target(name: "SocialSQLite", dependencies: [
@@ -73,6 +77,8 @@ let package = Package(
             "SocialLWS", "SocialCore", "SocialAuth", "SocialSQLite", "SocialMongo", "SocialRedis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "SocialCLI", dependencies: [
             "SocialLWS", "SocialTesting",

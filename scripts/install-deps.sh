@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(pkg-config libwebsockets-dev libmongoc-dev libbson-dev libhiredis-dev libsqlite3-dev openssl)
 python_modules=()
 if [[ "${1:-}" == "--test" ]]; then
-    python_modules=(pytest jsonschema)
+    python_modules=(pytest jsonschema websockets prometheus_client)
 fi
 
 missing=()

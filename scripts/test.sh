@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command from a fresh machine to a full test run: installs what is
 # missing, builds everything, runs the Swift tests (unit, store contract,
-# integration over real sockets against gateway processes) and the protocol
-# document checks.
+# integration over real sockets against gateway processes), the protocol
+# document checks, and the tests that use standard Python clients (the
+# websockets library, a Prometheus text-format parser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -11,4 +12,4 @@ scripts/install-deps.sh --test
 swift build --build-tests
 export SOCIAL_GATEWAY_BIN="$(swift build --show-bin-path)/social-gateway"
 swift test --skip-build
-python3 -m pytest protocol -q -p no:cacheprovider
+python3 -m pytest protocol Tests/python -q -p no:cacheprovider

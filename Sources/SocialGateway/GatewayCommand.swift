@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import SocialAuth
 import SocialCore
 import SocialLWS
@@ -23,6 +25,8 @@ struct GatewayCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "social.gateway")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         let verifier: TokenVerifier
         do {
@@ -32,14 +36,16 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         for skipped in verifier.skippedKeys { logger.warning("JWKS key skipped: \(skipped)") }
 
-        let store = try makeStore(logger: logger)
+        let opened = try makeStore(logger: logger)
+        let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore), close: opened.close)
         let bus = LocalBus()
         let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: chatLimits(),
                                     clock: { Int64(Date().timeIntervalSince1970 * 1000) },
                                     ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"))
         let server = GatewayServer(settings: serverSettings(),
                                    handler: GatewayCommands(dispatcher: dispatcher, store: store.chatStore),
-                                   verifier: verifier, bus: bus, logger: Logger(label: "social.transport"))
+                                   verifier: verifier, bus: bus, logger: Logger(label: "social.transport"),
+                                   metrics: { registry.emitToBuffer() })
         do {
             try server.start()
         } catch {

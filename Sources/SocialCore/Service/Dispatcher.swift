@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import SocialProtocol
 
 /// Runs client commands: reads a command frame, checks the caller's rights
@@ -64,13 +65,31 @@ public final class Dispatcher: Sendable {
             return CommandOutcome(reply: Codec.error(id: error.id, error.body))
         }
         var effects = SessionEffects()
+        let start = ContinuousClock.now
+        let op = Self.knownOps.contains(header.op) ? header.op : "unknown"
+        var result = "ok"
+        defer {
+            Counter(label: "social_commands_total", dimensions: [("op", op), ("result", result)]).increment()
+            Timer(label: "social_command_duration_seconds", dimensions: [("op", op)]).recordNanoseconds(start.nanosecondsSince)
+        }
         do {
             let reply = try await run(header, frame, caller, &effects)
             return CommandOutcome(reply: reply, subscribe: effects.subscribe, unsubscribe: effects.unsubscribe)
         } catch {
-            return CommandOutcome(reply: Codec.error(id: header.id, errorBody(error, op: header.op, caller: caller)))
+            let body = errorBody(error, op: header.op, caller: caller)
+            result = body.code.rawValue
+            return CommandOutcome(reply: Codec.error(id: header.id, body))
         }
     }
+
+    /// Op names used as metric labels; anything else counts as `unknown`, so
+    /// clients cannot grow the label set.
+    static let knownOps: Set<String> = [
+        Op.ping, Op.groupCreate, Op.groupInvite, Op.groupJoin, Op.groupLeave, Op.groupKick, Op.groupSetRole,
+        Op.groupTransfer, Op.groupRename, Op.groupInfo, Op.groupsList, Op.chatOpenDirect, Op.chatsList, Op.chatSend,
+        Op.chatEdit, Op.chatDelete, Op.chatReact, Op.chatHistory, Op.chatRead, Op.chatTyping, Op.sync,
+        Op.presenceSet, Op.presenceSubscribe, Op.presenceUnsubscribe, Op.presenceQuery,
+    ]
 
     /// The chats `user` is a member of: the transport subscribes a new session to them.
     public func chats(of user: UserID) async throws -> [ChatID] {

@@ -8,6 +8,14 @@ extension GatewayServer {
     /// Plain HTTP requests: health, readiness. Service thread.
     func serveHTTP(_ wsi: OpaquePointer, path: String) -> Int32 {
         let isGet = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0
+        if isGet, path == "/metrics", let metrics {
+            let text = metrics()
+            let rc = text.withUnsafeBufferPointer {
+                sg_http_respond(wsi, 200, "text/plain; version=0.0.4", $0.baseAddress, $0.count, nil, nil)
+            }
+            if rc != 0 { return -1 }
+            return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+        }
         let status: UInt32
         let body: String
         switch (isGet, path) {

@@ -100,7 +100,7 @@ extension GatewayServer {
 
     /// A whole command frame arrived. Service thread.
     func commandArrived(_ session: Session, _ frame: [UInt8]) {
-        stats.add(.commands)
+        stats.add(.commandsReceived)
         let header = try? Codec.header(of: frame)
         if let header, header.op == Op.ping {
             enqueue(session, Codec.ok(id: header.id, PingResult(serverTime: wallMillis())), ephemeral: false, isReply: true)
@@ -231,6 +231,7 @@ extension GatewayServer {
                 for id in targets { applySubscription(change, to: id) }
             }
             guard !event.frame.isEmpty else { continue }
+            stats.add(.eventsQueued, targets.count)
             for id in targets {
                 if let session = sessions[id] { enqueue(session, event.frame, ephemeral: event.ephemeral) }
             }

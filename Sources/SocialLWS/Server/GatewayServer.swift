@@ -55,8 +55,12 @@ public final class GatewayServer: @unchecked Sendable {
     var lateSubscriptions: [UInt64: [BusEvent.Subscription]] = [:]
     var lastHeartbeatMs: Int64 = 0
 
+    /// Renders `/metrics` (Prometheus text format); nil serves 404 there.
+    let metrics: (@Sendable () -> [UInt8])?
+
     public init(settings: ServerSettings, handler: any CommandHandler, verifier: TokenVerifier,
-                bus: any EventBus, logger: Logger) {
+                bus: any EventBus, logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil) {
+        self.metrics = metrics
         self.settings = settings
         self.handler = handler
         self.bus = bus
