@@ -180,6 +180,8 @@ COMMAND_ARGS = {
     "group.info": "GroupRef", "groups.list": "Empty", "chat.open_direct": "OpenDirectArgs", "chats.list": "Empty",
     "chat.send": "SendArgs", "chat.edit": "EditArgs", "chat.delete": "ChatSeqArgs", "chat.react": "ReactArgs",
     "chat.history": "HistoryArgs", "chat.read": "ChatSeqArgs", "chat.typing": "TypingArgs", "sync": "SyncArgs",
+    "presence.set": "PresenceSetArgs", "presence.subscribe": "PresenceUsersArgs",
+    "presence.unsubscribe": "PresenceUsersArgs", "presence.query": "PresenceUsersArgs",
 }
 REPLY_RESULTS = {
     "ping": "PingResult", "group.create": "GroupResult", "group.invite": "SystemMessageResult",
@@ -189,13 +191,15 @@ REPLY_RESULTS = {
     "chat.open_direct": "OpenDirectResult", "chats.list": "ChatsListResult", "chat.send": "SendResult",
     "chat.edit": "MessageResult", "chat.delete": "MessageResult", "chat.react": "ReactResult",
     "chat.history": "HistoryResult", "chat.read": "ReadResult", "chat.typing": "TypingResult", "sync": "SyncResult",
+    "presence.set": "PresenceSelfResult", "presence.subscribe": "PresenceListResult",
+    "presence.unsubscribe": "Empty", "presence.query": "PresenceListResult",
 }
 EVENT_DATA = {
     "hello": "HelloEvent", "message.new": "MessageEvent", "message.edited": "MessageEvent",
     "message.deleted": "MessageEvent", "reaction": "ReactionEvent", "member": "SystemChangeEvent",
     "group.updated": "SystemChangeEvent", "typing": "TypingEvent", "read": "ReadEvent",
     "chat.added": "ChatAddedEvent", "chat.removed": "ChatRemovedEvent", "invitation": "InvitationEvent",
-    "resync": "ResyncEvent",
+    "resync": "ResyncEvent", "presence": "PresenceEvent",
 }
 OBJECTS = (
     [((f"{op}.command.json", ("args",)), t) for op, t in COMMAND_ARGS.items()]
@@ -211,6 +215,8 @@ OBJECTS = (
         (("invitation.event.json", ("data", "invitation")), "WireInvitation"),
         (("sync.command.json", ("args", "chats", "[]")), "SyncArgs.Position"),
         (("sync.reply.json", ("ok", "chats", "[]")), "SyncResult.ChatDelta"),
+        (("presence.event.json", ("data", "presence")), "WirePresence"),
+        (("presence.query.reply.json", ("ok", "presence", "[]")), "WirePresence"),
     ]
 )
 
@@ -247,7 +253,7 @@ def test_every_example_has_a_schema_and_every_schema_an_example():
 
 
 def test_schemas_cover_exactly_the_ops_and_events_of_ops_swift():
-    assert len(OPS) == 21 and len(EVENTS) == 13, "Ops.swift changed: update the spec, then these counts"
+    assert len(OPS) == 25 and len(EVENTS) == 14, "Ops.swift changed: update the spec, then these counts"
     expected = {f"{op}.command.json" for op in OPS} | {f"{op}.reply.json" for op in OPS}
     expected |= {f"{e}.event.json" for e in EVENTS} | {"error.reply.json", COMMON}
     assert set(SCHEMA_BY_NAME) == expected
@@ -286,7 +292,7 @@ def test_schema_fields_and_required_match_the_swift_type(where, swift_type):
 @pytest.mark.parametrize(
     "schema_name,path",
     [(f"{op}.reply.json", ("ok",)) for op in REPLY_RESULTS] + [(f"{e}.event.json", ("data",)) for e in EVENT_DATA]
-    + [(COMMON, (d,)) for d in ("message", "chat", "member", "invitation", "system_event", "error_body")],
+    + [(COMMON, (d,)) for d in ("message", "chat", "member", "invitation", "system_event", "error_body", "presence")],
     ids=lambda v: v if isinstance(v, str) else "/".join(v),
 )
 def test_server_sent_objects_are_closed(schema_name, path):
@@ -345,6 +351,18 @@ MUTATIONS = {
     "error reply without id": ("error.bad_request.reply.json", lambda f: f.pop("id")),
     "unknown field in a reply": ("ping.reply.json", lambda f: f["ok"].update(extra=1)),
     "wrong hello version": ("hello.event.json", lambda f: f["data"].update(version="social.v2")),
+    "presence.set to offline": ("presence.set.command.json", lambda f: f["args"].update(state="offline")),
+    "presence.set activity without training": ("presence.set.command.json", lambda f: f["args"].update(state="away")),
+    "activity with capitals": ("presence.set.command.json", lambda f: f["args"].update(activity="Run")),
+    "activity of 33 characters": ("presence.set.command.json", lambda f: f["args"].update(activity="r" * 33)),
+    "presence call without user_ids": ("presence.query.command.json", lambda f: f["args"].update(user_ids=[])),
+    "presence call with 101 user_ids": ("presence.subscribe.command.json", lambda f: f["args"].update(user_ids=["u"] * 101)),
+    "presence user id over 128 bytes": ("presence.unsubscribe.command.json", lambda f: f["args"].update(user_ids=["u" * 129])),
+    "online presence with last_seen": ("presence.event.json", lambda f: f["data"]["presence"].update(state="online", last_seen=1)),
+    "offline presence with an activity": ("presence.event--offline.json", lambda f: f["data"]["presence"].update(activity="run")),
+    "unknown presence state": ("presence.query.reply.json", lambda f: f["ok"]["presence"][0].update(state="busy")),
+    "presence list reply without denied": ("presence.subscribe.reply.json", lambda f: f["ok"].pop("denied")),
+    "field in an empty reply": ("presence.unsubscribe.reply.json", lambda f: f["ok"].update(watching=1)),
 }
 
 
@@ -435,3 +453,9 @@ def test_json_in_the_prose_validates_against_the_schema_it_names(where, schema, 
     frame = json.loads(text)
     if schema != "none":
         validator_for(schema).validate(frame)
+
+
+def test_presence_args_the_server_accepts():
+    # ops.md: `training` without an activity, and duplicate user ids (removed by the server).
+    assert mutate("presence.set.command.json", "presence.set.command.json", lambda f: f["args"].pop("activity"))
+    assert mutate("presence.query.command.json", "presence.query.command.json", lambda f: f["args"].update(user_ids=["u_leo"] * 100))

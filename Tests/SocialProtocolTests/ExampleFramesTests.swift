@@ -12,12 +12,13 @@ import SocialProtocol
         Op.ping, Op.groupCreate, Op.groupInvite, Op.groupJoin, Op.groupLeave, Op.groupKick, Op.groupSetRole,
         Op.groupTransfer, Op.groupRename, Op.groupInfo, Op.groupsList, Op.chatOpenDirect, Op.chatsList,
         Op.chatSend, Op.chatEdit, Op.chatDelete, Op.chatReact, Op.chatHistory, Op.chatRead, Op.chatTyping, Op.sync,
+        Op.presenceSet, Op.presenceSubscribe, Op.presenceUnsubscribe, Op.presenceQuery,
     ]
 
     static let events: [String] = [
         EventName.hello, EventName.messageNew, EventName.messageEdited, EventName.messageDeleted, EventName.reaction,
         EventName.member, EventName.groupUpdated, EventName.typing, EventName.read, EventName.chatAdded,
-        EventName.chatRemoved, EventName.invitation, EventName.resync,
+        EventName.chatRemoved, EventName.invitation, EventName.resync, EventName.presence,
     ]
 
     /// Each op's args type, as the gateway decodes it.
@@ -43,6 +44,10 @@ import SocialProtocol
         Op.chatRead: command(ChatSeqArgs.self),
         Op.chatTyping: command(TypingArgs.self),
         Op.sync: command(SyncArgs.self),
+        Op.presenceSet: command(PresenceSetArgs.self),
+        Op.presenceSubscribe: command(PresenceUsersArgs.self),
+        Op.presenceUnsubscribe: command(PresenceUsersArgs.self),
+        Op.presenceQuery: command(PresenceUsersArgs.self),
     ]
 
     /// Each op's result type (the `ok` object).
@@ -68,6 +73,10 @@ import SocialProtocol
         Op.chatRead: reply(ReadResult.self),
         Op.chatTyping: reply(TypingResult.self),
         Op.sync: reply(SyncResult.self),
+        Op.presenceSet: reply(PresenceSelfResult.self),
+        Op.presenceSubscribe: reply(PresenceListResult.self),
+        Op.presenceUnsubscribe: reply(Empty.self),
+        Op.presenceQuery: reply(PresenceListResult.self),
     ]
 
     /// Each event's data type.
@@ -85,6 +94,7 @@ import SocialProtocol
         EventName.chatRemoved: push(ChatRemovedEvent.self),
         EventName.invitation: push(InvitationEvent.self),
         EventName.resync: push(ResyncEvent.self),
+        EventName.presence: push(PresenceEvent.self),
     ]
 
     /// What an example file name says the frame is. A frame with several
@@ -155,7 +165,7 @@ import SocialProtocol
 
     @Test func everyOpHasACommandAndAReplyExample() {
         let names = Set(ProtocolFiles.exampleNames())
-        #expect(Self.ops.count == 21)
+        #expect(Self.ops.count == 25)
         for op in Self.ops {
             #expect(names.contains("\(op).command.json"), "no command example for \(op)")
             #expect(names.contains("\(op).reply.json"), "no reply example for \(op)")
