@@ -107,6 +107,7 @@ struct GatewayCommand: AsyncParsableCommand {
         s.drainTimeoutSeconds = options.drainTimeout
         s.maxConnections = options.maxConnections
         s.tokenLeewaySeconds = options.jwtLeeway
+        s.presenceHeartbeatSeconds = max(1, options.presenceTtl / 3)
         return s
     }
 
@@ -115,6 +116,7 @@ struct GatewayCommand: AsyncParsableCommand {
         limits.maxTextBytes = options.maxTextBytes
         limits.maxGroupMembers = options.maxGroupMembers
         limits.typingIntervalMs = Int64(options.typingIntervalMs)
+        limits.presenceTTLMs = Int64(options.presenceTtl) * 1000
         return limits
     }
 

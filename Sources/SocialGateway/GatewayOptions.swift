@@ -84,6 +84,9 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Least milliseconds between typing indicators per user, device and chat. \(Env.note("TYPING_INTERVAL_MS"))")
     var typingIntervalMs: Int = Env.int("TYPING_INTERVAL_MS", 2000)
 
+    @Option(help: "Seconds a device's presence lasts unless its node refreshes it (every third of this); a node that dies takes its users offline after this plus 2 s. \(Env.note("PRESENCE_TTL"))")
+    var presenceTtl: Int = Env.int("PRESENCE_TTL", 30)
+
     // MARK: operations
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. \(Env.note("LOG_LEVEL"))")
     var logLevel: String = Env.string("LOG_LEVEL", "info")
@@ -121,6 +124,7 @@ struct GatewayOptions: ParsableArguments {
         guard maxTextBytes >= 1, maxGroupMembers >= 2, typingIntervalMs >= 0 else {
             throw ValidationError("--max-text-bytes ≥ 1, --max-group-members ≥ 2, --typing-interval-ms ≥ 0")
         }
+        guard presenceTtl >= 3 else { throw ValidationError("--presence-ttl must be at least 3 seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 }

@@ -50,4 +50,19 @@ import SocialTesting
         _ = try Fixture.client(gateway, "alice", device: "tablet")
         #expect(bob.event("presence", timeout: 1) == nil, "no events after unsubscribing")
     }
+
+    @Test func connectedUsersStayOnlinePastThePresenceTTL() throws {
+        let gateway = try Fixture.gateway(["--presence-ttl", "3"])
+        let setup = try Fixture.client(gateway, "dana")
+        let group = try #require((setup.ok("group.create", ["title": "Pairs"])?["group"] as? [String: Any])?["group_id"] as? String)
+        #expect(setup.ok("group.invite", ["group_id": group, "user_id": "eli"]) != nil)
+        let eli = try Fixture.client(gateway, "eli")
+        #expect(eli.ok("group.join", ["group_id": group]) != nil)
+        #expect(eli.ok("presence.subscribe", ["user_ids": ["dana"]]) != nil)
+        // Heartbeats every second keep dana's entry alive well past its 3 s TTL.
+        Thread.sleep(forTimeInterval: 6)
+        #expect(eli.event("presence", timeout: 0.1) == nil, "no offline flap while connected")
+        let now = try #require((eli.ok("presence.query", ["user_ids": ["dana"]])?["presence"] as? [[String: Any]])?.first)
+        #expect(now["state"] as? String == "online")
+    }
 }

@@ -43,7 +43,6 @@ public struct ChatLimits: Sendable, Equatable {
     /// Most members of a group, enforced on `group.join` and `group.invite`.
     public var maxGroupMembers = 10_000
 
-    /// The defaults above.
     /// How long a session's presence lasts unless its node refreshes it: a node
     /// that dies takes its users offline after this (plus one sweep, 2 s).
     public var presenceTTLMs: Int64 = 30_000
@@ -52,5 +51,6 @@ public struct ChatLimits: Sendable, Equatable {
     /// Length of a training activity, `[a-z0-9_-]`.
     public var activityLength: ClosedRange<Int> = 1...32
 
+    /// The defaults above.
     public init() {}
 }

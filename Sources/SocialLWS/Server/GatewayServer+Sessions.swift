@@ -269,6 +269,12 @@ extension GatewayServer {
                 lws_callback_on_writable(session.wsi)
             }
         }
+        if now - lastHeartbeatMs >= Int64(settings.presenceHeartbeatSeconds) * 1000 {
+            lastHeartbeatMs = now
+            let live = sessions.values.filter { $0.phase != .closing }.map(\.info)
+            let handler = self.handler
+            if !live.isEmpty { Task { await handler.heartbeat(live) } }
+        }
         if draining { checkDrain() }
     }
 
