@@ -149,7 +149,7 @@ struct BenchCommand: AsyncParsableCommand {
         let groups = (senders + sendersPerGroup - 1) / sendersPerGroup
         return [
             ("gateway", gateway == nil ? "\(target)" : "\(target), spawned: \(gatewayBinary())"),
-            ("store", gateway != nil ? "embedded (fresh data dir)" : "as the running gateway is configured"),
+            ("store", gateway != nil ? "\(spawnedStore) (fresh data dir)" : "as the running gateway is configured"),
             ("senders", "\(senders) connections, \(sendersPerGroup) per group"),
             ("groups", "\(groups), \(receivers) receiver connection(s) each"),
             ("connections", "\(groups * receivers + senders)"),
@@ -165,11 +165,21 @@ struct BenchCommand: AsyncParsableCommand {
             "groups": (senders + sendersPerGroup - 1) / sendersPerGroup, "receivers_per_group": receivers,
             "inflight": windows, "duration_s": duration, "text_bytes": textBytes, "client_threads": clientThreads,
             "cores": ProcessInfo.processInfo.activeProcessorCount,
-            "store": gateway != nil ? "embedded" : "unknown (running gateway)",
+            "store": gateway != nil ? spawnedStore : "unknown (running gateway)",
         ]
         if let count { settings["count"] = count }
         if gateway != nil { settings["gateway_binary"] = gatewayBinary(); settings["gateway_args"] = gatewayArg }
         return settings
+    }
+
+    /// The spawned gateway's store: embedded unless a --gateway-arg says otherwise.
+    private var spawnedStore: String {
+        var store = "embedded"
+        for (index, arg) in gatewayArg.enumerated() {
+            if arg.hasPrefix("--store=") { store = String(arg.dropFirst("--store=".count)) }
+            if arg == "--store", index + 1 < gatewayArg.count { store = gatewayArg[index + 1] }
+        }
+        return store
     }
 
     /// `--gateway-bin`, `$SOCIAL_GATEWAY_BIN`, `social-gateway` beside this program, else the debug build.

@@ -239,6 +239,9 @@ final class BenchConnection: ClientDelegate, @unchecked Sendable {
         tallies[phase].deliveries += 1
         if seq <= lastSeq {
             tallies[phase].outOfOrder += 1
+            if tallies[phase].disorderExample == nil {
+                tallies[phase].disorderExample = "\(user) got seq \(seq) after \(lastSeq) in \(chatId)"
+            }
         } else {
             if seq > lastSeq + 1 { tallies[phase].gaps += 1 }
             lastSeq = seq

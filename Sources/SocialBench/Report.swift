@@ -20,8 +20,9 @@ struct Report {
         for p in outcome.phases {
             rows.append([
                 "\(p.inflight)", f(p.seconds, 1), "\(p.tally.sent)", "\(p.tally.acked)", f(p.sendsPerSecond, 0),
-                ms(p.ack.p50), ms(p.ack.p99), ms(p.delivery.p50), ms(p.delivery.p90), ms(p.delivery.p99),
-                ms(p.delivery.max), "\(p.errorCount)", "\(p.lost)", "\(p.tally.duplicated)", "\(p.tally.outOfOrder)",
+                ms(p.ack.p50, of: p.ack), ms(p.ack.p99, of: p.ack), ms(p.delivery.p50, of: p.delivery),
+                ms(p.delivery.p90, of: p.delivery), ms(p.delivery.p99, of: p.delivery), ms(p.delivery.max, of: p.delivery),
+                "\(p.errorCount)", "\(p.lost)", "\(p.tally.duplicated)", "\(p.tally.outOfOrder)",
                 "\(p.tally.gaps)",
             ])
         }
@@ -41,6 +42,7 @@ struct Report {
             if p.unacknowledgedDeliveries > 0 { notes.append("\(p.unacknowledgedDeliveries) deliveries of unacknowledged sends") }
             if p.mismatched > 0 { notes.append("\(p.mismatched) seqs delivered or acknowledged for another message") }
             if p.tally.duplicateAcks > 0 { notes.append("\(p.tally.duplicateAcks) duplicate acks") }
+            if let example = p.tally.disorderExample { notes.append("first disorder: \(example)") }
             if p.tally.foreign > 0 { notes.append("\(p.tally.foreign) message.new not sent by this run") }
             if !notes.isEmpty { lines.append("  W=\(p.inflight): " + notes.joined(separator: "; ")) }
         }
@@ -79,7 +81,10 @@ struct Report {
     }
 
     private func f(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
-    private func ms(_ value: Double) -> String { String(format: value < 10 ? "%.2f" : "%.1f", value) }
+    /// A latency for the table; "-" when nothing was measured (no receivers).
+    private func ms(_ value: Double, of sample: Percentiles) -> String {
+        sample.count == 0 ? "-" : String(format: value < 10 ? "%.2f" : "%.1f", value)
+    }
 }
 
 extension String {

@@ -25,6 +25,8 @@ struct PhaseTally {
     /// `message.new` events this run did not write.
     var foreign = 0
     var lastAckNs: UInt64 = 0
+    /// The first disorder seen, for the report: "seq 57 after 58 in g_…".
+    var disorderExample: String?
 
     mutating func add(_ other: PhaseTally) {
         sent += other.sent
@@ -40,6 +42,7 @@ struct PhaseTally {
         gaps += other.gaps
         foreign += other.foreign
         lastAckNs = max(lastAckNs, other.lastAckNs)
+        disorderExample = disorderExample ?? other.disorderExample
     }
 }
 
