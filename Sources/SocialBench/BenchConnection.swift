@@ -190,44 +190,65 @@ final class BenchConnection: ClientDelegate, @unchecked Sendable {
         }
     }
 
+    /// The measurement's frames, read by `FastScan`; false sends the line to `handle`.
+    private func handleFast(_ line: UnsafeRawBufferPointer, at now: UInt64) -> Bool {
+        switch FastScan.scan(line) {
+        case .sendOk(let id, let seq, let duplicate):
+            guard let sent = inflight.removeValue(forKey: id) else { return false }
+            acknowledged(seq: seq, duplicate: duplicate, sent: sent, at: now)
+            sendMore()
+        case .newMessage(let chat, let seq, let bench):
+            guard measuring, chat == chatId else { return false }
+            advancePosition(seq)
+            delivered(seq: seq, bench: bench, at: now)
+        case nil:
+            return false
+        }
+        return true
+    }
+
+    /// Every other message: setup replies, errors, other events.
     private func handle(_ message: Incoming, at now: UInt64) {
         if let id = message.id {
             if case .some = waiting[id] {
                 waiting[id] = .some(message)
                 cond.broadcast()
             } else if let sent = inflight.removeValue(forKey: id) {
-                replied(message, sent: sent, at: now)
+                if let stored = message.ok?.message {
+                    acknowledged(seq: stored.seq, duplicate: message.ok?.duplicate == true, sent: sent, at: now)
+                } else {
+                    tallies[phase].errors[message.error?.code ?? "unreadable reply", default: 0] += 1
+                }
                 sendMore()
             }
             return
         }
         guard let chatMessage = message.data?.message else { return }
-        if chatMessage.updatedSeq > position {
-            position = chatMessage.updatedSeq
-            cond.broadcast()
-        }
+        advancePosition(chatMessage.updatedSeq)
         if message.event == "message.new" && measuring && chatMessage.chatId == chatId {
-            delivered(seq: chatMessage.seq, text: chatMessage.text, at: now)
+            delivered(seq: chatMessage.seq, bench: BenchText.parse(chatMessage.text), at: now)
         }
     }
 
-    private func replied(_ reply: Incoming, sent: (sentNs: UInt64, key: UInt64), at now: UInt64) {
-        if let ok = reply.ok {
-            if ok.duplicate == true {
-                tallies[phase].duplicateAcks += 1
-            } else if let stored = ok.message {
-                tallies[phase].acked += 1
-                tallies[phase].ackNs.append(now &- sent.sentNs)
-                tallies[phase].lastAckNs = now
-                acks.append(Ack(seq: stored.seq, key: sent.key, phase: phase))
-            }
-        } else {
-            tallies[phase].errors[reply.error?.code ?? "unreadable", default: 0] += 1
-        }
+    private func advancePosition(_ seq: Int64) {
+        guard seq > position else { return }
+        position = seq
+        cond.broadcast()
     }
 
-    private func delivered(seq: Int64, text: String?, at now: UInt64) {
-        guard let (sentNs, key) = BenchText.parse(text) else {
+    private func acknowledged(seq: Int64, duplicate: Bool, sent: (sentNs: UInt64, key: UInt64), at now: UInt64) {
+        if duplicate {
+            tallies[phase].duplicateAcks += 1
+            return
+        }
+        tallies[phase].acked += 1
+        tallies[phase].ackNs.append(now &- sent.sentNs)
+        tallies[phase].lastAckNs = now
+        acks.append(Ack(seq: seq, key: sent.key, phase: phase))
+    }
+
+    private func delivered(seq: Int64, bench: (sentNs: UInt64, key: UInt64)?, at now: UInt64) {
+        guard let (sentNs, key) = bench else {
             tallies[phase].foreign += 1
             return
         }
@@ -257,11 +278,23 @@ final class BenchConnection: ClientDelegate, @unchecked Sendable {
 
     func client(_ connection: ClientConnection, received frame: [UInt8]) {
         let now = nowNs()
-        let messages = Incoming.decode(frame, with: decoder)  // outside the lock
         cond.lock()
         defer { cond.unlock() }
-        for message in messages {
-            if let message { handle(message, at: now) } else { tallies[phase].errors["unreadable frame", default: 0] += 1 }
+        // A frame may hold several messages, one a line (protocol README, "batches allowed later").
+        frame.withUnsafeBytes { bytes in
+            var start = 0
+            while start < bytes.count {
+                let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+                let line = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+                if !line.isEmpty && !handleFast(line, at: now) {
+                    if let message = try? decoder.decode(Incoming.self, from: Data(line)) {
+                        handle(message, at: now)
+                    } else {
+                        tallies[phase].errors["unreadable frame", default: 0] += 1
+                    }
+                }
+                start = end + 1
+            }
         }
     }
 

@@ -24,12 +24,6 @@ struct Incoming: Decodable {
     struct EventPart: Decodable {
         var message: WireMessage?
     }
-
-    /// The messages of one frame: several when the server batches them, one line each.
-    static func decode(_ frame: [UInt8], with decoder: JSONDecoder) -> [Incoming?] {
-        guard frame.contains(0x0A) else { return [try? decoder.decode(Incoming.self, from: Data(frame))] }
-        return frame.split(separator: 0x0A).map { try? decoder.decode(Incoming.self, from: Data($0)) }
-    }
 }
 
 /// The text of a benchmark message: `bench t=<send time ns> k=<key> ` and
@@ -45,25 +39,31 @@ enum BenchText {
 
     /// The send time and key, or nil for a text this benchmark did not write.
     static func parse(_ text: String?) -> (sentNs: UInt64, key: UInt64)? {
-        guard let text else { return nil }
-        var utf8 = Substring(text).utf8
-        guard utf8.starts(with: "bench t=".utf8) else { return nil }
-        utf8 = utf8.dropFirst(8)
-        guard let sent = number(&utf8), utf8.starts(with: " k=".utf8) else { return nil }
-        utf8 = utf8.dropFirst(3)
-        guard let key = number(&utf8) else { return nil }
-        return (sent, key)
+        guard var text else { return nil }
+        return text.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
     }
 
-    private static func number(_ utf8: inout Substring.UTF8View) -> UInt64? {
-        var value: UInt64 = 0
-        var digits = 0
-        while let byte = utf8.first, byte >= 0x30, byte <= 0x39 {
-            value = value &* 10 &+ UInt64(byte - 0x30)
-            digits += 1
-            utf8 = utf8.dropFirst()
+    /// The same, from the text's UTF-8 bytes (what follows may be anything).
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> (sentNs: UInt64, key: UInt64)? {
+        var index = 0
+        func expect(_ literal: StaticString) -> Bool {
+            let count = literal.utf8CodeUnitCount
+            guard index + count <= bytes.count,
+                  memcmp(bytes.baseAddress! + index, literal.utf8Start, count) == 0 else { return false }
+            index += count
+            return true
         }
-        return digits > 0 ? value : nil
+        func number() -> UInt64? {
+            let start = index
+            var value: UInt64 = 0
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                value = value &* 10 &+ UInt64(bytes[index] - 0x30)
+                index += 1
+            }
+            return index > start ? value : nil
+        }
+        guard expect("bench t="), let sent = number(), expect(" k="), let key = number() else { return nil }
+        return (sent, key)
     }
 }
 
