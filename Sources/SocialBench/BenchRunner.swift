@@ -38,6 +38,9 @@ final class BenchRunner {
     struct Outcome {
         var phases: [PhaseResult]
         var setupSeconds: Double
+        /// `/proc/loadavg` before and after: other work on the machine skews the figures.
+        var loadBefore: String
+        var loadAfter: String
         /// Connections that closed before the end, with why.
         var closes: [String]
     }
@@ -61,6 +64,7 @@ final class BenchRunner {
     var connections: [BenchConnection] { groups.flatMap(\.members) }
 
     func run() throws -> Outcome {
+        let loadBefore = Self.loadAverage()
         let setupStart = nowNs()
         makeGroups()
         defer { shutdown() }
@@ -87,7 +91,8 @@ final class BenchRunner {
                         unacknowledgedDeliveries: check.unacknowledged[index + 1])
         }
         let closes = connections.compactMap { c in c.closeDescription.map { "\(c.user): \($0)" } }
-        return Outcome(phases: results, setupSeconds: setupSeconds, closes: closes)
+        return Outcome(phases: results, setupSeconds: setupSeconds, loadBefore: loadBefore, loadAfter: Self.loadAverage(),
+                       closes: closes)
     }
 
     // MARK: setup
@@ -213,6 +218,12 @@ final class BenchRunner {
             }
         }
         return (lost, mismatched, unacknowledged)
+    }
+
+    /// The 1, 5 and 15 minute load averages, or "?" where there is no /proc.
+    static func loadAverage() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "?" }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     private func shutdown() {

@@ -12,7 +12,10 @@ struct Report {
 
     func table() -> String {
         var lines = ["social-bench"]
-        for (name, value) in config { lines.append("  \(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(value)") }
+        let load = [("load average", "\(outcome.loadBefore) before, \(outcome.loadAfter) after")]
+        for (name, value) in config + load {
+            lines.append("  \(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(value)")
+        }
         lines.append("")
         let header = ["W", "secs", "sent", "acked", "sends/s", "ack p50", "ack p99", "dlv p50", "dlv p90", "dlv p99",
                       "dlv max", "errors", "lost", "dup", "ooo", "gaps"]
@@ -69,6 +72,8 @@ struct Report {
         let object: [String: Any] = [
             "config": settings,
             "setup_seconds": outcome.setupSeconds,
+            "load_average_before": outcome.loadBefore,
+            "load_average_after": outcome.loadAfter,
             "phases": phases,
             "early_closes": outcome.closes,
             "verified": problems == 0,
