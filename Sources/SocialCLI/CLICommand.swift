@@ -9,10 +9,10 @@ struct CLICommand: AsyncParsableCommand {
         commandName: "social-cli",
         abstract: "Interactive client of the social gateway (protocol social.v1).",
         discussion: """
-            Reads lines from stdin and prints every frame the gateway sends, one per line.
-            A line that is JSON is sent as is; `op key=value …` becomes {"id": N, "op": op, "args": {…}}.
-            Type :help once connected. Exit status: 0 after :quit or end of input with every reply
-            received, 1 when it cannot connect, 3 when the server closed the connection first,
+            Reads lines from stdin and prints every frame the gateway sends, one per line. \
+            A line that is JSON is sent as is; `op key=value …` becomes {"id": N, "op": op, "args": {…}}. \
+            Type :help once connected. Exit status: 0 after :quit or end of input with every reply \
+            received, 1 when it cannot connect, 3 when the server closed the connection first, \
             4 when replies were still missing at the end.
             """)
 
