@@ -115,7 +115,10 @@ final class Console: @unchecked Sendable {
     /// The HTTP status and, for a loopback `ws://` gateway, the reason from
     /// the refusal's JSON body (lws does not hand the body to the client).
     private func describe(_ failure: TestClient.ConnectError) -> String {
-        guard let status = failure.httpStatus else { return failure.message }
+        guard let status = failure.httpStatus else {
+            let tlsHint = settings.target.tls && !settings.request.allowInsecureTLS && failure.message.contains("SSL")
+            return failure.message + (tlsHint ? " (a self-signed certificate? --insecure accepts it)" : "")
+        }
         var text = "HTTP \(status)"
         let target = settings.target
         if !target.tls, ["127.0.0.1", "localhost"].contains(target.host) {
