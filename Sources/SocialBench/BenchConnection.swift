@@ -216,10 +216,13 @@ final class BenchConnection: ClientDelegate, @unchecked Sendable {
             } else if let sent = inflight.removeValue(forKey: id) {
                 if let stored = message.ok?.message {
                     acknowledged(seq: stored.seq, duplicate: message.ok?.duplicate == true, sent: sent, at: now)
+                    sendMore()
                 } else {
                     tallies[phase].errors[message.error?.code ?? "unreadable reply", default: 0] += 1
+                    // Refill the window on the next ok reply, not at once: an `overloaded`
+                    // reply answered by an immediate resend would spin.
+                    if inflight.isEmpty { sendMore() }
                 }
-                sendMore()
             }
             return
         }
