@@ -72,7 +72,7 @@ struct BenchCommand: AsyncParsableCommand {
         let o = options
         return [
             ("gateway", spawned ? "\(target), spawned: \(o.gatewayBinary())" : "\(target)"),
-            ("store", spawned ? "\(o.spawnedStore) (fresh data dir)" : "as the running gateway is configured"),
+            ("store", spawned ? o.spawnedStore + (o.spawnedStore == "embedded" ? " (fresh data dir)" : "") : "as the running gateway is configured"),
             ("senders", "\(o.senders) connections, \(o.sendersPerGroup) per group"),
             ("groups", "\(o.groups), \(o.receivers) receiver connection(s) each"),
             ("connections", "\(o.groups * o.receivers + o.senders)"),
