@@ -104,6 +104,8 @@ public final class WebSocketClientLoop: @unchecked Sendable {
         case LWS_CALLBACK_CLIENT_ESTABLISHED:
             connection.opened = true
             connection.delegate?.clientOpened(connection)
+            // Frames queued before the handshake finished go out now.
+            lws_callback_on_writable(wsi)
             return 0
         case LWS_CALLBACK_CLIENT_RECEIVE:
             if lws_is_first_fragment(wsi) != 0 { connection.rx.removeAll(keepingCapacity: true) }

@@ -68,7 +68,7 @@ extension GatewayServer {
                 subscriptionsLoaded(id, chats: chats)
             case .subscriptionFailed(let id):
                 if let session = sessions[id] {
-                    close(session, code: 1013, reason: "subscriptions unavailable, retry")
+                    close(session, code: CloseCode.internalError.rawValue, reason: "subscriptions unavailable, reconnect with backoff")
                 }
             case .deliver(let events):
                 deliver(events)
