@@ -107,6 +107,7 @@ struct GatewayCommand: AsyncParsableCommand {
         s.drainTimeoutSeconds = options.drainTimeout
         s.maxConnections = options.maxConnections
         s.tokenLeewaySeconds = options.jwtLeeway
+        s.reorderWindowMs = options.reorderWindowMs
         s.presenceHeartbeatSeconds = max(1, options.presenceTtl / 3)
         return s
     }

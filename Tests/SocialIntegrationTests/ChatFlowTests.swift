@@ -100,3 +100,33 @@ import SocialTesting
         #expect(history.filter { $0["client_msg_id"] as? String == "retry-1" }.count == 1, "stored once")
     }
 }
+
+/// Concurrent writers into one chat: every member receives the chat's events
+/// in position order, gap-free, even though commands finish concurrently.
+@Suite struct ChatOrderingTests {
+    init() async throws { try await Fixture.prepare() }
+
+    @Test func concurrentSendsReachReceiversInPositionOrder() throws {
+        let gateway = try Fixture.gateway()
+        let owner = try Fixture.client(gateway, "owner")
+        let group = try #require((owner.ok("group.create", ["title": "Peloton", "open": true])?["group"] as? [String: Any])?["group_id"] as? String)
+        let writers = try (0..<6).map { i in
+            let client = try Fixture.client(gateway, "rider\(i)")
+            #expect(client.ok("group.join", ["group_id": group]) != nil)
+            return client
+        }
+        let reader = try Fixture.client(gateway, "reader")
+        #expect(reader.ok("group.join", ["group_id": group]) != nil)
+        DispatchQueue.concurrentPerform(iterations: writers.count) { w in
+            for i in 0..<40 { _ = writers[w].ok("chat.send", ["chat_id": group, "text": "\(w).\(i)"]) }
+        }
+        var positions: [Int] = []
+        while let event = reader.event("message.new", timeout: 2) {
+            positions.append((event["message"] as? [String: Any])?["updated_seq"] as? Int ?? -1)
+            if positions.count == 240 { break }
+        }
+        #expect(positions.count == 240)
+        #expect(positions == positions.sorted(), "in position order")
+        #expect(Set(zip(positions, positions.dropFirst()).map { $1 - $0 }) == [1], "gap-free")
+    }
+}

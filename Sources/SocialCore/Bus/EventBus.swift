@@ -29,12 +29,17 @@ public struct BusEvent: Sendable, Equatable {
     /// On `.user` topics: the user's sessions start or stop receiving a chat.
     /// Applied before `frame` is delivered.
     public var subscription: Subscription?
+    /// On `.chat` topics, for events of the chat's log: the chat position the
+    /// event moves to. Receivers deliver a chat's events in position order.
+    public var position: Seq?
 
-    public init(topic: Topic, frame: [UInt8], ephemeral: Bool = false, subscription: Subscription? = nil) {
+    public init(topic: Topic, frame: [UInt8], ephemeral: Bool = false, subscription: Subscription? = nil,
+                position: Seq? = nil) {
         self.topic = topic
         self.frame = frame
         self.ephemeral = ephemeral
         self.subscription = subscription
+        self.position = position
     }
 }
 

@@ -61,9 +61,12 @@ extension Dispatcher {
         BusEvent(topic: topic, frame: Codec.push(name, data), ephemeral: ephemeral, subscription: subscription)
     }
 
-    /// A change recorded in a chat's log, to its members.
+    /// An event to a chat's members; a change recorded in the chat's log
+    /// carries its position, so receivers deliver the chat's events in order.
     func chatEvent<Data: Encodable>(_ chat: ChatID, _ name: String, _ data: Data) -> BusEvent {
-        event(.chat(chat), name, data)
+        var event = event(.chat(chat), name, data)
+        event.position = (data as? any ChatLogEvent)?.message.updatedSeq
+        return event
     }
 
     /// `chat.added` to `user`'s devices, subscribing them to the chat.

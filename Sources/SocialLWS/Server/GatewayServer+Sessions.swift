@@ -65,7 +65,10 @@ extension GatewayServer {
     }
 
     func applyInterest(_ changes: [Hub.InterestChange]) {
-        for change in changes { bus.setInterest(change.topic, change.interested) }
+        for change in changes {
+            if case .chat(let chat) = change.topic, !change.interested { reorder.forget(chat) }
+            bus.setInterest(change.topic, change.interested)
+        }
     }
 
     /// A chunk of a client message arrived. Service thread.
@@ -223,8 +226,26 @@ extension GatewayServer {
         if draining { checkDrain() }
     }
 
-    /// Bus deliveries: subscription changes first, then frames. Service thread.
+    /// Bus deliveries: a chat's log events in position order (see
+    /// `ChatReorder`), subscription changes before frames. Service thread.
     func deliver(_ events: [BusEvent]) {
+        let now = monotonicMillis()
+        for event in events {
+            if case .chat(let chat) = event.topic, event.position != nil {
+                for ready in reorder.offer(event, chat: chat, now: now) { fanOut(ready) }
+            } else {
+                fanOut(event)
+            }
+        }
+    }
+
+    /// Delivers events held past the reorder window. Service thread.
+    func flushReorder() {
+        guard reorder.isHolding else { return }
+        for event in reorder.expire(now: monotonicMillis()) { fanOut(event) }
+    }
+
+    private func fanOut(_ events: BusEvent...) {
         for event in events {
             let targets = hub.sessions(of: event.topic)
             if case .user = event.topic, let change = event.subscription {

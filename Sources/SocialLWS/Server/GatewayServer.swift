@@ -54,6 +54,8 @@ public final class GatewayServer: @unchecked Sendable {
     /// Subscription changes that arrived while a session was still loading its chats.
     var lateSubscriptions: [UInt64: [BusEvent.Subscription]] = [:]
     var lastHeartbeatMs: Int64 = 0
+    lazy var reorder = ChatReorder(windowMs: Int64(settings.reorderWindowMs))
+    var reorderTimer: OpaquePointer?
 
     /// Renders `/metrics` (Prometheus text format); nil serves 404 there.
     let metrics: (@Sendable () -> [UInt8])?
@@ -119,6 +121,7 @@ public final class GatewayServer: @unchecked Sendable {
         }
         self.context = context
         timer = sg_timer_start(context, 1_000_000, serverTick, Unmanaged.passUnretained(self).toOpaque())
+        reorderTimer = sg_timer_start(context, 10_000, reorderTick, Unmanaged.passUnretained(self).toOpaque())
 
         startReadinessProbe()
         let thread = Thread { [self] in serviceLoop() }
@@ -154,7 +157,9 @@ public final class GatewayServer: @unchecked Sendable {
             if lws_service(context, 0) < 0 { break }
         }
         sg_timer_stop(timer)
+        sg_timer_stop(reorderTimer)
         timer = nil
+        reorderTimer = nil
         lws_context_destroy(context)
         readiness.stopped = true
         finished.signal()
@@ -209,6 +214,12 @@ private final class ReadinessFlag: @unchecked Sendable {
         get { lock.lock(); defer { lock.unlock() }; return _stopped }
         set { lock.lock(); _stopped = newValue; lock.unlock() }
     }
+}
+
+/// Every 10 ms on the service thread: delivers chat events held past the reorder window.
+private func reorderTick(_ user: UnsafeMutableRawPointer?) {
+    guard let user else { return }
+    Unmanaged<GatewayServer>.fromOpaque(user).takeUnretainedValue().flushReorder()
 }
 
 /// The periodic tick (once a second) on the service thread.

@@ -30,6 +30,9 @@ public struct ServerSettings: Sendable {
     public var presenceHeartbeatSeconds: Int = 10
     /// Presence watches (`presence.subscribe`) one session may hold.
     public var maxPresenceWatches: Int = 1000
+    /// Milliseconds a chat event waits for a missing earlier one before it is
+    /// delivered anyway (0 delivers in arrival order).
+    public var reorderWindowMs: Int = 50
     /// Most connections this process accepts (bounded by the open-file limit).
     public var maxConnections: Int = 19_500
 

@@ -1,14 +1,19 @@
 // Server pushes of the chat family. Chat-log events carry the message in its
 // new state; their position is `message.updated_seq`.
 
+/// An event recorded in a chat's log: its position is `message.updated_seq`.
+public protocol ChatLogEvent {
+    var message: WireMessage { get }
+}
+
 /// `message.new`, `message.edited`, `message.deleted`.
-public struct MessageEvent: Codable, Sendable, Equatable {
+public struct MessageEvent: Codable, Sendable, Equatable, ChatLogEvent {
     public var message: WireMessage
     public init(message: WireMessage) { self.message = message }
 }
 
 /// `reaction`
-public struct ReactionEvent: Codable, Sendable, Equatable {
+public struct ReactionEvent: Codable, Sendable, Equatable, ChatLogEvent {
     public var message: WireMessage
     public var userId: String
     public var emoji: String
@@ -24,7 +29,7 @@ public struct ReactionEvent: Codable, Sendable, Equatable {
 
 /// `member` (joined, invited, left, kicked, role_changed, transferred) and
 /// `group.updated` (renamed): the system message that records the change.
-public struct SystemChangeEvent: Codable, Sendable, Equatable {
+public struct SystemChangeEvent: Codable, Sendable, Equatable, ChatLogEvent {
     public var message: WireMessage
     public init(message: WireMessage) { self.message = message }
 }
