@@ -1,0 +1,167 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A `redis-server` process started by a test: on a free loopback port, with
+/// no persistence (`--save '' --appendonly no`) and its own directory; it can
+/// be stopped, killed and started again on the same port (outage tests).
+///
+/// The binary is `$REDIS_SERVER_BIN`, else `redis-server` on the `PATH`;
+/// when there is none, `start` throws saying how to install it (tests fail,
+/// they are not skipped).
+///
+/// Threads: any. `@unchecked Sendable`: `process` is only touched under `lock`.
+public final class RedisTestServer: @unchecked Sendable {
+    public let port: Int
+    public let directory: String
+    public let logPath: String
+    private let binary: String
+    private let lock = NSLock()
+    private var process: Process?
+
+    /// `redis://127.0.0.1:<port>`.
+    public var url: String { "redis://127.0.0.1:\(port)" }
+
+    /// The `redis-server` to run, if there is one.
+    public static var binaryPath: String? {
+        if let path = ProcessInfo.processInfo.environment["REDIS_SERVER_BIN"] { return path }
+        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+        return (directories.map { "\($0)/redis-server" } + ["/usr/bin/redis-server", "/usr/sbin/redis-server"])
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Starts a server on a free port and waits until it answers `PING`.
+    public static func start(timeout: Double = 10) throws -> RedisTestServer {
+        guard let binary = binaryPath else {
+            throw MinterError("redis-server not found: install it (apt-get install redis-server) or set REDIS_SERVER_BIN")
+        }
+        let server = RedisTestServer(binary: binary, port: RawSocket.freePort())
+        try server.launch(timeout: timeout)
+        return server
+    }
+
+    private init(binary: String, port: Int) {
+        self.binary = binary
+        self.port = port
+        directory = RepoPaths.temporaryDirectory(prefix: "redis")
+        logPath = directory + "/redis.log"
+    }
+
+    deinit {
+        kill()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Starts the server again on the same port (after `kill` or `stop`).
+    public func restart(timeout: Double = 10) throws {
+        try launch(timeout: timeout)
+    }
+
+    /// SIGKILL: the server vanishes without closing anything cleanly.
+    public func kill() { terminate(with: SIGKILL) }
+
+    /// SIGTERM: a clean shutdown.
+    public func stop() { terminate(with: SIGTERM) }
+
+    public var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
+
+    /// What the server logged.
+    public var logs: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Sends one command on a new connection and returns the first line of
+    /// the reply (`+PONG`, `:1`, `-ERR ...`). Binary-safe arguments.
+    public func command(_ arguments: [[UInt8]], timeout: Double = 5) throws -> String {
+        let socket = try RawSocket(port: port, timeout: timeout)
+        var request = Array("*\(arguments.count)\r\n".utf8)
+        for argument in arguments {
+            request += Array("$\(argument.count)\r\n".utf8) + argument + Array("\r\n".utf8)
+        }
+        try socket.send(request)
+        let reply = socket.receive { $0.firstRange(of: Array("\r\n".utf8)) != nil }
+        guard let end = reply.firstRange(of: Array("\r\n".utf8)) else {
+            throw MinterError("redis on port \(port) did not answer")
+        }
+        return String(decoding: reply[..<end.lowerBound], as: UTF8.self)
+    }
+
+    /// `command` with text arguments.
+    public func command(_ arguments: String...) throws -> String {
+        try command(arguments.map { Array($0.utf8) })
+    }
+
+    /// Publishes raw bytes on `channel`; returns how many subscribers got them.
+    @discardableResult
+    public func publish(_ channel: String, _ payload: [UInt8]) throws -> Int {
+        let reply = try command([Array("PUBLISH".utf8), Array(channel.utf8), payload])
+        guard reply.hasPrefix(":"), let receivers = Int(reply.dropFirst()) else {
+            throw MinterError("PUBLISH answered \(reply)")
+        }
+        return receivers
+    }
+
+    /// How many connections are subscribed to `channel` (`PUBSUB NUMSUB`).
+    /// The channel name must not contain CR or LF.
+    public func subscriberCount(_ channel: String) throws -> Int {
+        let socket = try RawSocket(port: port, timeout: 5)
+        try socket.send("*3\r\n$6\r\nPUBSUB\r\n$6\r\nNUMSUB\r\n$\(channel.utf8.count)\r\n\(channel)\r\n")
+        // *2 CRLF $n CRLF channel CRLF :count CRLF
+        let reply = socket.receive { bytes in bytes.split(separator: UInt8(ascii: "\n")).count >= 4 && bytes.last == UInt8(ascii: "\n") }
+        let lines = String(decoding: reply, as: UTF8.self).split(separator: "\r\n")
+        guard lines.count == 4, lines[3].hasPrefix(":"), let count = Int(lines[3].dropFirst()) else {
+            throw MinterError("PUBSUB NUMSUB answered \(lines)")
+        }
+        return count
+    }
+
+    /// SIGSTOP: the server keeps its sockets open but answers nothing (a hung
+    /// server, or a network that drops everything). `resume` undoes it.
+    public func pause() { deliver(SIGSTOP) }
+
+    /// SIGCONT after `pause`.
+    public func resume() { deliver(SIGCONT) }
+
+    private func deliver(_ signal: Int32) {
+        guard let process = lock.withLock({ self.process }), process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, signal)
+    }
+
+    private func launch(timeout: Double) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", directory, "--daemonize", "no", "--loglevel", "notice"]
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
+        let log = FileHandle(forWritingAtPath: logPath)
+        log?.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        lock.withLock { self.process = process }
+
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            guard process.isRunning else {
+                throw MinterError("redis-server exited with \(process.terminationStatus):\n\(logs)")
+            }
+            if (try? command("PING", timeout: 0.5)) == "+PONG" { return }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        kill()
+        throw MinterError("redis-server on port \(port) did not answer PING within \(timeout) s:\n\(logs)")
+    }
+
+    private func command(_ text: String, timeout: Double) throws -> String {
+        try command([Array(text.utf8)], timeout: timeout)
+    }
+
+    /// Sends `signal` and waits for the exit.
+    private func terminate(with signal: Int32) {
+        guard let process = lock.withLock({ self.process }), process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, signal)
+        if signal != SIGKILL { Foundation.kill(process.processIdentifier, SIGCONT) }  // a paused server must run to exit
+        process.waitUntilExit()
+    }
+}
