@@ -11,7 +11,10 @@ import SocialCore
 /// interest, then sends a `PING`; Redis answers commands in order, so the
 /// `PONG` proves every subscription is active. Only then is the subscriber
 /// up again and the sink told `busInterrupted()`, once per outage: clients
-/// that `sync` from then on cannot miss what is published next.
+/// that `sync` from then on cannot miss what is published next. An outage is
+/// a lost connection, however many reconnects fail before one succeeds; or a
+/// failed first connect when sessions already registered interest.
+/// The first connect of a bus that finds Redis up is no outage.
 ///
 /// Threads: `setInterest`, `attach`, `isUp` and `stop` from any thread (they
 /// take `lock` and at most write one byte to the wake pipe: never block on
@@ -138,8 +141,8 @@ final class RedisSubscriber: @unchecked Sendable {
                     logger.info("redis subscriber up", metadata: [
                         "redis": "\(url)", "channels": "\(channels)", "attempts": "\(failures + 1)"])
                     failures = 0
-                    // Sessions that registered interest before the first connect may have missed events too.
-                    let interrupted = missedEvents || (!everUp && channels > 0)
+                    // Redis down at startup is an outage too, for the sessions that already registered interest.
+                    let interrupted = missedEvents && (everUp || channels > 0)
                     everUp = true
                     missedEvents = false
                     return interrupted
@@ -148,10 +151,8 @@ final class RedisSubscriber: @unchecked Sendable {
                 let wasUp = isUp
                 setUp(false)
                 failures += 1
-                if wasUp {
-                    counters.update { $0.connectionsLost += 1 }
-                    missedEvents = true
-                }
+                missedEvents = true
+                if wasUp { counters.update { $0.connectionsLost += 1 } }
                 logger.log(level: wasUp || failures == 1 ? .warning : .debug,
                            wasUp ? "redis subscriber lost its connection" : "redis subscriber cannot connect",
                            metadata: ["redis": "\(url)", "error": "\(error)"])

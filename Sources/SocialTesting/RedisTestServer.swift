@@ -69,24 +69,24 @@ public final class RedisTestServer: @unchecked Sendable {
     /// What the server logged.
     public var logs: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Sends one command on a new connection and returns the first line of
-    /// the reply (`+PONG`, `:1`, `-ERR ...`). Binary-safe arguments.
-    public func command(_ arguments: [[UInt8]], timeout: Double = 5) throws -> String {
+    /// Sends one command on a new connection and returns Redis's reply.
+    /// Binary-safe arguments.
+    public func command(_ arguments: [[UInt8]], timeout: Double = 5) throws -> RESPReply {
         let socket = try RawSocket(port: port, timeout: timeout)
         var request = Array("*\(arguments.count)\r\n".utf8)
         for argument in arguments {
             request += Array("$\(argument.count)\r\n".utf8) + argument + Array("\r\n".utf8)
         }
         try socket.send(request)
-        let reply = socket.receive { $0.firstRange(of: Array("\r\n".utf8)) != nil }
-        guard let end = reply.firstRange(of: Array("\r\n".utf8)) else {
-            throw MinterError("redis on port \(port) did not answer")
+        let received = socket.receive { RESPReply.parse($0[...]) != nil }
+        guard let (reply, _) = RESPReply.parse(received[...]) else {
+            throw MinterError("redis on port \(port) did not answer \(arguments.first.map { String(decoding: $0, as: UTF8.self) } ?? "")")
         }
-        return String(decoding: reply[..<end.lowerBound], as: UTF8.self)
+        return reply
     }
 
     /// `command` with text arguments.
-    public func command(_ arguments: String...) throws -> String {
+    public func command(_ arguments: String...) throws -> RESPReply {
         try command(arguments.map { Array($0.utf8) })
     }
 
@@ -94,22 +94,23 @@ public final class RedisTestServer: @unchecked Sendable {
     @discardableResult
     public func publish(_ channel: String, _ payload: [UInt8]) throws -> Int {
         let reply = try command([Array("PUBLISH".utf8), Array(channel.utf8), payload])
-        guard reply.hasPrefix(":"), let receivers = Int(reply.dropFirst()) else {
-            throw MinterError("PUBLISH answered \(reply)")
-        }
+        guard let receivers = reply.integer else { throw MinterError("PUBLISH answered \(reply)") }
         return receivers
     }
 
     /// How many connections are subscribed to `channel` (`PUBSUB NUMSUB`).
-    /// The channel name must not contain CR or LF.
     public func subscriberCount(_ channel: String) throws -> Int {
-        let socket = try RawSocket(port: port, timeout: 5)
-        try socket.send("*3\r\n$6\r\nPUBSUB\r\n$6\r\nNUMSUB\r\n$\(channel.utf8.count)\r\n\(channel)\r\n")
-        // *2 CRLF $n CRLF channel CRLF :count CRLF
-        let reply = socket.receive { bytes in bytes.split(separator: UInt8(ascii: "\n")).count >= 4 && bytes.last == UInt8(ascii: "\n") }
-        let lines = String(decoding: reply, as: UTF8.self).split(separator: "\r\n")
-        guard lines.count == 4, lines[3].hasPrefix(":"), let count = Int(lines[3].dropFirst()) else {
-            throw MinterError("PUBSUB NUMSUB answered \(lines)")
+        let reply = try command("PUBSUB", "NUMSUB", channel)
+        guard let count = reply.elements?.last?.integer else { throw MinterError("PUBSUB NUMSUB answered \(reply)") }
+        return count
+    }
+
+    /// Client connections, the one asking included (`INFO clients`).
+    public func connectedClients() throws -> Int {
+        let info = try command("INFO", "clients").text ?? ""
+        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("connected_clients:") }
+        guard let count = line.flatMap({ Int($0.dropFirst("connected_clients:".count)) }) else {
+            throw MinterError("INFO clients answered \(info)")
         }
         return count
     }
@@ -146,15 +147,11 @@ public final class RedisTestServer: @unchecked Sendable {
             guard process.isRunning else {
                 throw MinterError("redis-server exited with \(process.terminationStatus):\n\(logs)")
             }
-            if (try? command("PING", timeout: 0.5)) == "+PONG" { return }
+            if (try? command([Array("PING".utf8)], timeout: 0.5)) == .simple("PONG") { return }
             Thread.sleep(forTimeInterval: 0.02)
         }
         kill()
         throw MinterError("redis-server on port \(port) did not answer PING within \(timeout) s:\n\(logs)")
-    }
-
-    private func command(_ text: String, timeout: Double) throws -> String {
-        try command([Array(text.utf8)], timeout: timeout)
     }
 
     /// Sends `signal` and waits for the exit.
