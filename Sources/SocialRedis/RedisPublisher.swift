@@ -36,9 +36,7 @@ final class RedisPublisher: @unchecked Sendable {
         self.logger = logger
         self.counters = counters
         self.queue = PublishQueue(limit: settings.publishQueueLimit)
-        let thread = Thread { [self] in run() }
-        thread.name = "redis-publisher"
-        thread.start()
+        startBusThread(name: "redis-publisher") { [self] in run() }
     }
 
     /// Queues `events` in order and returns at once. Any thread.

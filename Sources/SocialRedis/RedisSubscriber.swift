@@ -43,9 +43,7 @@ final class RedisSubscriber: @unchecked Sendable {
         self.logger = logger
         self.counters = counters
         self.wake = try WakePipe()
-        let thread = Thread { [self] in run() }
-        thread.name = "redis-subscriber"
-        thread.start()
+        startBusThread(name: "redis-subscriber") { [self] in run() }
     }
 
     /// Sets where received events go (held weakly). Any thread.
