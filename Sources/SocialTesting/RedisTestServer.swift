@@ -128,18 +128,10 @@ public final class RedisTestServer: @unchecked Sendable {
     }
 
     private func launch(timeout: Double) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", directory, "--daemonize", "no", "--loglevel", "notice"]
         if !FileManager.default.fileExists(atPath: logPath) {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }
-        let log = FileHandle(forWritingAtPath: logPath)
-        log?.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        let process = try spawn()
         lock.withLock { self.process = process }
 
         let deadline = Date().addingTimeInterval(timeout)
@@ -154,11 +146,45 @@ public final class RedisTestServer: @unchecked Sendable {
         throw MinterError("redis-server on port \(port) did not answer PING within \(timeout) s:\n\(logs)")
     }
 
+    /// Runs `redis-server`. Foundation's `Process.run` on Linux lists the open
+    /// descriptors and has the child close them: when another test thread
+    /// closes one meanwhile, the spawn fails with EBADF. Such a failure is
+    /// retried; the server itself is not at fault.
+    private func spawn() throws -> Process {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                 "--dir", directory, "--daemonize", "no", "--loglevel", "notice"]
+            let log = FileHandle(forWritingAtPath: logPath)
+            log?.seekToEndOfFile()
+            process.standardOutput = log
+            process.standardError = log
+            do {
+                try process.run()
+                return process
+            } catch where attempt < 5 && (error as NSError).underlyingPOSIXCode == EBADF {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+        }
+    }
+
     /// Sends `signal` and waits for the exit.
     private func terminate(with signal: Int32) {
         guard let process = lock.withLock({ self.process }), process.isRunning else { return }
         Foundation.kill(process.processIdentifier, signal)
         if signal != SIGKILL { Foundation.kill(process.processIdentifier, SIGCONT) }  // a paused server must run to exit
         process.waitUntilExit()
+    }
+}
+
+private extension NSError {
+    var underlyingPOSIXCode: Int32? {
+        guard let underlying = userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain else {
+            return nil
+        }
+        return Int32(underlying.code)
     }
 }
