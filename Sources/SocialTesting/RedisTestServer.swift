@@ -31,12 +31,13 @@ public final class RedisTestServer: @unchecked Sendable {
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Starts a server on a free port and waits until it answers `PING`.
-    public static func start(timeout: Double = 10) throws -> RedisTestServer {
+    /// Starts a server and waits until it answers `PING`.
+    /// - Parameter port: a free loopback port unless given.
+    public static func start(port: Int? = nil, timeout: Double = 10) throws -> RedisTestServer {
         guard let binary = binaryPath else {
             throw MinterError("redis-server not found: install it (apt-get install redis-server) or set REDIS_SERVER_BIN")
         }
-        let server = RedisTestServer(binary: binary, port: RawSocket.freePort())
+        let server = RedisTestServer(binary: binary, port: port ?? RawSocket.freePort())
         try server.launch(timeout: timeout)
         return server
     }

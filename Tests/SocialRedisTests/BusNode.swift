@@ -12,10 +12,14 @@ final class BusNode {
     let bus: RedisBus
     let sink = RecordingSink()
 
-    init(_ server: RedisTestServer, settings: RedisBus.Settings = fastSettings, name: String = "node") throws {
+    convenience init(_ server: RedisTestServer, settings: RedisBus.Settings = fastSettings, name: String = "node") throws {
+        try self.init(url: server.url, settings: settings, name: name)
+    }
+
+    init(url: String, settings: RedisBus.Settings = fastSettings, name: String = "node") throws {
         var logger = Logger(label: "redis-bus-test.\(name)")
         logger.logLevel = .warning
-        bus = try RedisBus(url: server.url, logger: logger, settings: settings)
+        bus = try RedisBus(url: url, logger: logger, settings: settings)
         bus.attach(sink)
     }
 
