@@ -37,9 +37,11 @@ public final class RedisBus: EventBus {
     ///   - url: `redis://host[:port][/db]` (see `RedisURL`).
     ///   - logger: connection changes, refused publishes, malformed messages.
     ///   - settings: timings and limits; the defaults suit production.
+    ///     Timings under 10 ms and limits under 1 are raised to those.
     /// - Throws: `RedisBusError.invalidURL` for a bad URL.
     public init(url: String, logger: Logger, settings: Settings = Settings()) throws {
         let parsed = try RedisURL(parsing: url)
+        let settings = settings.clamped
         self.url = parsed
         self.settings = settings
         publisher = RedisPublisher(url: parsed, settings: settings, logger: logger, counters: counters)

@@ -41,15 +41,32 @@ public struct RedisBusSettings: Sendable, Equatable {
     }
 }
 
-/// Capped exponential backoff with jitter. Threads: a value owned by one thread.
+extension RedisBusSettings {
+    /// These settings with every value in a workable range: timings at least
+    /// 10 ms (zero would spin), limits at least 1.
+    var clamped: RedisBusSettings {
+        var s = self
+        s.pingIntervalSeconds = max(0.01, pingIntervalSeconds)
+        s.deadTimeoutSeconds = max(0.01, deadTimeoutSeconds)
+        s.connectTimeoutSeconds = max(0.01, connectTimeoutSeconds)
+        s.reconnectInitialSeconds = max(0.01, reconnectInitialSeconds)
+        s.reconnectMaxSeconds = max(s.reconnectInitialSeconds, reconnectMaxSeconds)
+        s.publishQueueLimit = max(1, publishQueueLimit)
+        s.publishBatchLimit = max(1, publishBatchLimit)
+        return s
+    }
+}
+
+/// Capped exponential backoff with jitter, from clamped settings.
+/// Threads: a value owned by one thread.
 struct Backoff {
     private let initial: Double
     private let cap: Double
     private var next: Double
 
     init(_ settings: RedisBusSettings) {
-        initial = max(0.001, settings.reconnectInitialSeconds)
-        cap = max(initial, settings.reconnectMaxSeconds)
+        initial = settings.reconnectInitialSeconds
+        cap = settings.reconnectMaxSeconds
         next = initial
     }
 

@@ -61,8 +61,8 @@ struct SubscriberSession {
             let (becameUp, failure) = readBatch(into: &events)
             let sink = subscriber.currentSink
             if !events.isEmpty, let sink {
-                sink.deliver(events)
                 subscriber.counters.update { $0.delivered += events.count }
+                sink.deliver(events)
             }
             if becameUp {
                 subscriber.setUp(true)
