@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(pkg-config libwebsockets-dev libmongoc-dev libbson-dev libhiredis-dev libsqlite3-dev openssl)
 python_modules=()
 if [[ "${1:-}" == "--test" ]]; then
+    packages+=(redis-server nginx-light)   # integration tests start their own Redis and nginx
     python_modules=(pytest jsonschema websockets prometheus_client)
 fi
 
