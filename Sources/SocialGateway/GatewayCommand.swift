@@ -6,6 +6,7 @@ import Prometheus
 import SocialAuth
 import SocialCore
 import SocialLWS
+import SocialRedis
 import SocialSQLite
 
 @main
@@ -38,7 +39,7 @@ struct GatewayCommand: AsyncParsableCommand {
 
         let opened = try makeStore(logger: logger)
         let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore), close: opened.close)
-        let bus = LocalBus()
+        let bus = try makeBus(logger: logger)
         let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: chatLimits(),
                                     clock: { Int64(Date().timeIntervalSince1970 * 1000) },
                                     ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"))
@@ -119,6 +120,15 @@ struct GatewayCommand: AsyncParsableCommand {
         limits.typingIntervalMs = Int64(options.typingIntervalMs)
         limits.presenceTTLMs = Int64(options.presenceTtl) * 1000
         return limits
+    }
+
+    private func makeBus(logger: Logger) throws -> any EventBus {
+        guard options.bus.hasPrefix("redis://") else { return LocalBus() }
+        do {
+            return try RedisBus(url: options.bus, logger: Logger(label: "social.bus"))
+        } catch {
+            throw ValidationError("--bus: \(error)")
+        }
     }
 
     private func makeStore(logger: Logger) throws -> OpenedStore {

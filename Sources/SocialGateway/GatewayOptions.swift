@@ -74,7 +74,7 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Directory of the embedded store. \(Env.note("DATA_DIR"))")
     var dataDir: String = Env.string("DATA_DIR", "./data")
 
-    @Option(help: "Event bus: 'local' (in-process, one node). \(Env.note("BUS"))")
+    @Option(help: "Event bus: 'local' (in-process, one node) or redis://host:port[/db] (many nodes; presence lives there too). \(Env.note("BUS"))")
     var bus: String = Env.string("BUS", "local")
 
     // MARK: chat limits
@@ -123,7 +123,9 @@ struct GatewayOptions: ParsableArguments {
         guard ["embedded", "memory"].contains(store) else {
             throw ValidationError("--store must be 'embedded' or 'memory'")
         }
-        guard bus == "local" else { throw ValidationError("--bus must be 'local'") }
+        guard bus == "local" || bus.hasPrefix("redis://") else {
+            throw ValidationError("--bus must be 'local' or a redis:// URL")
+        }
         guard maxTextBytes >= 1, maxGroupMembers >= 2, typingIntervalMs >= 0 else {
             throw ValidationError("--max-text-bytes ≥ 1, --max-group-members ≥ 2, --typing-interval-ms ≥ 0")
         }
