@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 
 scripts/install-deps.sh
-swift build -c release --product social-gateway --product social-cli
+for product in social-gateway social-cli; do
+    swift build -c release --product "$product"
+done
 
 mkdir -p data
 if [[ -z "${SOCIAL_GATEWAY_JWT_SECRET:-}" && -z "${SOCIAL_GATEWAY_JWT_PUBLIC_KEYS:-}" && " $* " != *" --jwt-"* ]]; then
@@ -15,6 +17,6 @@ if [[ -z "${SOCIAL_GATEWAY_JWT_SECRET:-}" && -z "${SOCIAL_GATEWAY_JWT_PUBLIC_KEY
     [[ -s data/dev-jwt-secret ]] || openssl rand -hex 32 > data/dev-jwt-secret
     export SOCIAL_GATEWAY_JWT_SECRET="$(cat data/dev-jwt-secret)"
     echo "development HS256 secret in data/dev-jwt-secret; connect with:"
-    echo "  .build/release/social-cli --url ws://127.0.0.1:${SOCIAL_GATEWAY_PORT:-8080}/ws --user alice --secret \$(cat data/dev-jwt-secret)"
+    echo "  $(swift build -c release --show-bin-path)/social-cli --url ws://127.0.0.1:${SOCIAL_GATEWAY_PORT:-8080}/ws --user alice --secret \$(cat data/dev-jwt-secret)"
 fi
-exec .build/release/social-gateway --data-dir "${SOCIAL_GATEWAY_DATA_DIR:-data}" "$@"
+exec "$(swift build -c release --show-bin-path)/social-gateway" --data-dir "${SOCIAL_GATEWAY_DATA_DIR:-data}" "$@"
