@@ -13,6 +13,7 @@ public final class MongoTestServer: @unchecked Sendable {
     /// The port of a server this harness started; nil for `MONGO_URL`.
     public let port: Int?
     private let storagePath: String
+    private let extraArguments: [String]
     private let logPath: String
     private let lock = NSLock()
     private var process: Process?
@@ -49,29 +50,37 @@ public final class MongoTestServer: @unchecked Sendable {
     /// - Parameters:
     ///   - ownProcess: always start a process (tests that stop the server).
     ///   - storagePath: `:memory:` (cleaned up on a normal stop), or a directory kept across restarts.
+    ///   - durable: fsync every commit (`--sync-on-commit`); without it the
+    ///     server loses its latest writes when killed, even with a storage directory.
     ///   - timeout: seconds to wait until the server accepts connections.
-    public static func start(ownProcess: Bool = false, storagePath: String = ":memory:",
+    public static func start(ownProcess: Bool = false, storagePath: String = ":memory:", durable: Bool = false,
                              timeout: Double = 60) throws -> MongoTestServer {
         if !ownProcess, let url = externalURL {
-            return MongoTestServer(url: url, port: nil, storagePath: "", logPath: "")
+            return MongoTestServer(url: url, port: nil, storagePath: "", extraArguments: [], logPath: "")
         }
         guard executable != nil else { throw MinterError("secantusd-py is not installed: \(installHint)") }
         let port = RawSocket.freePort()
         let logPath = RepoPaths.temporaryDirectory(prefix: "mongo-log") + "/secantusd.log"
         let server = MongoTestServer(url: "mongodb://127.0.0.1:\(port)/", port: port, storagePath: storagePath,
-                                     logPath: logPath)
+                                     extraArguments: durable ? ["--sync-on-commit"] : [], logPath: logPath)
         try server.launch(timeout: timeout)
         return server
     }
 
-    private init(url: String, port: Int?, storagePath: String, logPath: String) {
+    private init(url: String, port: Int?, storagePath: String, extraArguments: [String], logPath: String) {
         self.url = url
         self.port = port
         self.storagePath = storagePath
+        self.extraArguments = extraArguments
         self.logPath = logPath
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        if !logPath.isEmpty {
+            try? FileManager.default.removeItem(atPath: (logPath as NSString).deletingLastPathComponent)
+        }
+    }
 
     /// Everything the server logged so far.
     public var logs: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
@@ -114,7 +123,7 @@ public final class MongoTestServer: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["--host", "127.0.0.1", "--port", String(port), "--storage-path", storagePath,
-                             "--log-level", "WARNING"]
+                             "--log-level", "WARNING"] + extraArguments
         let log = FileHandle(forWritingAtPath: logPath)
         log?.seekToEndOfFile()
         process.standardOutput = log

@@ -54,4 +54,26 @@ enum MongoFixture {
         _ = try? await store.workers.run { db in try db.command(["dropDatabase": 1]) }
         await store.close()
     }
+
+    /// `count` stores on one fresh database of the suite's server (standing
+    /// for gateway nodes); afterwards the database is dropped through the last
+    /// one and all are closed, whether `body` throws or not.
+    static func withStores(_ count: Int, _ body: ([MongoChatStore]) async throws -> Void) async throws {
+        let server = try server
+        let database = uniqueDatabase("nodes")
+        var stores: [MongoChatStore] = []
+        do {
+            for _ in 0..<count { stores.append(try await store(server, database: database)) }
+            try await body(stores)
+        } catch {
+            await disposeAll(stores)
+            throw error
+        }
+        await disposeAll(stores)
+    }
+
+    private static func disposeAll(_ stores: [MongoChatStore]) async {
+        if let last = stores.last { await dispose(last) }
+        for store in stores.dropLast() { await store.close() }
+    }
 }

@@ -1,5 +1,6 @@
 import CMongoC
 import Foundation
+import Logging
 import SocialCore
 
 /// Owns the `mongoc_client_pool_t`: its clients share one background monitor
@@ -75,11 +76,32 @@ final class MongoClient {
     func withPointer<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T { try body(pointer) }
 }
 
-/// `mongoc_init` once per process; never `mongoc_cleanup`, since stores may
-/// come and go until the process exits.
+/// `mongoc_init` once per process, with libmongoc's log routed to swift-log;
+/// never `mongoc_cleanup`, since stores may come and go until the process exits.
 enum MongoRuntime {
-    private static let initialized: Void = { mongoc_init() }()
+    private static let initialized: Void = {
+        mongoc_init()
+        mongoc_log_set_handler({ level, domain, message, _ in MongoRuntime.log(level, domain, message) }, nil)
+    }()
 
     /// Threads: any (Swift runs the initializer once).
     static func ensureInitialized() { _ = initialized }
+
+    private static let logger = Logger(label: "social.mongo.libmongoc")
+
+    /// libmongoc's own messages: errors and warnings are kept; its chatter
+    /// (every failed monitor check while the database is down) is debug.
+    /// Threads: any libmongoc thread, including the pool's background monitor.
+    private static func log(_ level: mongoc_log_level_t, _ domain: UnsafePointer<CChar>?, _ message: UnsafePointer<CChar>?) {
+        let swiftLevel: Logger.Level
+        switch level {
+        case MONGOC_LOG_LEVEL_ERROR, MONGOC_LOG_LEVEL_CRITICAL: swiftLevel = .error
+        case MONGOC_LOG_LEVEL_WARNING: swiftLevel = .warning
+        case MONGOC_LOG_LEVEL_TRACE: return
+        default: swiftLevel = .debug
+        }
+        guard logger.logLevel <= swiftLevel else { return }
+        let text = message.map { String(cString: $0) } ?? ""
+        logger.log(level: swiftLevel, "\(text)", metadata: ["domain": "\(domain.map { String(cString: $0) } ?? "")"])
+    }
 }
