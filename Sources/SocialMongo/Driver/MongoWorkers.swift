@@ -7,8 +7,9 @@ import SocialCore
 /// suspends; a worker pops a client from the pool, runs the job, pushes the
 /// client back, and resumes the caller.
 ///
-/// Threads: `run` and `close` from any task. `@unchecked Sendable` because the
-/// queue is guarded by `condition`, `exited` by its own lock, and the pool is
+/// Threads: `run`, `close` and `stopAccepting` from any task or thread.
+/// `@unchecked Sendable` because the queue, the running count and the exit
+/// waiters are only touched while holding `condition`, and the pool is
 /// thread-safe until `close` destroys it after every worker has exited.
 final class MongoWorkers: @unchecked Sendable {
     typealias Job = (MongoConnection?) -> Void
