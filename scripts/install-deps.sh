@@ -26,6 +26,13 @@ for m in "${python_modules[@]}"; do
     python3 -c "import $m" 2>/dev/null || { echo "installing Python module: $m"; python3 -m pip install -q "$m"; }
 done
 
+# The MongoDB-wire test server for the SocialMongo tests (they fail in CI without it).
+if [[ "${1:-}" == "--test" ]] && ! command -v secantusd-py >/dev/null; then
+    echo "installing the MongoDB-wire test server: secantusdb"
+    python3 -m pip install -q "secantusdb==0.7.0b3"
+    command -v pyenv >/dev/null && pyenv rehash || true
+fi
+
 if ! command -v swift >/dev/null; then
     if [[ -x /opt/swift/usr/bin/swift ]]; then
         echo "note: add /opt/swift/usr/bin to PATH" >&2

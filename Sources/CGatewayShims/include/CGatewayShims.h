@@ -5,6 +5,7 @@
  * extension table, header-building helpers and a periodic timer built on
  * lws_sul. Every function here runs on the lws service thread that owns the
  * wsi or context it is given, unless its comment says otherwise.
+ * At the end: libbson storage for SocialMongo (no thread affinity).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -52,5 +53,21 @@ struct sg_timer;
 struct sg_timer *sg_timer_start(struct lws_context *ctx, int64_t period_us, sg_tick_fn fn, void *user);
 /** Cancels and frees the timer. Service thread only. */
 void sg_timer_stop(struct sg_timer *timer);
+
+/*
+ * libbson storage Swift cannot allocate itself: bson_t and bson_iter_t are
+ * 128-byte aligned, so Swift sees pointers to them only as OpaquePointer and
+ * cannot size them. These have no thread affinity: any thread may call them,
+ * and the returned storage belongs to the caller (SocialMongo's owners).
+ */
+struct _bson_t;
+
+/** An empty bson_t for a libmongoc out-parameter (reply, cursor document copy). Free with sg_bson_reply_free. */
+struct _bson_t *sg_bson_reply_new(void);
+/** Destroys what libmongoc put in `reply` and frees its storage. */
+void sg_bson_reply_free(struct _bson_t *reply);
+/** Uninitialised storage for one bson_iter_t (pass to bson_iter_init / bson_iter_recurse). */
+void *sg_bson_iter_new(void);
+void sg_bson_iter_free(void *iter);
 
 #endif

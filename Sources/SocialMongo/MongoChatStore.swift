@@ -1,0 +1,85 @@
+import Logging
+import SocialCore
+
+/// The distributed `ChatStore`: MongoDB through libmongoc, shared by every
+/// gateway node behind the load balancer.
+///
+/// - Threads: `workers` threads of its own run every libmongoc call; each job
+///   pops a client from one `mongoc_client_pool_t`, runs, and pushes it back.
+///   Methods may be called from any task, concurrently.
+/// - Sequences: gap-free per chat across nodes, without transactions: the
+///   chat document is the counter, claimed by compare-and-set together with a
+///   description of the change, which any node completes (see `ChatLog`).
+/// - Idempotent sends: the client id is checked against the chat's state
+///   before a seq is claimed, and a concurrent claim of the same id loses its
+///   compare-and-set and then finds the original (index `chat_client` backs it up).
+/// - Durability: a call returns once its writes are acknowledged with the
+///   configured write concern.
+/// - Errors: server selection, network, timeouts and write concern failures
+///   are `unavailable` (temporary), within about `serverSelectionTimeoutMS`
+///   while the database is down; calls succeed again once it is back.
+///   An `unavailable` write may still have happened (an acknowledgement lost
+///   on the way back, or a claimed change that the next call completes).
+public final class MongoChatStore: ChatStore {
+    let workers: MongoWorkers
+    let logger: Logger
+    /// The database this store uses.
+    public let database: String
+
+    /// Connects, and creates the collections' indexes.
+    /// - Parameters:
+    ///   - uri: a MongoDB connection string (`mongodb://host:port/?options`).
+    ///   - database: the database holding the store's collections.
+    ///   - serverSelectionTimeoutMS: how long a call waits for a usable server
+    ///     before failing `unavailable`; also the connect timeout unless the URI sets one.
+    ///   - writeConcern: `"majority"` or a number of nodes, e.g. `"1"`.
+    ///   - workers: threads running libmongoc calls (and clients in use at once).
+    ///   - logger: where start-up and close are reported.
+    /// - Throws: `StoreError.unavailable` for an invalid URI or write concern,
+    ///   or when the database cannot be reached to create the indexes.
+    public init(uri: String, database: String = "social", serverSelectionTimeoutMS: Int = 2_000,
+                writeConcern: String = "majority", workers: Int = 4,
+                logger: Logger = Logger(label: "social.mongo")) async throws {
+        let settings = MongoSettings(serverSelectionTimeoutMS: serverSelectionTimeoutMS, writeConcern: writeConcern)
+        // The URI and pool are owners: whatever was made is freed if a later step throws.
+        let pool = try MongoPool(uri: try MongoURI(uri, settings: settings), appName: "social-gateway")
+        self.workers = MongoWorkers(pool: pool, database: database, count: workers)
+        self.logger = logger
+        self.database = database
+        do {
+            try await self.workers.run { db in
+                for command in MongoSchema.indexCommands { try db.command(command) }
+            }
+        } catch {
+            await self.workers.close()
+            throw error
+        }
+        logger.info("mongo: store ready", metadata: ["database": "\(database)", "workers": "\(workers)"])
+    }
+
+    deinit { workers.stopAccepting() }
+
+    /// Stops the workers once queued calls are done and destroys the client
+    /// pool. Later calls fail `unavailable`. Idempotent.
+    public func close() async {
+        await workers.close()
+    }
+
+    /// Runs the `ping` command (for `/readyz`): false when the database does
+    /// not answer within the server selection timeout.
+    public func ping() async -> Bool {
+        do {
+            return try await workers.run { db in
+                try db.command(["ping": 1], on: "admin")["ok"]?.int64 == 1
+            }
+        } catch {
+            logger.debug("mongo: ping failed", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Runs `body` on a worker with the chat log of its connection.
+    func run<T>(_ body: @escaping (ChatLog) throws -> T) async throws -> T {
+        try await workers.run { db in try body(ChatLog(db: db)) }
+    }
+}

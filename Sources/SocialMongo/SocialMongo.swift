@@ -1,1 +1,0 @@
-// The MongoDB store (see MongoChatStore).
