@@ -6,6 +6,7 @@ import Prometheus
 import SocialAuth
 import SocialCore
 import SocialLWS
+import SocialMongo
 import SocialRedis
 import SocialSQLite
 
@@ -37,7 +38,7 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         for skipped in verifier.skippedKeys { logger.warning("JWKS key skipped: \(skipped)") }
 
-        let opened = try makeStore(logger: logger)
+        let opened = try await makeStore(logger: logger)
         let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore), close: opened.close)
         let bus = try makeBus(logger: logger)
         let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: chatLimits(),
@@ -63,7 +64,7 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         logger.info("listening", metadata: [
             "address": "\(options.host):\(options.port)", "tls": "\(!options.tlsCert.isEmpty)",
-            "store": "\(options.store)", "bus": "\(options.bus)",
+            "store": "\(options.store.hasPrefix("mongodb") ? "mongodb" : options.store)", "bus": "\(options.bus)",
         ])
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             Thread.detachNewThread {
@@ -131,7 +132,18 @@ struct GatewayCommand: AsyncParsableCommand {
         }
     }
 
-    private func makeStore(logger: Logger) throws -> OpenedStore {
+    private func makeStore(logger: Logger) async throws -> OpenedStore {
+        if options.store.hasPrefix("mongodb") {
+            do {
+                let mongo = try await MongoChatStore(uri: options.store, database: options.mongoDatabase,
+                                                     serverSelectionTimeoutMS: options.mongoTimeoutMs,
+                                                     writeConcern: options.mongoWriteConcern, workers: options.mongoWorkers,
+                                                     logger: Logger(label: "social.mongo"))
+                return OpenedStore(chatStore: mongo, close: { await mongo.close() })
+            } catch {
+                throw ValidationError("--store: cannot start the MongoDB store: \(error)")
+            }
+        }
         switch options.store {
         case "memory":
             logger.warning("--store memory keeps nothing across restarts")

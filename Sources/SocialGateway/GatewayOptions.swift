@@ -68,8 +68,20 @@ struct GatewayOptions: ParsableArguments {
     var drainTimeout: Int = Env.int("DRAIN_TIMEOUT", 10)
 
     // MARK: storage
-    @Option(help: "Store: 'embedded' (SQLite in --data-dir) or 'memory' (not durable). \(Env.note("STORE"))")
+    @Option(help: "Store: 'embedded' (SQLite in --data-dir), 'memory' (not durable), or a mongodb:// URI (many nodes). \(Env.note("STORE"))")
     var store: String = Env.string("STORE", "embedded")
+
+    @Option(help: "MongoDB database of the store. \(Env.note("MONGO_DATABASE"))")
+    var mongoDatabase: String = Env.string("MONGO_DATABASE", "social")
+
+    @Option(help: "MongoDB write concern: 'majority' or a number of nodes. \(Env.note("MONGO_WRITE_CONCERN"))")
+    var mongoWriteConcern: String = Env.string("MONGO_WRITE_CONCERN", "majority")
+
+    @Option(help: "Milliseconds a MongoDB call waits for a usable server before failing 'unavailable' (serverSelectionTimeoutMS). \(Env.note("MONGO_TIMEOUT_MS"))")
+    var mongoTimeoutMs: Int = Env.int("MONGO_TIMEOUT_MS", 2000)
+
+    @Option(help: "Threads running MongoDB calls (and pooled clients in use at once). \(Env.note("MONGO_WORKERS"))")
+    var mongoWorkers: Int = Env.int("MONGO_WORKERS", 4)
 
     @Option(help: "Directory of the embedded store. \(Env.note("DATA_DIR"))")
     var dataDir: String = Env.string("DATA_DIR", "./data")
@@ -120,8 +132,11 @@ struct GatewayOptions: ParsableArguments {
         guard maxInflight >= 1, maxConnections >= 1, drainTimeout >= 0, handshakeTimeout >= 1 else {
             throw ValidationError("--max-inflight, --max-connections and --handshake-timeout must be positive")
         }
-        guard ["embedded", "memory"].contains(store) else {
-            throw ValidationError("--store must be 'embedded' or 'memory'")
+        guard ["embedded", "memory"].contains(store) || store.hasPrefix("mongodb://") || store.hasPrefix("mongodb+srv://") else {
+            throw ValidationError("--store must be 'embedded', 'memory' or a mongodb:// URI")
+        }
+        guard mongoTimeoutMs >= 100, (1...64).contains(mongoWorkers) else {
+            throw ValidationError("--mongo-timeout-ms ≥ 100 and --mongo-workers 1-64")
         }
         guard bus == "local" || bus.hasPrefix("redis://") else {
             throw ValidationError("--bus must be 'local' or a redis:// URL")
