@@ -133,7 +133,8 @@ import Testing
         let paused = Date()
         #expect(await waitHealthy(b, is: false), "missing PONGs mark the subscriber dead")
         let noticed = Date().timeIntervalSince(paused)
-        #expect(noticed < fastSettings.deadTimeoutSeconds + fastSettings.pingIntervalSeconds + 1, "noticed after \(noticed) s")
+        // Generous: on 2 shared cores under a parallel test run, threads can be starved for seconds.
+        #expect(noticed < fastSettings.deadTimeoutSeconds + fastSettings.pingIntervalSeconds + 10, "noticed after \(noticed) s")
         server.resume()
         #expect(await waitHealthy(a, b))
         #expect(b.sink.interruptions == 1)
