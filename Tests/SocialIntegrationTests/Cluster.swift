@@ -38,3 +38,46 @@ final class Cluster {
         redis.kill()
     }
 }
+
+/// nginx from Debian in front of the cluster, with the README's configuration
+/// (`deploy/nginx.conf`), its upstreams pointed at the cluster's nodes.
+final class NginxProxy {
+    let port: Int
+    let directory: String
+    private let process: Process
+
+    init(nodes: [GatewayProcess]) throws {
+        port = RawSocket.freePort()
+        directory = RepoPaths.temporaryDirectory(prefix: "nginx")
+        var config = try String(contentsOfFile: RepoPaths.root + "/deploy/nginx.conf", encoding: .utf8)
+        // Point the documented configuration at this test's ports and files.
+        let upstreams = nodes.map { "        server 127.0.0.1:\($0.port) max_fails=1 fail_timeout=5s;" }.joined(separator: "\n")
+        config = config.replacingOccurrences(
+            of: #"(?m)^        server 127\.0\.0\.1:808[1-3] max_fails=1 fail_timeout=5s;\n?"#, with: "", options: .regularExpression)
+        config = config.replacingOccurrences(of: "least_conn;", with: "least_conn;\n" + upstreams)
+        config = config.replacingOccurrences(of: "listen 127.0.0.1:8080;", with: "listen 127.0.0.1:\(port);")
+        config = config.replacingOccurrences(of: "/tmp/social-gateway-nginx", with: directory + "/nginx")
+        config = config.replacingOccurrences(of: "worker_connections 20000;", with: "worker_connections 1024;")
+        let path = directory + "/nginx.conf"
+        try config.write(toFile: path, atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
+        process.arguments = ["-c", path, "-p", directory, "-e", directory + "/error.log", "-g", "daemon off;"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if (try? RawSocket(port: port, timeout: 1)) != nil { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw MinterError("nginx did not start: \((try? String(contentsOfFile: directory + "/error.log", encoding: .utf8)) ?? "")")
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+}

@@ -79,3 +79,40 @@ import SocialTesting
         #expect(bob.drainEvents("message.new").count == 1, "delivered once")
     }
 }
+
+/// The same through nginx in front of the nodes, with the README's configuration.
+@Suite(.serialized) struct NginxFrontTests {
+    init() async throws { try await Fixture.prepare() }
+
+    @Test func clientsThroughNginxReachEachOtherAcrossNodesAndSurviveADrain() throws {
+        let cluster = try Cluster(extra: ["--drain-timeout", "2"])
+        let nginx = try NginxProxy(nodes: cluster.nodes)
+        // Through the proxy: health, and WebSockets spread over the nodes.
+        #expect(try RawSocket.http(port: nginx.port, path: "/healthz").status == 200)
+        let alice = try TestClient.connect(Fixture.loop, port: nginx.port, token: Fixture.token("alice"))
+        let bob = try TestClient.connect(Fixture.loop, port: nginx.port, token: Fixture.token("bob"))
+        let carol = try TestClient.connect(Fixture.loop, port: nginx.port, token: Fixture.token("carol"))
+        let sessions = [alice, bob, carol].compactMap { $0.event("hello")?["session_id"] as? String }
+        #expect(Set(sessions.map { $0.split(separator: "-").first ?? "" }).count >= 2, "least_conn spreads connections over nodes")
+
+        let group = try #require((alice.ok("group.create", ["title": "Track club", "open": true], timeout: 20)?["group"] as? [String: Any])?["group_id"] as? String)
+        #expect(bob.ok("group.join", ["group_id": group], timeout: 20) != nil)
+        #expect(carol.ok("group.join", ["group_id": group], timeout: 20) != nil)
+        let sent = try #require(alice.ok("chat.send", ["chat_id": group, "text": "400s at 7", "client_msg_id": "n-1"], timeout: 20))
+        let seq = (sent["message"] as? [String: Any])?["seq"] as? Int
+        for client in [bob, carol] {
+            #expect(client.event("message.new") { ($0["message"] as? [String: Any])?["seq"] as? Int == seq } != nil)
+        }
+        // A node drains: its clients get 1001, reconnect through nginx, and catch up with sync.
+        let drained = cluster.nodes[0]
+        drained.stop(signal: SIGTERM)
+        let survivor = [alice, bob, carol].first { !$0.isClosed && $0.waitClosed(timeout: 0.1) == nil } ?? bob
+        #expect(survivor.ok("chat.send", ["chat_id": group, "text": "still running", "client_msg_id": "n-2"], timeout: 20) != nil)
+        let phone = try TestClient.connect(Fixture.loop, port: nginx.port, token: Fixture.token("dave"))
+        #expect(phone.event("hello") != nil, "nginx sends new connections to the nodes still up")
+        let back = try TestClient.connect(Fixture.loop, port: nginx.port, token: Fixture.token("alice"), query: "?device_id=again")
+        let result = try #require(back.ok("sync", ["chats": [["chat_id": group, "seq": seq ?? 0]]], timeout: 20))
+        let changes = (result["chats"] as? [[String: Any]])?.first?["changes"] as? [[String: Any]] ?? []
+        #expect(changes.contains { $0["client_msg_id"] as? String == "n-2" }, "the reconnected client catches up")
+    }
+}
