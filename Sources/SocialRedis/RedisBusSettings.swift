@@ -57,7 +57,8 @@ extension RedisBusSettings {
     }
 }
 
-/// Capped exponential backoff with jitter, from clamped settings.
+/// Capped exponential backoff with jitter, from clamped settings (the bus's
+/// or the presence store's).
 /// Threads: a value owned by one thread.
 struct Backoff {
     private let initial: Double
@@ -65,8 +66,13 @@ struct Backoff {
     private var next: Double
 
     init(_ settings: RedisBusSettings) {
-        initial = settings.reconnectInitialSeconds
-        cap = settings.reconnectMaxSeconds
+        self.init(initialSeconds: settings.reconnectInitialSeconds, maxSeconds: settings.reconnectMaxSeconds)
+    }
+
+    /// From clamped timings: `initialSeconds` at least 10 ms, `maxSeconds` at least that.
+    init(initialSeconds: Double, maxSeconds: Double) {
+        initial = initialSeconds
+        cap = maxSeconds
         next = initial
     }
 
