@@ -41,9 +41,11 @@ struct GatewayCommand: AsyncParsableCommand {
         let opened = try await makeStore(logger: logger)
         let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore), close: opened.close)
         let bus = try makeBus(logger: logger)
+        let presence = try makePresence()
         let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: chatLimits(),
                                     clock: { Int64(Date().timeIntervalSince1970 * 1000) },
-                                    ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"))
+                                    ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"),
+                                    presence: presence)
         let server = GatewayServer(settings: serverSettings(),
                                    handler: GatewayCommands(dispatcher: dispatcher, store: store.chatStore),
                                    verifier: verifier, bus: bus, logger: Logger(label: "social.transport"),
@@ -129,6 +131,16 @@ struct GatewayCommand: AsyncParsableCommand {
             return try RedisBus(url: options.bus, logger: Logger(label: "social.bus"))
         } catch {
             throw ValidationError("--bus: \(error)")
+        }
+    }
+
+    /// Presence lives where the bus is: in Redis for many nodes, in memory for one.
+    private func makePresence() throws -> any PresenceStore {
+        guard options.bus.hasPrefix("redis://") else { return MemoryPresenceStore() }
+        do {
+            return try RedisPresenceStore(url: options.bus, logger: Logger(label: "social.presence"))
+        } catch {
+            throw ValidationError("--bus: presence store: \(error)")
         }
     }
 

@@ -115,3 +115,42 @@ import SocialTesting
         #expect(ready)
     }
 }
+
+/// A node killed with SIGKILL: its users go offline for the others within the
+/// documented time, and its clients reconnect to another node and sync.
+@Suite(.serialized) struct NodeKillTests {
+    init() async throws { try await Fixture.prepare() }
+
+    @Test func aKilledNodesUsersGoOfflineAndItsClientsResumeElsewhere() throws {
+        // TTL 3 s: offline within TTL + the 2 s sweep (the default 30 s TTL gives about 32 s).
+        let cluster = try Cluster(extra: ["--presence-ttl", "3"])
+        let alice = try Fixture.client(cluster.nodes[0], "alice")
+        let chat = try #require((alice.ok("chat.open_direct", ["user_id": "bob"], timeout: 20)?["chat"] as? [String: Any])?["chat_id"] as? String)
+        let bob = try Fixture.client(cluster.nodes[1], "bob")
+        #expect(alice.ok("chat.send", ["chat_id": chat, "text": "before", "client_msg_id": "k-0"], timeout: 20) != nil)
+        let seen = try #require((bob.event("message.new", timeout: 10)?["message"] as? [String: Any])?["seq"] as? Int)
+        let watch = try #require(alice.ok("presence.subscribe", ["user_ids": ["bob"]], timeout: 20))
+        #expect((watch["presence"] as? [[String: Any]])?.first?["state"] as? String == "online")
+
+        cluster.nodes[1].kill()
+        let killed = Date()
+        // Alice keeps writing while bob's node is gone.
+        let acked = DistributedFaultTests.sendAll(alice, chat: chat, prefix: "down", count: 10)
+        let offline = alice.event("presence", timeout: 15) { ($0["presence"] as? [String: Any])?["state"] as? String == "offline" }
+        #expect(offline != nil, "bob goes offline for alice")
+        #expect(Date().timeIntervalSince(killed) < 10, "within TTL + sweep (plus slack for a loaded machine)")
+
+        // Bob's phone reconnects (the load balancer picks node C) and syncs from where it was.
+        let again = try Fixture.client(cluster.nodes[2], "bob")
+        let result = try #require(again.ok("sync", ["chats": [["chat_id": chat, "seq": seen]], "limit": 100], timeout: 20))
+        let delta = try #require((result["chats"] as? [[String: Any]])?.first)
+        let changes = delta["changes"] as? [[String: Any]] ?? []
+        let ids = Set(changes.compactMap { $0["client_msg_id"] as? String })
+        #expect(Set(acked).isSubset(of: ids), "every message sent while bob's node was down")
+        let seqs = changes.compactMap { $0["seq"] as? Int }
+        #expect(seqs == Array((seen + 1)...(seen + seqs.count)), "no gaps")
+        #expect(delta["position"] as? Int == seen + seqs.count)
+        // Bob is back online for alice.
+        #expect(alice.event("presence", timeout: 10) { ($0["presence"] as? [String: Any])?["state"] as? String == "online" } != nil)
+    }
+}
