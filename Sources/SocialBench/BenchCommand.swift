@@ -41,7 +41,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let o = options
         let plan = BenchRunner.Plan(
-            target: target, senders: o.senders, sendersPerGroup: o.sendersPerGroup, receiversPerGroup: o.receivers,
+            target: target, receiverTarget: try o.receiverUrl.map { try GatewayTarget(url: $0) }, senders: o.senders, sendersPerGroup: o.sendersPerGroup, receiversPerGroup: o.receivers,
             windows: o.windows, duration: o.duration, count: o.count, textBytes: o.textBytes,
             drainTimeout: o.drainTimeout, clientThreads: o.clientThreads, insecure: o.insecure)
         let runner = BenchRunner(plan: plan, token: { minter.token(user: $0, ttl: 86_400) }, log: progress)

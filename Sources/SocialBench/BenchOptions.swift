@@ -7,6 +7,9 @@ struct BenchOptions: ParsableArguments {
     @Option(help: "WebSocket URL of a running gateway (loopback only), e.g. ws://127.0.0.1:8080/ws.")
     var url: String?
 
+    @Option(help: "WebSocket URL of another node of the same deployment for the receivers (loopback only): measures delivery across nodes through the bus. Default: --url.")
+    var receiverUrl: String?
+
     @Option(help: "HS256 secret the running gateway trusts, to mint tokens. $SOCIAL_BENCH_SECRET")
     var secret: String?
 
@@ -64,6 +67,11 @@ struct BenchOptions: ParsableArguments {
             let target: GatewayTarget
             do { target = try GatewayTarget(url: url) } catch { throw ValidationError("--url: \(error)") }
             guard Self.isLoopback(target.host) else { throw ValidationError("--url must be a loopback address") }
+            if let receiverUrl {
+                guard let other = try? GatewayTarget(url: receiverUrl), Self.isLoopback(other.host) else {
+                    throw ValidationError("--receiver-url must be a loopback ws:// or wss:// URL")
+                }
+            }
             guard let secret = resolvedSecret, secret.utf8.count >= 32 else {
                 throw ValidationError("--url needs --secret (or $SOCIAL_BENCH_SECRET), at least 32 bytes")
             }

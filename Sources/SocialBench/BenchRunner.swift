@@ -9,6 +9,8 @@ import SocialTesting
 final class BenchRunner {
     struct Plan {
         var target: GatewayTarget
+        /// Where receivers connect, when not to `target` (another node).
+        var receiverTarget: GatewayTarget?
         var senders: Int
         var sendersPerGroup: Int
         var receiversPerGroup: Int
@@ -119,7 +121,9 @@ final class BenchRunner {
             try WebSocketClientLoop(deflate: false, maxConnections: perLoop + 16, logger: logger)
         }
         for (index, connection) in all.enumerated() {
-            let request = plan.target.request(token: token(connection.user), deviceId: "bench",
+            var target = plan.target
+            if case .receiver = connection.role, let other = plan.receiverTarget { target = other }
+            let request = target.request(token: token(connection.user), deviceId: "bench",
                                               allowInsecureTLS: plan.insecure)
             connection.open(on: loops[index % loops.count], request)
         }
