@@ -88,6 +88,8 @@ final class PresenceWorker: @unchecked Sendable {
 
     // MARK: Worker thread
 
+    /// The thread's body: connect, serve, reconnect after a failure, until
+    /// stopped. Worker thread only.
     private func run() {
         var backoff = Backoff(initialSeconds: settings.reconnectInitialSeconds, maxSeconds: settings.reconnectMaxSeconds)
         var failures = 0
@@ -117,7 +119,8 @@ final class PresenceWorker: @unchecked Sendable {
         finish()
     }
 
-    /// Runs queued jobs until stopped (returns) or the connection breaks (throws).
+    /// Runs queued jobs until stopped (returns) or the connection breaks
+    /// (throws). Worker thread only: it uses the session's connection.
     private func serve(_ session: PresenceSession) throws {
         while let batch = take() {
             if batch.isEmpty {

@@ -22,10 +22,11 @@ public final class RawSocket {
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard rc == 0 else {
-            close(fd)
-            throw MinterError("connect to \(host):\(port) failed: errno \(errno)")
-        }
+        // No close(fd) here: every stored property is set, so a throw runs
+        // `deinit`, which closes it. Closing twice would close whatever
+        // descriptor another thread opened under the same number meanwhile
+        // (seen as EBADF in hiredis connects and port 0 from `freePort`).
+        guard rc == 0 else { throw MinterError("connect to \(host):\(port) failed: errno \(errno)") }
     }
 
     deinit { close(fd) }
