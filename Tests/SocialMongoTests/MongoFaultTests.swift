@@ -24,9 +24,7 @@ struct MongoFaultTests {
 
         server.kill()
         // Timed on a thread of its own: other suites may be blocking Swift's cooperative threads.
-        let timing = ThreadTaskExecutor(name: "fault-timing")
-        defer { timing.stop() }
-        await withTaskExecutorPreference(timing) {
+        await OwnThreadExecutor.run(name: "fault-timing") {
             for (name, call) in Self.calls(store) {
                 let start = ContinuousClock.now
                 let error = await #expect(throws: StoreError.self, "\(name) while down") { try await call() }
