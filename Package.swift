@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "social-gateway", targets: ["SocialGateway"]),
         .executable(name: "social-cli", targets: ["SocialCLI"]),
         .executable(name: "social-bench", targets: ["SocialBench"]),
+        .executable(name: "social-loadtest", targets: ["SocialLoadTest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Already built for jwt-kit; named here for SHA-256 (bot secrets) and HMAC.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // System libraries through pkg-config.
@@ -45,6 +49,14 @@ let package = Package(
         // JWT verification (jwt-kit does the signature checks).
         .target(name: "SocialAuth", dependencies: [
             .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Outgoing HTTP: the REST proxy to the training and profile services, and the push webhook.
+        // URLSession (FoundationNetworking) runs the calls off the lws thread.
+        .target(name: "SocialHTTP", dependencies: [
+            "SocialCore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // libwebsockets: service thread, sessions, send queues, HTTP routes, client library.
         .target(name: "SocialLWS", dependencies: [
@@ -74,7 +86,7 @@ let package = Package(
         ], swiftSettings: adapterSettings),
 
         .executableTarget(name: "SocialGateway", dependencies: [
-            "SocialLWS", "SocialCore", "SocialAuth", "SocialSQLite", "SocialMongo", "SocialRedis",
+            "SocialLWS", "SocialCore", "SocialAuth", "SocialSQLite", "SocialMongo", "SocialRedis", "SocialHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -89,6 +101,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: adapterSettings),
 
+        // The load-test driver: scenarios over the lws client library, HDR histograms, JSON and HTML reports.
+        .executableTarget(name: "SocialLoadTest", dependencies: [
+            "SocialLWS", "SocialTesting", "SocialProtocol",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ], path: "loadtest/Sources/SocialLoadTest", swiftSettings: adapterSettings),
+
+        .testTarget(name: "SocialHTTPTests", dependencies: ["SocialHTTP", "SocialTesting"]),
         .testTarget(name: "SocialProtocolTests", dependencies: ["SocialProtocol"]),
         .testTarget(name: "SocialCoreTests", dependencies: ["SocialCore", "SocialSQLite", "SocialTesting"]),
         .testTarget(name: "SocialMongoTests", dependencies: ["SocialMongo", "SocialTesting"],

@@ -42,11 +42,14 @@ public struct Identity: Sendable, Equatable {
     public var scopes: [String]
     /// The `exp` claim, seconds since 1970.
     public var expiresAt: Double
+    /// The token itself, which the REST proxy forwards upstream as the caller's identity.
+    public var token: String
 
-    public init(userId: String, deviceId: String?, scopes: [String], expiresAt: Double) {
+    public init(userId: String, deviceId: String?, scopes: [String], expiresAt: Double, token: String = "") {
         self.userId = userId
         self.deviceId = deviceId
         self.scopes = scopes
         self.expiresAt = expiresAt
+        self.token = token
     }
 }

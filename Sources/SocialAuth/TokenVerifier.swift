@@ -122,7 +122,11 @@ public final class TokenVerifier: Sendable {
               let claims = try? JSONSerialization.jsonObject(with: Data(payloadBytes)) as? [String: Any] else {
             return .failure(.malformed("payload is not base64url JSON"))
         }
-        return check(claims, now: now)
+        return check(claims, now: now).map { identity in
+            var identity = identity
+            identity.token = token
+            return identity
+        }
     }
 
     private func check(_ claims: [String: Any], now: Double) -> Result<Identity, AuthFailure> {

@@ -32,6 +32,7 @@ struct GatewayCommands: CommandHandler {
     }
 
     private func caller(_ connection: ConnectionInfo) -> Caller {
-        Caller(userId: connection.userId, deviceId: connection.deviceId, sessionId: connection.sessionId)
+        Caller(userId: connection.userId, deviceId: connection.deviceId, sessionId: connection.sessionId,
+               kind: connection.isBot ? .bot : .user, scopes: connection.scopes, accessToken: connection.accessToken)
     }
 }

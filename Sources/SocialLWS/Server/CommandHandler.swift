@@ -6,12 +6,19 @@ public struct ConnectionInfo: Sendable, Equatable {
     public var userId: String
     public var deviceId: String
     public var scopes: [String]
+    /// Whether the credential is a bot account's rather than a person's access token.
+    public var isBot: Bool
+    /// The bearer token of the handshake (people only), which the REST proxy forwards.
+    public var accessToken: String?
 
-    public init(sessionId: String, userId: String, deviceId: String, scopes: [String]) {
+    public init(sessionId: String, userId: String, deviceId: String, scopes: [String],
+                isBot: Bool = false, accessToken: String? = nil) {
         self.sessionId = sessionId
         self.userId = userId
         self.deviceId = deviceId
         self.scopes = scopes
+        self.isBot = isBot
+        self.accessToken = accessToken
     }
 }
 

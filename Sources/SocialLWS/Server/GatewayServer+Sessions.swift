@@ -12,7 +12,8 @@ extension GatewayServer {
         nextSessionId += 1
         let info = ConnectionInfo(
             sessionId: "\(nodeTag)-\(id)", userId: identity.userId,
-            deviceId: deviceId ?? "anon-\(nodeTag)-\(id)", scopes: identity.scopes)
+            deviceId: deviceId ?? "anon-\(nodeTag)-\(id)", scopes: identity.scopes,
+            accessToken: identity.token.isEmpty ? nil : identity.token)
         let now = monotonicMillis()
         let session = Session(id: id, wsi: wsi, info: info, tokenExpiresAt: identity.expiresAt,
                               queue: SendQueue(maxFrames: settings.sendQueueMaxFrames, maxBytes: settings.sendQueueMaxBytes),

@@ -1,0 +1,1 @@
+print("social-loadtest: not built yet")
