@@ -1,0 +1,318 @@
+import Foundation
+import Logging
+
+/// Reads a Redis stream through a consumer group and hands each entry to the
+/// application, acknowledging it (`XACK`) only after the application stored
+/// it: at-least-once. Backends add entries without waiting for the gateway;
+/// every node of a deployment reads through the same group, so each entry
+/// goes to one node, and a node that dies leaves its unacknowledged entries
+/// to be claimed by another after `claimIdleMs`.
+///
+/// The order of work on each connection:
+/// 1. create the group if missing (`XGROUP CREATE ... 0 MKSTREAM`: a new
+///    group starts at the beginning of the stream, so nothing added before
+///    the first node started is skipped);
+/// 2. take back this consumer's own pending entries (read, not acknowledged:
+///    the node stopped or crashed before storing them) and run them again;
+/// 3. claim other consumers' entries idle longer than `claimIdleMs`;
+/// 4. read new entries (`>`), blocking up to `blockMs`, claiming again every
+///    `claimIdleMs`.
+/// Entries of one read run concurrently. A `retryLater` verdict leaves its
+/// entry pending; after a backoff the thread starts again from step 2, so
+/// the entry is run again before anything newer from the pending list.
+///
+/// Threads: `init` starts the ingest's own thread, which alone owns the
+/// blocking hiredis connection and waits for the handler (which runs in a
+/// Swift task) on a semaphore: the cooperative pool is never blocked.
+/// `stop`, `waitUntilExited` and `stats` from any thread or task.
+/// `@unchecked Sendable`: `stopping`, `counts`, `hasExited` and
+/// `exitWaiters` are only touched under `lock`.
+public final class RedisStreamIngest: @unchecked Sendable {
+    /// What the ingest did so far, for tests and logs.
+    public struct Stats: Sendable, Equatable {
+        public var stored = 0
+        public var rejected = 0
+        public var retried = 0
+        public var reconnects = 0
+    }
+
+    public typealias Handler = @Sendable (StreamEntry) async -> IngestVerdict
+
+    private let url: RedisURL
+    private let settings: StreamIngestSettings
+    private let handler: Handler
+    private let logger: Logger
+    private let lock = NSCondition()
+    private var stopping = false
+    private var counts = Stats()
+    private var hasExited = false
+    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Starts reading at once.
+    /// - Parameters:
+    ///   - url: the Redis server.
+    ///   - settings: stream, group, consumer name and timings.
+    ///   - logger: connection failures and refused entries are logged here.
+    ///   - handler: stores one entry; called concurrently for the entries of one read.
+    public init(url: RedisURL, settings: StreamIngestSettings, logger: Logger, handler: @escaping Handler) {
+        self.url = url
+        self.settings = settings.clamped
+        self.handler = handler
+        self.logger = logger
+        startBusThread(name: "redis-ingest") { [self] in run() }
+    }
+
+    public var stats: Stats {
+        lock.lock()
+        defer { lock.unlock() }
+        return counts
+    }
+
+    /// Asks the thread to exit after the read in progress (at most `blockMs`
+    /// plus the handler calls under way). Unacknowledged entries stay pending
+    /// for the next start. Any thread.
+    public func stop() {
+        lock.lock()
+        stopping = true
+        lock.broadcast()
+        lock.unlock()
+    }
+
+    /// Returns once the thread has exited (after `stop`). It suspends
+    /// rather than blocks: the thread may be waiting for a handler task that
+    /// needs a cooperative thread to finish.
+    public func waitUntilExited() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            if hasExited {
+                lock.unlock()
+                waiter.resume()
+            } else {
+                exitWaiters.append(waiter)
+                lock.unlock()
+            }
+        }
+    }
+
+    // MARK: Ingest thread
+
+    private func run() {
+        var backoff = Backoff(initialSeconds: settings.retryInitialSeconds, maxSeconds: settings.retryMaxSeconds)
+        var failures = 0
+        while !isStopping {
+            do {
+                let connection = try connect()
+                if failures > 0 { count { $0.reconnects += 1 } }
+                logger.info("redis stream ingest connected", metadata: [
+                    "redis": "\(url)", "stream": "\(settings.stream)", "consumer": "\(settings.consumer)"])
+                failures = 0
+                backoff.reset()
+                try consume(connection, backoff: &backoff)
+            } catch {
+                failures += 1
+                logger.log(level: failures == 1 ? .warning : .debug, "redis stream ingest failed",
+                           metadata: ["redis": "\(url)", "error": "\(error)"])
+                if waitForStop(seconds: backoff.delay()) { break }
+            }
+        }
+        lock.lock()
+        hasExited = true
+        let waiters = exitWaiters
+        exitWaiters = []
+        lock.unlock()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func connect() throws -> RedisConnection {
+        // A blocking read waits up to blockMs for Redis to answer: give the socket more.
+        let ioTimeout = Double(settings.blockMs) / 1000 + max(2, settings.connectTimeoutSeconds)
+        let connection = try RedisConnection.connect(to: url, connectTimeout: settings.connectTimeoutSeconds, ioTimeout: ioTimeout)
+        if url.database != 0 {
+            let reply = try call(connection, RedisCommand("SELECT", String(url.database)))
+            guard reply == .status("OK") else { throw RedisBusError.unexpectedReply("SELECT answered \(reply)") }
+        }
+        var create = RedisCommand("XGROUP")
+        for part in ["CREATE", settings.stream, settings.group, "0", "MKSTREAM"] { create.argument(part.utf8) }
+        switch try call(connection, create) {
+        case .status: break
+        case .error(let text) where text.hasPrefix("BUSYGROUP"): break
+        case let other: throw RedisBusError.unexpectedReply("XGROUP CREATE answered \(other)")
+        }
+        return connection
+    }
+
+    /// Steps 2-4 until stopped (returns) or the connection breaks (throws).
+    private func consume(_ connection: RedisConnection, backoff: inout Backoff) throws {
+        var lastClaim = DispatchTime(uptimeNanoseconds: 0)
+        var catchingUp = true
+        while !isStopping {
+            if catchingUp {
+                let own = try StreamReplies.entries(ofRead: call(connection, read(from: "0")))
+                if own.isEmpty {
+                    catchingUp = false
+                } else {
+                    if try !process(own, connection) {
+                        if waitForStop(seconds: backoff.delay()) { return }
+                    } else {
+                        backoff.reset()
+                    }
+                    continue
+                }
+            }
+            let now = DispatchTime.now()
+            if now.uptimeNanoseconds >= lastClaim.uptimeNanoseconds + UInt64(settings.claimIdleMs) * 1_000_000 {
+                lastClaim = now
+                if try !claimStale(connection) {
+                    catchingUp = true
+                    if waitForStop(seconds: backoff.delay()) { return }
+                    continue
+                }
+            }
+            let fresh = try StreamReplies.entries(ofRead: call(connection, read(from: ">", block: true)))
+            if try !process(fresh, connection) {
+                catchingUp = true
+                if waitForStop(seconds: backoff.delay()) { return }
+            }
+        }
+    }
+
+    /// Claims entries other consumers left idle, in pages, and runs them.
+    /// Returns false when one of them must be retried later.
+    private func claimStale(_ connection: RedisConnection) throws -> Bool {
+        var cursor = "0-0"
+        repeat {
+            var claim = RedisCommand("XAUTOCLAIM")
+            for part in [settings.stream, settings.group, settings.consumer, String(settings.claimIdleMs), cursor,
+                         "COUNT", String(settings.batch)] { claim.argument(part.utf8) }
+            let (next, entries) = try StreamReplies.claimed(call(connection, claim))
+            if !entries.isEmpty {
+                logger.info("redis stream ingest claimed idle entries", metadata: ["count": "\(entries.count)"])
+                if try !process(entries, connection) { return false }
+            }
+            cursor = next
+        } while cursor != "0-0" && !isStopping
+        return true
+    }
+
+    private func read(from id: String, block: Bool = false) -> RedisCommand {
+        var command = RedisCommand("XREADGROUP")
+        var parts = ["GROUP", settings.group, settings.consumer, "COUNT", String(settings.batch)]
+        if block { parts += ["BLOCK", String(settings.blockMs)] }
+        parts += ["STREAMS", settings.stream, id]
+        for part in parts { command.argument(part.utf8) }
+        return command
+    }
+
+    /// Runs `entries` through the handler, copies the refused ones to the
+    /// rejected stream and acknowledges what was stored or refused. Returns
+    /// false when at least one entry must be retried later.
+    private func process(_ entries: [StreamEntry], _ connection: RedisConnection) throws -> Bool {
+        guard !entries.isEmpty else { return true }
+        let verdicts = runHandler(entries)
+        var done: [String] = []
+        var allSettled = true
+        for (entry, verdict) in zip(entries, verdicts) {
+            switch verdict {
+            case .stored:
+                done.append(entry.id)
+                count { $0.stored += 1 }
+            case .rejected(let reason):
+                logger.warning("redis stream ingest refused an entry", metadata: ["id": "\(entry.id)", "reason": "\(reason)"])
+                var copy = RedisCommand("XADD")
+                copy.argument(settings.rejectedStream.utf8)
+                copy.argument("*".utf8)
+                copy.argument("id".utf8)
+                copy.argument(entry.id.utf8)
+                copy.argument("reason".utf8)
+                copy.argument(reason.utf8)
+                for (name, value) in entry.fields.sorted(by: { $0.key < $1.key }) {
+                    copy.argument(name.utf8)
+                    copy.argument(value)
+                }
+                _ = try call(connection, copy)
+                done.append(entry.id)
+                count { $0.rejected += 1 }
+            case .retryLater(let reason):
+                if allSettled {
+                    logger.warning("redis stream ingest will retry", metadata: ["id": "\(entry.id)", "reason": "\(reason)"])
+                }
+                allSettled = false
+                count { $0.retried += 1 }
+            }
+        }
+        if !done.isEmpty {
+            var ack = RedisCommand("XACK")
+            ack.argument(settings.stream.utf8)
+            ack.argument(settings.group.utf8)
+            for id in done { ack.argument(id.utf8) }
+            let reply = try call(connection, ack)
+            guard case .integer = reply else { throw RedisBusError.unexpectedReply("XACK answered \(reply)") }
+        }
+        return allSettled
+    }
+
+    /// Calls the handler for every entry at once and waits for all verdicts.
+    private func runHandler(_ entries: [StreamEntry]) -> [IngestVerdict] {
+        let done = DispatchSemaphore(value: 0)
+        let box = VerdictBox(count: entries.count)
+        let handler = self.handler
+        Task {
+            await withTaskGroup(of: (Int, IngestVerdict).self) { group in
+                for (index, entry) in entries.enumerated() {
+                    group.addTask { (index, await handler(entry)) }
+                }
+                for await (index, verdict) in group { box.set(index, verdict) }
+            }
+            done.signal()
+        }
+        done.wait()
+        return box.values
+    }
+
+    private func call(_ connection: RedisConnection, _ command: RedisCommand) throws -> RedisReply {
+        try connection.append(command)
+        return try connection.reply()
+    }
+
+    private func count(_ change: (inout Stats) -> Void) {
+        lock.lock()
+        change(&counts)
+        lock.unlock()
+    }
+
+    private func waitForStop(seconds: Double) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while !stopping && lock.wait(until: deadline) {}
+        return stopping
+    }
+
+    private var isStopping: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopping
+    }
+}
+
+/// The verdicts of one read, filled by the handler tasks. `@unchecked
+/// Sendable`: `values` is only touched under `lock`, and read by the ingest
+/// thread after every task has finished.
+private final class VerdictBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [IngestVerdict]
+
+    init(count: Int) { storage = Array(repeating: .retryLater("no verdict"), count: count) }
+
+    func set(_ index: Int, _ verdict: IngestVerdict) {
+        lock.lock()
+        storage[index] = verdict
+        lock.unlock()
+    }
+
+    var values: [IngestVerdict] {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
+    }
+}
