@@ -126,6 +126,7 @@ struct GatewayCommand: AsyncParsableCommand {
         s.reorderWindowMs = options.reorderWindowMs
         s.presenceHeartbeatSeconds = max(1, options.presenceTtl / 3)
         s.maxAPIBodyBytes = options.apiMaxBodyBytes
+        s.apiTimeoutMs = options.apiTimeoutMs
         return s
     }
 

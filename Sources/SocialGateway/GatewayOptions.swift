@@ -71,6 +71,9 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Largest backend API (/api/v1) request body in bytes; larger gets 413. \(Env.note("API_MAX_BODY_BYTES"))")
     var apiMaxBodyBytes: Int = Env.int("API_MAX_BODY_BYTES", 65_536)
 
+    @Option(help: "Milliseconds a backend API call may take before it is answered 504. \(Env.note("API_TIMEOUT_MS"))")
+    var apiTimeoutMs: Int = Env.int("API_TIMEOUT_MS", 10_000)
+
     @Option(help: "Seconds between reloads of the bot accounts from the store: a bot disabled or rotated on another node is refused here within this. \(Env.note("BOT_REFRESH_SECONDS"))")
     var botRefreshSeconds: Int = Env.int("BOT_REFRESH_SECONDS", 5)
 
@@ -158,6 +161,7 @@ struct GatewayOptions: ParsableArguments {
         guard (1...(16 << 20)).contains(apiMaxBodyBytes) else {
             throw ValidationError("--api-max-body-bytes must be 1-16777216")
         }
+        guard (100...600_000).contains(apiTimeoutMs) else { throw ValidationError("--api-timeout-ms must be 100-600000") }
         guard (1...3600).contains(botRefreshSeconds), botMaxChats >= 0 else {
             throw ValidationError("--bot-refresh-seconds must be 1-3600 and --bot-max-chats ≥ 0")
         }

@@ -59,4 +59,15 @@ import SocialTesting
         } while !refused && Date() < refusedBy
         #expect(refused, "node B refuses the disabled bot after its refresh")
     }
+
+    @Test func aCallStuckOnTheDatabaseIsAnswered504ThenTheNodeRecovers() throws {
+        let cluster = try Cluster(nodes: 1, extra: ["--api-timeout-ms", "300", "--mongo-timeout-ms", "5000"])
+        let admin = BotAccountTests.admin(cluster.nodes[0])
+        #expect(try admin.call("GET", "/api/v1/bots").status == 200)
+        cluster.mongo.stop()
+        let stuck = try admin.call("GET", "/api/v1/bots", timeout: 20)
+        #expect(stuck.status == 504, "\(stuck.body)")
+        #expect(stuck.headers["content-type"] == "application/problem+json")
+        #expect(try RawSocket.http(port: cluster.nodes[0].port, path: "/healthz").status == 200)
+    }
 }

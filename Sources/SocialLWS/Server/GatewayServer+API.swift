@@ -116,6 +116,16 @@ extension GatewayServer {
         exchange.phase = .running
         let id = exchange.id
         let logger = self.logger
+        let timeoutMs = settings.apiTimeoutMs
+        // The handler may wait on a store that does not answer; the caller gets
+        // 504 after `apiTimeoutMs` (the handler's own answer, if any, is dropped).
+        Task { [weak self] in
+            try? await Task.sleep(nanoseconds: UInt64(timeoutMs) * 1_000_000)
+            self?.post(.apiAnswer(exchange: id, response: APIProblem(
+                status: 504, title: "Gateway Timeout",
+                detail: "no answer within \(timeoutMs) ms (--api-timeout-ms); the change may or may not have been made")
+                .response(instance: request.path)))
+        }
         Task { [weak self] in
             let response: APIResponse
             do {
@@ -136,7 +146,7 @@ extension GatewayServer {
     /// A handler finished. Service thread.
     func apiFinished(_ id: UInt64, _ response: APIResponse) {
         // The client may have gone meanwhile: then the answer is dropped.
-        guard let exchange = apiById[id] else { return }
+        guard let exchange = apiById[id], exchange.answer == nil else { return }
         answer(exchange, .init(response: response, header: nil))
     }
 
