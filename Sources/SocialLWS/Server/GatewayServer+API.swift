@@ -117,6 +117,8 @@ extension GatewayServer {
         let id = exchange.id
         let logger = self.logger
         let timeoutMs = settings.apiTimeoutMs
+        // lws's own timeout of the connection must outlast ours, which answers 504.
+        lws_set_timeout(exchange.wsi, PENDING_TIMEOUT_HTTP_CONTENT, Int32(timeoutMs / 1000 + 5))
         // The handler may wait on a store that does not answer; the caller gets
         // 504 after `apiTimeoutMs` (the handler's own answer, if any, is dropped).
         Task { [weak self] in
