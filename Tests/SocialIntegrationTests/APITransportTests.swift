@@ -102,6 +102,34 @@ import SocialTesting
         #expect(try RawSocket.http(port: gateway.port, path: "/healthz").status == 200)
     }
 
+    @Test func oneKeptAliveConnectionCarriesSeveralCallsAndRefusals() throws {
+        let gateway = try Fixture.gateway()
+        let token = Self.backendToken(scope: "social:admin")
+        let socket = try RawSocket(port: gateway.port)
+        let body = #"{"reason":"again"}"#
+        let requests = [
+            "POST /api/v1/users/u1/disconnect HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)",
+            "GET /api/v1/nope HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n",
+            "POST /api/v1/users/u2/disconnect HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n",
+        ]
+        var statuses: [Int] = []
+        for request in requests {
+            try socket.send(request)
+            let raw = socket.receive(until: { bytes in
+                let text = String(decoding: bytes, as: UTF8.self)
+                guard let end = text.range(of: "\r\n\r\n"),
+                      let line = text[..<end.lowerBound].lowercased().split(separator: "\r\n")
+                          .first(where: { $0.hasPrefix("content-length:") }),
+                      let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+                else { return false }
+                return text.utf8.count - text[..<end.upperBound].utf8.count >= length
+            })
+            statuses.append(try RawSocket.parse(raw).status)
+        }
+        #expect(statuses == [202, 404, 202])
+    }
+
     @Test func forceDisconnectClosesEveryOneOfTheUsersSessionsWith4003() throws {
         let gateway = try Fixture.gateway()
         let phone = try Fixture.client(gateway, "alice", device: "phone")
