@@ -130,6 +130,20 @@ import SocialTesting
         #expect(statuses == [202, 404, 202])
     }
 
+    @Test func aBodyThatStallsIsDroppedAfterTheHandshakeTimeout() throws {
+        let gateway = try Fixture.gateway(["--handshake-timeout", "2"])
+        let token = Self.backendToken(scope: "social:admin")
+        let socket = try RawSocket(port: gateway.port, timeout: 30)
+        try socket.send("POST /api/v1/users/x/disconnect HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"rea")
+        let started = Date()
+        // The gateway hangs up (EOF) rather than waiting for the rest forever;
+        // the 30 s socket timeout is the failure case.
+        #expect(socket.receiveAll().isEmpty)
+        #expect(Date().timeIntervalSince(started) < 25)
+        #expect(try RawSocket.http(port: gateway.port, path: "/healthz").status == 200)
+    }
+
     @Test func forceDisconnectClosesEveryOneOfTheUsersSessionsWith4003() throws {
         let gateway = try Fixture.gateway()
         let phone = try Fixture.client(gateway, "alice", device: "phone")
