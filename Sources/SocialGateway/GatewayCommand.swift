@@ -39,17 +39,22 @@ struct GatewayCommand: AsyncParsableCommand {
         for skipped in verifier.skippedKeys { logger.warning("JWKS key skipped: \(skipped)") }
 
         let opened = try await makeStore(logger: logger)
-        let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore), close: opened.close)
+        let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore), botStore: opened.botStore,
+                                close: opened.close)
         let bus = try makeBus(logger: logger)
         let presence = try makePresence()
         let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: chatLimits(),
                                     clock: { Int64(Date().timeIntervalSince1970 * 1000) },
                                     ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"),
                                     presence: presence)
+        let bots = BotDirectory(store: store.botStore, logger: Logger(label: "social.bots"))
+        await bots.refresh()
         let server = GatewayServer(settings: serverSettings(),
                                    handler: GatewayCommands(dispatcher: dispatcher, store: store.chatStore),
                                    verifier: verifier, bus: bus, logger: Logger(label: "social.transport"),
-                                   metrics: { registry.emitToBuffer() })
+                                   metrics: { registry.emitToBuffer() },
+                                   api: apiRoutes(bus: bus, dispatcher: dispatcher, bots: bots),
+                                   bots: bots.credentials)
         do {
             try server.start()
         } catch {
@@ -57,6 +62,12 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let signals = SignalDrain(server: server, logger: logger)
+        let botRefresh = Task.detached { [refreshSeconds = options.botRefreshSeconds] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(refreshSeconds) * 1_000_000_000)
+                await bots.refresh()
+            }
+        }
         let sweeper = Task.detached {
             // Takes offline the users of nodes that died (their presence expired).
             while !Task.isCancelled {
@@ -76,6 +87,7 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         signals.cancel()
         sweeper.cancel()
+        botRefresh.cancel()
         await store.close()
         logger.info("stopped")
     }
@@ -113,7 +125,18 @@ struct GatewayCommand: AsyncParsableCommand {
         s.tokenLeewaySeconds = options.jwtLeeway
         s.reorderWindowMs = options.reorderWindowMs
         s.presenceHeartbeatSeconds = max(1, options.presenceTtl / 3)
+        s.maxAPIBodyBytes = options.apiMaxBodyBytes
+        s.apiTimeoutMs = options.apiTimeoutMs
         return s
+    }
+
+    /// Every endpoint of the backend API (`/api/v1`); each feature contributes its list.
+    private func apiRoutes(bus: any EventBus, dispatcher: Dispatcher, bots: BotDirectory) -> [APIRoute] {
+        SessionRoutes.routes(bus: bus)
+            + BotRoutes(store: bots.store, bus: bus,
+                        secrets: .init(make: BotCredentials.makeSecret, hash: BotCredentials.hash),
+                        clock: { Int64(Date().timeIntervalSince1970 * 1000) }, changed: bots.changed).routes
+            + MessageRoutes.routes(dispatcher: dispatcher, bots: bots.store)
     }
 
     private func chatLimits() -> ChatLimits {
@@ -122,6 +145,7 @@ struct GatewayCommand: AsyncParsableCommand {
         limits.maxGroupMembers = options.maxGroupMembers
         limits.typingIntervalMs = Int64(options.typingIntervalMs)
         limits.presenceTTLMs = Int64(options.presenceTtl) * 1000
+        limits.botMaxChats = options.botMaxChats
         return limits
     }
 
@@ -151,7 +175,7 @@ struct GatewayCommand: AsyncParsableCommand {
                                                      serverSelectionTimeoutMS: options.mongoTimeoutMs,
                                                      writeConcern: options.mongoWriteConcern, workers: options.mongoWorkers,
                                                      logger: Logger(label: "social.mongo"))
-                return OpenedStore(chatStore: mongo, close: { await mongo.close() })
+                return OpenedStore(chatStore: mongo, botStore: mongo, close: { await mongo.close() })
             } catch {
                 throw ValidationError("--store: cannot start the MongoDB store: \(error)")
             }
@@ -159,10 +183,10 @@ struct GatewayCommand: AsyncParsableCommand {
         switch options.store {
         case "memory":
             logger.warning("--store memory keeps nothing across restarts")
-            return OpenedStore(chatStore: MemoryChatStore(), close: {})
+            return OpenedStore(chatStore: MemoryChatStore(), botStore: MemoryBotStore(), close: {})
         default:
             let sqlite = try SQLiteChatStore(directory: options.dataDir)
-            return OpenedStore(chatStore: sqlite, close: { await sqlite.close() })
+            return OpenedStore(chatStore: sqlite, botStore: sqlite, close: { await sqlite.close() })
         }
     }
 }
@@ -170,5 +194,6 @@ struct GatewayCommand: AsyncParsableCommand {
 /// A store and how to close it at shutdown.
 struct OpenedStore {
     let chatStore: any ChatStore
+    let botStore: any BotStore
     let close: @Sendable () async -> Void
 }

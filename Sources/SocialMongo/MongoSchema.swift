@@ -14,6 +14,8 @@ enum MongoSchema {
     static let members = "members"
     static let invitations = "invitations"
     static let messages = "messages"
+    /// Bot accounts (`MongoChatStore+Bots`); `_id` is the bot id, so no other index.
+    static let bots = "bots"
 
     /// `createIndexes` commands, one per collection. Creating an index that
     /// exists with the same options is a no-op, so every start-up runs them.

@@ -80,6 +80,20 @@ enum SQLiteSchema {
             FOREIGN KEY (chat_id, seq) REFERENCES messages(chat_id, seq)
         ) WITHOUT ROWID;
         """,
+        // v2: bot accounts (the backend API). `scopes` is space-separated;
+        // `secret_hash` the hex SHA-256 of the secret, never the secret.
+        """
+        CREATE TABLE bots (
+            id          TEXT PRIMARY KEY,
+            name        TEXT NOT NULL,
+            scopes      TEXT NOT NULL,
+            secret_hash TEXT NOT NULL,
+            disabled    INTEGER NOT NULL,
+            created_at  INTEGER NOT NULL,
+            updated_at  INTEGER NOT NULL,
+            created_by  TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings the database to the latest version, one transaction per migration.
