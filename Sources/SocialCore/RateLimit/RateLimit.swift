@@ -20,9 +20,9 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
 
     /// Reads the flag syntax; nil for `off`. Throws a `RateLimitSyntaxError` naming what is wrong.
     public static func parse(_ text: String) throws -> RateLimit? {
-        let trimmed = text.trimmingWhitespace.lowercased()
+        let trimmed = text.trimmingWhitespace().lowercased()
         if trimmed == "off" || trimmed == "none" { return nil }
-        let parts = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace }
+        let parts = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
         let rate = parts[0].split(separator: "/", omittingEmptySubsequences: false)
         guard rate.count == 2, let count = Double(rate[0]), count > 0, count.isFinite else {
             throw RateLimitSyntaxError(text, "expected <count>/s or <count>/m, or off")
@@ -58,13 +58,4 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
 public struct RateLimitSyntaxError: Error, CustomStringConvertible {
     public let description: String
     init(_ text: String, _ why: String) { description = "\"\(text)\": \(why)" }
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        return String(scalars)
-    }
 }
