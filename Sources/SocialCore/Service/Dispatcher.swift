@@ -82,8 +82,13 @@ public final class Dispatcher: Sendable {
         let op = Self.knownOps.contains(header.op) ? header.op : "unknown"
         var result = "ok"
         defer {
+            let nanoseconds = start.nanosecondsSince
             Counter(label: "social_commands_total", dimensions: [("op", op), ("result", result)]).increment()
-            Timer(label: "social_command_duration_seconds", dimensions: [("op", op)]).recordNanoseconds(start.nanosecondsSince)
+            Timer(label: "social_command_duration_seconds", dimensions: [("op", op)]).recordNanoseconds(nanoseconds)
+            // One line per command at debug level (with its request_id, like everything logged inside it).
+            logger.debug("command", metadata: [
+                "op": .string(op), "result": .string(result), "user": .string(caller.userId),
+                "duration_us": .stringConvertible(nanoseconds / 1000)])
         }
         if let rejected = await rateLimitRejection(header, caller) {
             result = ErrorCode.rateLimited.rawValue
