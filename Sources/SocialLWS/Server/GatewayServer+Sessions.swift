@@ -153,10 +153,11 @@ extension GatewayServer {
         }
         if let code = outcome.close {
             // The reply goes out just before the close frame; whatever else is queued is dropped.
+            guard session.phase != .closing else { return }
             if code == .rateLimitExceeded { stats.add(.rateLimitCloses) }
             logger.info("closing a session as its command asked", metadata: [
                 "session": "\(session.info.sessionId)", "user": "\(session.info.userId)", "code": "\(code.rawValue)"])
-            if session.phase != .closing { session.farewell = outcome.reply }
+            session.farewell = outcome.reply
             close(session, code: code.rawValue, reason: code == .rateLimitExceeded
                   ? "rate limits exceeded repeatedly; reconnect later and send less" : "closed by the server")
             return
