@@ -56,7 +56,9 @@ import SocialTesting
     }
 
     @Test func aClientThatKeepsFloodingIsClosedWith4004() throws {
-        let gateway = try Fixture.gateway(["--rate-messages", "1/s,burst=2", "--rate-flood-rejections", "5",
+        // One message a minute after a burst of 2: no refill during the test, so the commands that pass
+        // and the one that closes are known: 1000 and 1001 pass, 1002–1006 are rejected, 1006 closes.
+        let gateway = try Fixture.gateway(["--rate-messages", "1/m,burst=2", "--rate-flood-rejections", "5",
                                            "--rate-flood-window", "10"])
         let alice = try Fixture.client(gateway, "alice")
         let group = try #require((alice.ok("group.create", ["title": "Firehose"])?["group"] as? [String: Any])?["group_id"] as? String)
@@ -65,9 +67,14 @@ import SocialTesting
         let replies = Self.flood(alice, chat: group, count: 30, firstId: 1000)
         let closed = try #require(alice.waitClosed(timeout: 10), "the flooding client is closed")
         #expect(closed.code == 4004, "close: \(closed)")
-        // It got rate_limited replies before the close (the last one just before the close frame).
-        let limited = replies.values.filter { ($0["error"] as? [String: Any])?["code"] as? String == "rate_limited" }
-        #expect(limited.count >= 5, "replies: \(replies.count)")
+        // The command that closed it got its rate_limited reply just before the close frame (replies
+        // still queued before it may be dropped), and nothing after it ran.
+        let farewell = try #require(replies[1006], "replies: \(replies.keys.sorted())")
+        #expect((farewell["error"] as? [String: Any])?["code"] as? String == "rate_limited")
+        #expect(replies.keys.allSatisfy { $0 <= 1006 }, "replies: \(replies.keys.sorted())")
+        for id in 1002...1005 {
+            if let reply = replies[id] { #expect((reply["error"] as? [String: Any])?["code"] as? String == "rate_limited") }
+        }
         // Others are not affected, and the node still serves.
         #expect(bob.ok("ping") != nil)
         #expect(!bob.isClosed)

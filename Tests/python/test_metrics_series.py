@@ -52,6 +52,8 @@ async def burst(ws, chat, first, count):
                                       "--log-level", "debug"]], indirect=True)
 def test_rate_limit_series_and_connection_states(gateway):
     before = metrics(gateway)
+    for rate_class in ("commands", "messages", "typing", "proxy"):
+        assert ("social_rate_limited_total", (("class", rate_class),)) in before, "every class's series, at 0"
 
     async def scenario():
         ws = await connect(gateway, "alice")

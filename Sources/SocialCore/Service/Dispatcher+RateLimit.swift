@@ -16,7 +16,7 @@ extension Dispatcher {
         case .reject(let limiting, let wait): (rateClass, retryAfterMs, close) = (limiting, wait, false)
         case .close(let limiting, let wait): (rateClass, retryAfterMs, close) = (limiting, wait, true)
         }
-        Counter(label: "social_rate_limited_total", dimensions: [("class", rateClass.rawValue)]).increment()
+        Self.rateLimited(rateClass).increment()
         let what: String
         switch rateClass {
         case .commands: what = "commands"
@@ -33,5 +33,10 @@ extension Dispatcher {
             logger.debug("rate limited", metadata: ["class": .string(rateClass.rawValue), "retry_after_ms": "\(retryAfterMs)"])
         }
         return CommandOutcome(reply: Codec.error(id: header.id, body), close: close ? .rateLimitExceeded : nil)
+    }
+
+    /// `social_rate_limited_total{class}`: commands rejected by the bucket of `rateClass`.
+    static func rateLimited(_ rateClass: RateClass) -> Counter {
+        Counter(label: "social_rate_limited_total", dimensions: [("class", rateClass.rawValue)])
     }
 }

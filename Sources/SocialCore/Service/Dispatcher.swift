@@ -46,6 +46,10 @@ public final class Dispatcher: Sendable {
         self.logger = logger
         self.typingThrottle = TypingThrottle(intervalMs: limits.typingIntervalMs, capacity: limits.typingTableCapacity)
         self.rateLimits = limits.rates.isEnabled ? SessionRateLimits(settings: limits.rates) : nil
+        if limits.rates.isEnabled {
+            // Every class's rejection series exists from the start, at 0.
+            for rateClass in RateClass.allCases { Self.rateLimited(rateClass).increment(by: 0) }
+        }
     }
 
     /// Runs one command frame and returns the reply frame. Never throws: a
