@@ -21,7 +21,7 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
     /// Reads the flag syntax; nil for `off`. Throws a `RateLimitSyntaxError` naming what is wrong.
     public static func parse(_ text: String) throws -> RateLimit? {
         let trimmed = text.trimmingWhitespace().lowercased()
-        if trimmed == "off" || trimmed == "none" { return nil }
+        if trimmed == "off" { return nil }
         let parts = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
         let rate = parts[0].split(separator: "/", omittingEmptySubsequences: false)
         guard rate.count == 2, let count = Double(rate[0]), count > 0, count.isFinite else {
