@@ -31,7 +31,10 @@ struct BenchCommand: AsyncParsableCommand {
             progress("starting \(binary)")
             do {
                 gateway = try GatewayProcess.start(
-                    secret: secret, arguments: ["--store", "embedded", "--log-level", "warning"] + options.gatewayArg)
+                    // The bench measures the store and the send path: a sender's rate limits are off
+                    // (a --gateway-arg=--rate-limits=on put back the defaults).
+                    secret: secret,
+                    arguments: ["--store", "embedded", "--log-level", "warning", "--rate-limits", "off"] + options.gatewayArg)
             } catch {
                 throw ValidationError("cannot start the gateway: \(error)")
             }

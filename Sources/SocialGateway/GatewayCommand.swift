@@ -21,14 +21,22 @@ struct GatewayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: options.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+        // Lines logged while a command runs carry its `request_id` (see `RequestContext`).
+        LoggingSystem.bootstrap({ label, provider in
+            var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
             handler.logLevel = level
             return handler
-        }
+        }, metadataProvider: RequestContext.metadataProvider)
         let logger = Logger(label: "social.gateway")
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // The bus works in fractions of a millisecond on one network: finer buckets than the default 5 ms–10 s.
+        let busBuckets: [Duration] = [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+                                      .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5)]
+        factory.durationHistogramBuckets["social_bus_lag_seconds"] = busBuckets
+        factory.durationHistogramBuckets["social_bus_publish_duration_seconds"] = busBuckets
+        MetricsSystem.bootstrap(factory)
 
         let verifier: TokenVerifier
         do {
@@ -43,7 +51,7 @@ struct GatewayCommand: AsyncParsableCommand {
                                 close: opened.close)
         let bus = try makeBus(logger: logger)
         let presence = try makePresence()
-        let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: chatLimits(),
+        let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: try chatLimits(),
                                     clock: { Int64(Date().timeIntervalSince1970 * 1000) },
                                     ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"),
                                     presence: presence)
@@ -139,8 +147,9 @@ struct GatewayCommand: AsyncParsableCommand {
             + MessageRoutes.routes(dispatcher: dispatcher, bots: bots.store)
     }
 
-    private func chatLimits() -> ChatLimits {
+    private func chatLimits() throws -> ChatLimits {
         var limits = ChatLimits()
+        limits.rates = try options.rates()
         limits.maxTextBytes = options.maxTextBytes
         limits.maxGroupMembers = options.maxGroupMembers
         limits.typingIntervalMs = Int64(options.typingIntervalMs)

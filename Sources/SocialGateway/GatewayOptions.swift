@@ -115,6 +115,31 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Seconds a device's presence lasts unless its node refreshes it (every third of this); a node that dies takes its users offline after this plus 2 s. \(Env.note("PRESENCE_TTL"))")
     var presenceTtl: Int = Env.int("PRESENCE_TTL", 30)
 
+    // MARK: rate limits (syntax: <count>/s or <count>/m, optional ,burst=<n>; or off)
+    @Option(help: "Master switch of the command rate limits below: on or off. \(Env.note("RATE_LIMITS"))")
+    var rateLimits: String = Env.string("RATE_LIMITS", "on")
+
+    @Option(help: "Commands per session, every op but ping. \(Env.note("RATE_COMMANDS"))")
+    var rateCommands: String = Env.string("RATE_COMMANDS", "200/s,burst=2000")
+
+    @Option(help: "chat.send, chat.edit, chat.delete and chat.react per session of a person. \(Env.note("RATE_MESSAGES"))")
+    var rateMessages: String = Env.string("RATE_MESSAGES", "100/s,burst=1000")
+
+    @Option(help: "Message changes per bot account, shared by its sessions on this node. \(Env.note("RATE_BOT_MESSAGES"))")
+    var rateBotMessages: String = Env.string("RATE_BOT_MESSAGES", "30/s,burst=60")
+
+    @Option(help: "chat.typing per session. \(Env.note("RATE_TYPING"))")
+    var rateTyping: String = Env.string("RATE_TYPING", "20/s,burst=50")
+
+    @Option(help: "proxy.request per session. \(Env.note("RATE_PROXY"))")
+    var rateProxy: String = Env.string("RATE_PROXY", "20/s,burst=50")
+
+    @Option(help: "Rejected (rate_limited) commands within --rate-flood-window that close the connection with 4004 (0: never). \(Env.note("RATE_FLOOD_REJECTIONS"))")
+    var rateFloodRejections: Int = Env.int("RATE_FLOOD_REJECTIONS", 20)
+
+    @Option(help: "Seconds in which --rate-flood-rejections are counted. \(Env.note("RATE_FLOOD_WINDOW"))")
+    var rateFloodWindow: Int = Env.int("RATE_FLOOD_WINDOW", 10)
+
     // MARK: operations
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. \(Env.note("LOG_LEVEL"))")
     var logLevel: String = Env.string("LOG_LEVEL", "info")
@@ -167,5 +192,6 @@ struct GatewayOptions: ParsableArguments {
         }
         guard presenceTtl >= 3 else { throw ValidationError("--presence-ttl must be at least 3 seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        _ = try rates()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SocialCore
 
 /// What a `RedisBus` has done since it started (for logs, tests and metrics).
 public struct RedisBusStats: Sendable, Equatable {
@@ -22,10 +23,13 @@ public struct RedisBusStats: Sendable, Equatable {
 /// The counters behind `RedisBusStats`, shared by the publisher and the
 /// subscriber threads and read from any thread.
 ///
-/// `@unchecked Sendable`: `stats` is only read and written under `lock`.
+/// `@unchecked Sendable`: `stats` is only read and written under `lock`;
+/// `metrics` is `Sendable`.
 final class BusCounters: @unchecked Sendable {
     private let lock = NSLock()
     private var stats = RedisBusStats()
+    /// The series at `/metrics` (made with the bus, after the metrics system's bootstrap).
+    let metrics = BusMetrics()
 
     /// Applies `change` under the lock. Any thread.
     func update(_ change: (inout RedisBusStats) -> Void) {
@@ -40,4 +44,9 @@ final class BusCounters: @unchecked Sendable {
         defer { lock.unlock() }
         return stats
     }
+}
+
+/// Microseconds since 1970 (the bus wire's `ts`). Any thread.
+func wallMicroseconds() -> Int64 {
+    Int64(Date().timeIntervalSince1970 * 1_000_000)
 }

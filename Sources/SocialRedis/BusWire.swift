@@ -16,6 +16,11 @@ import SocialCore
 ///     sg1 {"position":42}\n<frame>          (a chat log event)
 ///     sg1 {"subscription":{"chat":"g_1","joined":true}}\n<frame, possibly empty>
 ///     sg1 {"disconnect":"reason"}\n                (force-disconnect a user's sessions)
+///     sg1 {"position":42,"ts":1764043200123456}\n<frame>   (with the publish time)
+///
+/// `ts`, when present, is when the publisher wrote the message to Redis, in
+/// microseconds since 1970; receivers measure the bus lag from it. It is the
+/// header's last key.
 ///
 /// `sg1 ` is the version marker. The JSON object omits defaults (`ephemeral`
 /// false, no `subscription`) and a reader ignores keys it does not know, so
@@ -52,16 +57,62 @@ enum BusWire {
         return marker + Array(json) + [newline]
     }
 
+    /// The header line of `event` with its publish time `ts` (microseconds since 1970) as the last key.
+    static func header(of event: BusEvent, publishedAtMicros ts: Int64) -> [UInt8] {
+        var line = header(of: event)
+        // `line` ends with `}\n`; an empty object is `{}\n`.
+        let closing = line.count - 2
+        let empty = line[closing - 1] == UInt8(ascii: "{")
+        line.replaceSubrange(closing..., with: Array("\(empty ? "" : ",")\"ts\":\(ts)}\n".utf8))
+        return line
+    }
+
     /// The whole message of `event`: header line and frame.
     static func encode(_ event: BusEvent) -> [UInt8] { header(of: event) + event.frame }
 
     /// The event in `message`, received on `topic`'s channel. Throws a
     /// `WireError` saying what is wrong with a malformed message.
     static func decode(_ message: [UInt8], topic: Topic) throws -> BusEvent {
+        try decodeStamped(message, topic: topic).event
+    }
+
+    /// The event in `message` and its publish time (`ts`, microseconds since
+    /// 1970) when the header has one. Throws like `decode`.
+    static func decodeStamped(_ message: [UInt8], topic: Topic) throws -> (event: BusEvent, publishedAtMicros: Int64?) {
         guard message.starts(with: marker) else { throw WireError("no sg1 version marker") }
         guard let end = message.firstIndex(of: newline) else { throw WireError("no end of header line") }
-        let json = message[marker.count..<end]
-        let frame = Array(message[(end + 1)...])
+        let stamped = message[marker.count..<end]
+        let (rest, ts) = splitStamp(stamped)
+        return (try decode(header: rest, full: stamped, frame: Array(message[(end + 1)...]), topic: topic), ts)
+    }
+
+    /// The header without a trailing `"ts":N` member, and N; the header as is
+    /// (and nil) when it has none there.
+    private static func splitStamp(_ json: ArraySlice<UInt8>) -> (ArraySlice<UInt8>, Int64?) {
+        guard json.last == UInt8(ascii: "}") else { return (json, nil) }
+        let close = json.index(before: json.endIndex)
+        var start = close
+        while start > json.startIndex, (0x30...0x39).contains(json[json.index(before: start)]) {
+            start = json.index(before: start)
+        }
+        let digits = json[start..<close]
+        guard !digits.isEmpty, digits.count <= 18, start - json.startIndex >= tsKey.count + 1,
+              json[(start - tsKey.count)..<start].elementsEqual(tsKey) else { return (json, nil) }
+        let ts = digits.reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) }
+        let before = start - tsKey.count - 1
+        switch json[before] {
+        case UInt8(ascii: "{"): return (ArraySlice(emptyObject), ts)
+        case UInt8(ascii: ","): return (ArraySlice(json[...before].dropLast() + [UInt8(ascii: "}")]), ts)
+        default: return (json, nil)
+        }
+    }
+
+    private static let tsKey: [UInt8] = Array("\"ts\":".utf8)
+    private static let emptyObject: [UInt8] = Array("{}".utf8)
+
+    /// Reads a header: the fast paths on `json` (without `ts`), the JSON decoder on `full`.
+    private static func decode(header json: ArraySlice<UInt8>, full: ArraySlice<UInt8>, frame: [UInt8],
+                               topic: Topic) throws -> BusEvent {
         if json.elementsEqual(plainHeader.dropFirst(marker.count).dropLast()) {
             return BusEvent(topic: topic, frame: frame)
         }
@@ -73,7 +124,7 @@ enum BusWire {
         }
         let fields: Header
         do {
-            fields = try JSONDecoder().decode(Header.self, from: Data(json))
+            fields = try JSONDecoder().decode(Header.self, from: Data(full))
         } catch {
             throw WireError("header is not the expected JSON object")
         }

@@ -48,7 +48,10 @@ final class RedisPublisher: @unchecked Sendable {
             condition.signal()
         }
         condition.unlock()
-        if dropped > 0 { counters.update { $0.dropped += dropped } }
+        if dropped > 0 {
+            counters.update { $0.dropped += dropped }
+            counters.metrics.dropped(dropped)
+        }
     }
 
     /// Whether the publisher's connection is up. Any thread.
@@ -85,6 +88,7 @@ final class RedisPublisher: @unchecked Sendable {
         var backoff = Backoff(settings)
         var retry: [BusEvent] = []
         var failures = 0
+        var lost = false
         while true {
             if connection == nil {
                 if isStopping { break }
@@ -92,6 +96,8 @@ final class RedisPublisher: @unchecked Sendable {
                     connection = try RedisConnection.connect(
                         to: url, connectTimeout: settings.connectTimeoutSeconds, ioTimeout: settings.deadTimeoutSeconds)
                     setConnected(true)
+                    if lost { counters.metrics.reconnected(.publisher) }
+                    lost = false
                     backoff.reset()
                     logger.info("redis publisher connected", metadata: ["redis": "\(url)", "attempts": "\(failures + 1)"])
                     failures = 0
@@ -114,6 +120,7 @@ final class RedisPublisher: @unchecked Sendable {
                 }
             } catch {
                 connection = nil
+                lost = true
                 setConnected(false)
                 counters.update { $0.connectionsLost += 1 }
                 logger.warning("redis publisher lost its connection", metadata: [
@@ -130,11 +137,13 @@ final class RedisPublisher: @unchecked Sendable {
     private func publish(_ batch: [BusEvent], on connection: RedisConnection, retry: inout [BusEvent]) throws {
         var acknowledged = 0
         var rejected = 0
+        let started = DispatchTime.now().uptimeNanoseconds
+        let publishedAt = wallMicroseconds()
         do {
             for event in batch {
                 var command = RedisCommand("PUBLISH")
                 command.argument(BusWire.channel(event.topic, prefix: settings.channelPrefix).utf8)
-                command.argument(parts: BusWire.header(of: event), event.frame)
+                command.argument(parts: BusWire.header(of: event, publishedAtMicros: publishedAt), event.frame)
                 try connection.append(command)
             }
             for _ in batch {
@@ -154,8 +163,10 @@ final class RedisPublisher: @unchecked Sendable {
                 $0.rejected += rejected
                 $0.dropped += droppedEphemeral
             }
+            counters.metrics.dropped(droppedEphemeral)
             throw error
         }
+        counters.metrics.published(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds &- started))
         counters.update {
             $0.published += acknowledged - rejected
             $0.rejected += rejected

@@ -141,6 +141,7 @@ final class RedisSubscriber: @unchecked Sendable {
                     failures = 0
                     // Redis down at startup is an outage too, for the sessions that already registered interest.
                     let interrupted = missedEvents && (everUp || channels > 0)
+                    if everUp && missedEvents { counters.metrics.reconnected(.subscriber) }
                     everUp = true
                     missedEvents = false
                     return interrupted

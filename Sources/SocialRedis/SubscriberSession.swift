@@ -144,7 +144,11 @@ struct SubscriberSession {
             }
             guard let topic = subscribed[String(decoding: channelBytes, as: UTF8.self)] else { return false }
             do {
-                events.append(try BusWire.decode(payload, topic: topic))
+                let (event, publishedAt) = try BusWire.decodeStamped(payload, topic: topic)
+                events.append(event)
+                if let publishedAt {
+                    subscriber.counters.metrics.received(lagMicroseconds: wallMicroseconds() - publishedAt)
+                }
             } catch {
                 malformed("\(error)")
             }

@@ -26,12 +26,45 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def gateway():
+def redis():
+    """A throwaway redis-server on a free port (no persistence); `restart()` kills and restarts it."""
+    port = free_port()
+    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    state = {"proc": None}
+
+    def start():
+        state["proc"] = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def restart():
+        state["proc"].kill()
+        state["proc"].wait()
+        time.sleep(0.5)
+        start()
+
+    start()
+    yield {"url": f"redis://127.0.0.1:{port}/0", "restart": restart}
+    state["proc"].kill()
+    state["proc"].wait()
+
+
+@pytest.fixture
+def gateway(request):
+    """A gateway on a fresh embedded store; extra flags from `@pytest.mark.parametrize(..., indirect=True)`."""
     binary = os.environ.get("SOCIAL_GATEWAY_BIN", os.path.join(ROOT, ".build/debug/social-gateway"))
     port = free_port()
     data = tempfile.mkdtemp(prefix="gw-py-")
     log = open(os.path.join(data, "gateway.log"), "w")
-    proc = subprocess.Popen([binary, "--port", str(port), "--jwt-secret", SECRET, "--data-dir", data],
+    extra = list(getattr(request, "param", []))
+    if extra and callable(extra[0]):  # a function of the other fixtures: (request) -> flags
+        extra = extra[0](request)
+    proc = subprocess.Popen([binary, "--port", str(port), "--jwt-secret", SECRET, "--data-dir", data] + extra,
                             stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -43,6 +76,6 @@ def gateway():
     else:
         proc.kill()
         raise RuntimeError("gateway did not start: " + open(log.name).read())
-    yield {"port": port, "http": base, "ws": f"ws://127.0.0.1:{port}/ws"}
+    yield {"port": port, "http": base, "ws": f"ws://127.0.0.1:{port}/ws", "log": log.name}
     proc.terminate()
     assert proc.wait(timeout=20) == 0, open(log.name).read()

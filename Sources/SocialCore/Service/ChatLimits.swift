@@ -53,6 +53,9 @@ public struct ChatLimits: Sendable, Equatable {
     /// Length of a training activity, `[a-z0-9_-]`.
     public var activityLength: ClosedRange<Int> = 1...32
 
+    /// Command rates per session (and per bot), and when a flooding client is closed.
+    public var rates = RateLimits()
+
     /// The defaults above.
     public init() {}
 }

@@ -7,8 +7,9 @@ import SocialProtocol
 /// and returns the encoded reply.
 ///
 /// The transport calls `handle` for every command frame of a session, from
-/// any task; the dispatcher keeps no per-session state (only the typing
-/// throttle), so one instance serves every session of the node.
+/// any task; its only per-session state is the rate limiter's buckets (made
+/// by `sessionOpened`, dropped by `sessionClosed`) and the typing throttle,
+/// so one instance serves every session of the node.
 ///
 /// Ordering: a reply is returned only after the store call it reports on has
 /// returned (is durable), and events are published after that store call too,
@@ -22,6 +23,8 @@ public final class Dispatcher: Sendable {
     let logger: Logger
     let typingThrottle: TypingThrottle
     let presence: any PresenceStore
+    /// The sessions' token buckets; nil when `limits.rates` sets no limit.
+    let rateLimits: SessionRateLimits?
 
     /// - Parameters:
     ///   - store: where chats, members and messages live.
@@ -42,6 +45,11 @@ public final class Dispatcher: Sendable {
         self.ids = ids
         self.logger = logger
         self.typingThrottle = TypingThrottle(intervalMs: limits.typingIntervalMs, capacity: limits.typingTableCapacity)
+        self.rateLimits = limits.rates.isEnabled ? SessionRateLimits(settings: limits.rates) : nil
+        if limits.rates.isEnabled {
+            // Every class's rejection series exists from the start, at 0.
+            for rateClass in RateClass.allCases { Self.rateLimited(rateClass).increment(by: 0) }
+        }
     }
 
     /// Runs one command frame and returns the reply frame. Never throws: a
@@ -56,7 +64,10 @@ public final class Dispatcher: Sendable {
     }
 
     /// Runs one command frame: its reply, and the topics the calling session
-    /// starts or stops receiving. Never throws (see `handle`).
+    /// starts or stops receiving. Never throws (see `handle`). A command over
+    /// the session's rate limits gets `rate_limited` without running; a
+    /// client that keeps going gets its outcome's `close` set to 4004.
+    /// While it runs, `RequestContext.requestId` is `<session>-<command id>`.
     public func execute(_ frame: [UInt8], from caller: Caller) async -> CommandOutcome {
         let header: CommandHeader
         do {
@@ -64,13 +75,28 @@ public final class Dispatcher: Sendable {
         } catch {
             return CommandOutcome(reply: Codec.error(id: error.id, error.body))
         }
+        return await RequestContext.$requestId.withValue("\(caller.sessionId)-\(header.id)") {
+            await execute(header, frame, caller)
+        }
+    }
+
+    private func execute(_ header: CommandHeader, _ frame: [UInt8], _ caller: Caller) async -> CommandOutcome {
         var effects = SessionEffects()
         let start = ContinuousClock.now
         let op = Self.knownOps.contains(header.op) ? header.op : "unknown"
         var result = "ok"
         defer {
+            let nanoseconds = start.nanosecondsSince
             Counter(label: "social_commands_total", dimensions: [("op", op), ("result", result)]).increment()
-            Timer(label: "social_command_duration_seconds", dimensions: [("op", op)]).recordNanoseconds(start.nanosecondsSince)
+            Timer(label: "social_command_duration_seconds", dimensions: [("op", op)]).recordNanoseconds(nanoseconds)
+            // One line per command at debug level (with its request_id, like everything logged inside it).
+            logger.debug("command", metadata: [
+                "op": .string(op), "result": .string(result), "user": .string(caller.userId),
+                "duration_us": .stringConvertible(nanoseconds / 1000)])
+        }
+        if let rejected = await rateLimitRejection(header, caller) {
+            result = ErrorCode.rateLimited.rawValue
+            return rejected
         }
         do {
             let reply = try await run(header, frame, caller, &effects)

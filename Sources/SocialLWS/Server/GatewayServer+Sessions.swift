@@ -151,6 +151,17 @@ extension GatewayServer {
             }
             subscribe(session, to: topic)
         }
+        if let code = outcome.close {
+            // The reply goes out just before the close frame; whatever else is queued is dropped.
+            guard session.phase != .closing else { return }
+            if code == .rateLimitExceeded { stats.add(.rateLimitCloses) }
+            logger.info("closing a session as its command asked", metadata: [
+                "session": "\(session.info.sessionId)", "user": "\(session.info.userId)", "code": "\(code.rawValue)"])
+            session.farewell = outcome.reply
+            close(session, code: code.rawValue, reason: code == .rateLimitExceeded
+                  ? "rate limits exceeded repeatedly; reconnect later and send less" : "closed by the server")
+            return
+        }
         enqueue(session, outcome.reply, ephemeral: false, isReply: true)
         pump(session)
         if draining { checkDrain() }
@@ -181,7 +192,13 @@ extension GatewayServer {
 
     /// The socket can take more: write queued frames until it is full. Service thread.
     func writable(_ session: Session) -> Int32 {
-        if session.phase == .closing { return -1 }  // the close reason was set by `close`
+        if session.phase == .closing {  // the close reason was set by `close`
+            if let farewell = session.farewell {
+                session.farewell = nil
+                _ = farewell.withUnsafeBufferPointer { sg_ws_write(session.wsi, $0.baseAddress, $0.count, 0) }
+            }
+            return -1
+        }
         if session.pingDue {
             session.pingDue = false
             if sg_ws_ping(session.wsi) < 0 { return -1 }
@@ -308,6 +325,7 @@ extension GatewayServer {
                 lws_callback_on_writable(session.wsi)
             }
         }
+        recordConnectionStates()
         if now - lastHeartbeatMs >= Int64(settings.presenceHeartbeatSeconds) * 1000 {
             lastHeartbeatMs = now
             let live = sessions.values.filter { $0.phase != .closing }.map(\.info)

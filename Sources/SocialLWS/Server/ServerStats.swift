@@ -19,12 +19,18 @@ public final class ServerStats: @unchecked Sendable {
         case tokenExpiredCloses = "token_expired_closes"
         case apiRequests = "api_requests"
         case forcedDisconnects = "forced_disconnects"
+        case rateLimitCloses = "rate_limit_closes"
     }
 
     private let lock = NSLock()
     private var values: [Counter: Int] = [:]
     private let counters: [Counter: Metrics.Counter]
-    private let connections = Gauge(label: "social_connections", dimensions: [("state", "open")])
+    /// `social_connections{state}`: WebSockets loading their chats, ready, closing (they add up to the open ones).
+    private let connectionStates: [Session.Phase: Gauge] = [
+        .loading: Gauge(label: "social_connections", dimensions: [("state", "loading")]),
+        .ready: Gauge(label: "social_connections", dimensions: [("state", "ready")]),
+        .closing: Gauge(label: "social_connections", dimensions: [("state", "closing")]),
+    ]
 
     public init() {
         var counters: [Counter: Metrics.Counter] = [:]
@@ -42,8 +48,12 @@ public final class ServerStats: @unchecked Sendable {
         counters[counter]?.increment(by: n)
     }
 
+    /// Records how many sessions are in each phase (every phase named; absent ones count 0).
+    func setConnections(_ byPhase: [Session.Phase: Int]) {
+        for (phase, gauge) in connectionStates { gauge.record(byPhase[phase] ?? 0) }
+    }
+
     func setOpen(_ n: Int) {
-        connections.record(n)
         lock.lock()
         open = n
         lock.unlock()

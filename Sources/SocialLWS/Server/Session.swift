@@ -34,6 +34,8 @@ final class Session {
     var topics: Set<Topic> = []
     /// Set once the close reason has been handed to lws.
     var closeCode: UInt16?
+    /// A reply written just before the close frame (a command whose outcome closes the session).
+    var farewell: [UInt8]?
 
     init(id: UInt64, wsi: OpaquePointer, info: ConnectionInfo, tokenExpiresAt: Double, queue: SendQueue, now: Int64) {
         self.id = id

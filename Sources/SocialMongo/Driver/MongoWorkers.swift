@@ -36,14 +36,19 @@ final class MongoWorkers: @unchecked Sendable {
 
     /// Runs `body` on a worker with a connection and returns its result.
     /// Errors become `StoreError`s; a closed store answers `unavailable`.
+    /// The caller's request id stays bound on the worker while `body` runs,
+    /// so what libmongoc logs for it names the command.
     func run<T>(_ body: @escaping (MongoConnection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+        let requestId = RequestContext.requestId
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
             let job: Job = { connection in
                 guard let connection else {
                     return continuation.resume(throwing: StoreError.unavailable("mongo: store is closed"))
                 }
-                do { continuation.resume(returning: try body(connection)) } catch {
-                    continuation.resume(throwing: StoreError.from(error))
+                RequestContext.$requestId.withValue(requestId) {
+                    do { continuation.resume(returning: try body(connection)) } catch {
+                        continuation.resume(throwing: StoreError.from(error))
+                    }
                 }
             }
             condition.lock()
