@@ -5,6 +5,7 @@ import Metrics
 import Prometheus
 import SocialAuth
 import SocialCore
+import SocialHTTP
 import SocialLWS
 import SocialMongo
 import SocialRedis
@@ -42,10 +43,11 @@ struct GatewayCommand: AsyncParsableCommand {
         let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore), close: opened.close)
         let bus = try makeBus(logger: logger)
         let presence = try makePresence()
+        let proxy = try makeProxy()
         let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: chatLimits(),
                                     clock: { Int64(Date().timeIntervalSince1970 * 1000) },
                                     ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"),
-                                    presence: presence)
+                                    presence: presence, proxy: proxy)
         let server = GatewayServer(settings: serverSettings(),
                                    handler: GatewayCommands(dispatcher: dispatcher, store: store.chatStore),
                                    verifier: verifier, bus: bus, logger: Logger(label: "social.transport"),
@@ -123,6 +125,25 @@ struct GatewayCommand: AsyncParsableCommand {
         limits.typingIntervalMs = Int64(options.typingIntervalMs)
         limits.presenceTTLMs = Int64(options.presenceTtl) * 1000
         return limits
+    }
+
+    /// The REST proxy behind `proxy.request`, when an upstream is configured.
+    private func makeProxy() throws -> (any UpstreamProxy)? {
+        var settings: ProxySettings
+        do {
+            settings = try ProxySettings(upstreams: options.upstream, allow: options.upstreamAllow)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard !settings.upstreams.isEmpty else { return nil }
+        settings.connectTimeoutMs = options.proxyConnectTimeoutMs
+        settings.timeoutMs = options.proxyTimeoutMs
+        settings.maxResponseBytes = options.proxyMaxResponseBytes
+        settings.maxPerUser = options.proxyMaxPerUser
+        settings.breakerFailures = options.proxyBreakerFailures
+        settings.breakerOpenMs = options.proxyBreakerOpenMs
+        settings.workers = options.proxyWorkers
+        return HTTPUpstreamProxy(settings: settings, logger: Logger(label: "social.proxy"))
     }
 
     private func makeBus(logger: Logger) throws -> any EventBus {
