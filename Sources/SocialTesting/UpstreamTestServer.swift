@@ -36,7 +36,7 @@ public final class UpstreamTestServer: @unchecked Sendable {
         }
         guard let text = line.wait(timeout: timeout), text.hasPrefix("READY "),
               let port = Int(text.dropFirst(6).prefix { $0.isNumber }) else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             throw MinterError("the upstream test server did not start (python3 \(RepoPaths.root)/Tests/upstream/echo_upstream.py)")
         }
         return UpstreamTestServer(port: port, process: process)
@@ -47,10 +47,11 @@ public final class UpstreamTestServer: @unchecked Sendable {
         self.process = process
     }
 
-    /// Stops the server; calls to it are then refused.
+    /// Stops the server; calls to it are then refused. SIGKILL: a test
+    /// runner may hand its children SIGTERM ignored, and Python keeps that.
     public func stop() {
         guard process.isRunning else { return }
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 

@@ -24,6 +24,8 @@ import Testing
         (["training=http://user@a.example"], []),
         (["training=http://a.example:99999"], []),
         (["training=http://a.example/base?q=1"], []),
+        (["training=http://a.example/my base"], []),
+        (["training=http://a.example/v1/../admin"], []),
         (["Training=http://a.example"], []),  // names are lower case
         (["training"], []),
         (["training=http://a", "training=http://b"], []),  // twice

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SocialCore
 import SocialProtocol
 import SocialTesting
@@ -169,7 +170,8 @@ final class BacklogFullListener {
     private var fillers: [RawSocket] = []
 
     init() throws {
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.listener = listener
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)

@@ -27,6 +27,9 @@ FAILING = threading.Event()
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY the second
+    # waits for the client's delayed ACK (40 ms on Linux).
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass

@@ -75,8 +75,8 @@ public struct Upstream: Sendable, Equatable {
         let authority = rest.prefix { $0 != "/" }
         var base = String(rest.dropFirst(authority.count))
         while base.hasSuffix("/") { base.removeLast() }
-        guard !authority.isEmpty, !authority.contains("@"), !base.contains("?"), !base.contains("#"),
-              !base.contains("%"), !base.contains("\\") else {
+        guard !authority.isEmpty, !authority.contains("@"), !base.contains("?"), !base.contains("%"),
+              base.isEmpty || (try? ProxyPath(base))?.path == base else {
             throw ProxySettingsError("--upstream \(name)=\(url): expected http://host[:port][/base]")
         }
         var host = String(authority)

@@ -15,9 +15,7 @@ import Testing
         let answer: Result<UpstreamResponse, ProxyFailure>
         init(_ answer: Result<UpstreamResponse, ProxyFailure>) { self.answer = answer }
         func forward(_ call: UpstreamCall) async throws -> UpstreamResponse {
-            lock.lock()
-            calls.append(call)
-            lock.unlock()
+            lock.withLock { calls.append(call) }
             return try answer.get()
         }
     }
