@@ -39,11 +39,11 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         for skipped in verifier.skippedKeys { logger.warning("JWKS key skipped: \(skipped)") }
 
+        let proxy = try makeProxy()  // before the store opens: a bad setting exits at once
         let opened = try await makeStore(logger: logger)
         let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore), close: opened.close)
         let bus = try makeBus(logger: logger)
         let presence = try makePresence()
-        let proxy = try makeProxy()
         let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: chatLimits(),
                                     clock: { Int64(Date().timeIntervalSince1970 * 1000) },
                                     ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"),
