@@ -119,9 +119,9 @@ import Testing
 
     @Test func limitsCallsPerUser() async throws {
         let proxy = try proxy { $0.maxPerUser = 2 }
-        async let first = proxy.forward(call("GET", "/v1/slow?ms=800"))
-        async let second = proxy.forward(call("GET", "/v1/slow?ms=800"))
-        try await Task.sleep(for: .milliseconds(200))
+        async let first = proxy.forward(call("GET", "/v1/slow?ms=3000"))
+        async let second = proxy.forward(call("GET", "/v1/slow?ms=3000"))
+        for _ in 0..<250 where proxy.perUser.inFlight("u_maya") < 2 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(proxy.perUser.inFlight("u_maya") == 2)
         #expect(await failure(proxy, call("GET", "/v1/workouts"))?.code == .overloaded)
         #expect(try await proxy.forward(call("GET", "/v1/workouts", user: "u_leo")).status == 200)
