@@ -182,6 +182,8 @@ COMMAND_ARGS = {
     "chat.history": "HistoryArgs", "chat.read": "ChatSeqArgs", "chat.typing": "TypingArgs", "sync": "SyncArgs",
     "presence.set": "PresenceSetArgs", "presence.subscribe": "PresenceUsersArgs",
     "presence.unsubscribe": "PresenceUsersArgs", "presence.query": "PresenceUsersArgs",
+    # REST proxy
+    "proxy.request": "ProxyRequestArgs",
 }
 REPLY_RESULTS = {
     "ping": "PingResult", "group.create": "GroupResult", "group.invite": "SystemMessageResult",
@@ -193,6 +195,8 @@ REPLY_RESULTS = {
     "chat.history": "HistoryResult", "chat.read": "ReadResult", "chat.typing": "TypingResult", "sync": "SyncResult",
     "presence.set": "PresenceSelfResult", "presence.subscribe": "PresenceListResult",
     "presence.unsubscribe": "Empty", "presence.query": "PresenceListResult",
+    # REST proxy
+    "proxy.request": "ProxyResult",
 }
 EVENT_DATA = {
     "hello": "HelloEvent", "message.new": "MessageEvent", "message.edited": "MessageEvent",
@@ -253,7 +257,7 @@ def test_every_example_has_a_schema_and_every_schema_an_example():
 
 
 def test_schemas_cover_exactly_the_ops_and_events_of_ops_swift():
-    assert len(OPS) == 25 and len(EVENTS) == 14, "Ops.swift changed: update the spec, then these counts"
+    assert len(OPS) == 26 and len(EVENTS) == 14, "Ops.swift changed: update the spec, then these counts"
     expected = {f"{op}.command.json" for op in OPS} | {f"{op}.reply.json" for op in OPS}
     expected |= {f"{e}.event.json" for e in EVENTS} | {"error.reply.json", COMMON}
     assert set(SCHEMA_BY_NAME) == expected
@@ -363,6 +367,16 @@ MUTATIONS = {
     "unknown presence state": ("presence.query.reply.json", lambda f: f["ok"]["presence"][0].update(state="busy")),
     "presence list reply without denied": ("presence.subscribe.reply.json", lambda f: f["ok"].pop("denied")),
     "field in an empty reply": ("presence.unsubscribe.reply.json", lambda f: f["ok"].update(watching=1)),
+    # REST proxy
+    "proxy to an absolute URL": ("proxy.request.command.json", lambda f: f["args"].update(path="http://evil.example/v1")),
+    "proxy to another host (//)": ("proxy.request.command.json", lambda f: f["args"].update(path="//evil.example/v1")),
+    "proxy path with a backslash": ("proxy.request.command.json", lambda f: f["args"].update(path="/v1\\..\\admin")),
+    "proxy path with a space": ("proxy.request.command.json", lambda f: f["args"].update(path="/v1/a b")),
+    "proxy method TRACE": ("proxy.request.command.json", lambda f: f["args"].update(method="TRACE")),
+    "proxy GET with a body": ("proxy.request.command.json", lambda f: f["args"].update(method="GET")),
+    "proxy reply with an undocumented header": ("proxy.request.reply.json", lambda f: f["ok"]["headers"].update({"set-cookie": "a=b"})),
+    "proxy reply with body and text": ("proxy.request.reply.json", lambda f: f["ok"].update(text="x")),
+    "proxy reply without request_id": ("proxy.request.reply--text.json", lambda f: f["ok"].pop("request_id")),
 }
 
 

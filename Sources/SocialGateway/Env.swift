@@ -13,6 +13,11 @@ enum Env {
 
     static func int(_ name: String, _ fallback: Int) -> Int { string(name).flatMap(Int.init) ?? fallback }
 
+    /// A repeatable flag's values from one variable, separated by spaces or newlines.
+    static func list(_ name: String) -> [String] {
+        (string(name) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
+    }
+
     /// The help suffix naming a flag's variable.
     static func note(_ name: String) -> String { "[env: \(prefix)\(name)]" }
 }

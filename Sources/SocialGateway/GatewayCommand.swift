@@ -5,6 +5,7 @@ import Metrics
 import Prometheus
 import SocialAuth
 import SocialCore
+import SocialHTTP
 import SocialLWS
 import SocialMongo
 import SocialRedis
@@ -46,6 +47,7 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         for skipped in verifier.skippedKeys { logger.warning("JWKS key skipped: \(skipped)") }
 
+        let proxy = try makeProxy()  // before the store opens: a bad setting exits at once
         let opened = try await makeStore(logger: logger)
         let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore), botStore: opened.botStore,
                                 close: opened.close)
@@ -54,7 +56,7 @@ struct GatewayCommand: AsyncParsableCommand {
         let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: try chatLimits(),
                                     clock: { Int64(Date().timeIntervalSince1970 * 1000) },
                                     ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"),
-                                    presence: presence)
+                                    presence: presence, proxy: proxy)
         let bots = BotDirectory(store: store.botStore, logger: Logger(label: "social.bots"))
         await bots.refresh()
         let server = GatewayServer(settings: serverSettings(),
@@ -156,6 +158,25 @@ struct GatewayCommand: AsyncParsableCommand {
         limits.presenceTTLMs = Int64(options.presenceTtl) * 1000
         limits.botMaxChats = options.botMaxChats
         return limits
+    }
+
+    /// The REST proxy behind `proxy.request`, when an upstream is configured.
+    private func makeProxy() throws -> (any UpstreamProxy)? {
+        var settings: ProxySettings
+        do {
+            settings = try ProxySettings(upstreams: options.upstream, allow: options.upstreamAllow)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard !settings.upstreams.isEmpty else { return nil }
+        settings.connectTimeoutMs = options.proxyConnectTimeoutMs
+        settings.timeoutMs = options.proxyTimeoutMs
+        settings.maxResponseBytes = options.proxyMaxResponseBytes
+        settings.maxPerUser = options.proxyMaxPerUser
+        settings.breakerFailures = options.proxyBreakerFailures
+        settings.breakerOpenMs = options.proxyBreakerOpenMs
+        settings.workers = options.proxyWorkers
+        return HTTPUpstreamProxy(settings: settings, logger: Logger(label: "social.proxy"))
     }
 
     private func makeBus(logger: Logger) throws -> any EventBus {

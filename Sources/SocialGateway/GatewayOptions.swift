@@ -140,6 +140,34 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Seconds in which --rate-flood-rejections are counted. \(Env.note("RATE_FLOOD_WINDOW"))")
     var rateFloodWindow: Int = Env.int("RATE_FLOOD_WINDOW", 10)
 
+    // MARK: REST proxy
+    @Option(help: "A REST service proxy.request may call: name=http://host[:port][/base]; repeat for each service. \(Env.note("UPSTREAM")) (space-separated)")
+    var upstream: [String] = Env.list("UPSTREAM")
+
+    @Option(help: "What proxy.request may send a service: name=METHOD[,METHOD]:/prefix[,/prefix]; repeatable, rules add up; nothing is allowed without one. \(Env.note("UPSTREAM_ALLOW")) (space-separated)")
+    var upstreamAllow: [String] = Env.list("UPSTREAM_ALLOW")
+
+    @Option(help: "Milliseconds a TCP connect to an upstream may take. \(Env.note("PROXY_CONNECT_TIMEOUT_MS"))")
+    var proxyConnectTimeoutMs: Int = Env.int("PROXY_CONNECT_TIMEOUT_MS", 1000)
+
+    @Option(help: "Milliseconds a proxied call may take in all before a 'timeout' error. \(Env.note("PROXY_TIMEOUT_MS"))")
+    var proxyTimeoutMs: Int = Env.int("PROXY_TIMEOUT_MS", 5000)
+
+    @Option(help: "Largest upstream response body in bytes; larger gets 'too_large'. \(Env.note("PROXY_MAX_RESPONSE_BYTES"))")
+    var proxyMaxResponseBytes: Int = Env.int("PROXY_MAX_RESPONSE_BYTES", 262_144)
+
+    @Option(help: "Proxied calls one user may have in flight on this node; more get 'overloaded'. \(Env.note("PROXY_MAX_PER_USER"))")
+    var proxyMaxPerUser: Int = Env.int("PROXY_MAX_PER_USER", 4)
+
+    @Option(help: "Consecutive failures (no answer, timeout, 5xx) that open a service's circuit breaker. \(Env.note("PROXY_BREAKER_FAILURES"))")
+    var proxyBreakerFailures: Int = Env.int("PROXY_BREAKER_FAILURES", 5)
+
+    @Option(help: "Milliseconds an open breaker refuses calls before one trial call. \(Env.note("PROXY_BREAKER_OPEN_MS"))")
+    var proxyBreakerOpenMs: Int = Env.int("PROXY_BREAKER_OPEN_MS", 10_000)
+
+    @Option(help: "Threads making upstream calls (calls in flight at once; 4x this may wait). \(Env.note("PROXY_WORKERS"))")
+    var proxyWorkers: Int = Env.int("PROXY_WORKERS", 32)
+
     // MARK: operations
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. \(Env.note("LOG_LEVEL"))")
     var logLevel: String = Env.string("LOG_LEVEL", "info")
@@ -191,6 +219,11 @@ struct GatewayOptions: ParsableArguments {
             throw ValidationError("--bot-refresh-seconds must be 1-3600 and --bot-max-chats ≥ 0")
         }
         guard presenceTtl >= 3 else { throw ValidationError("--presence-ttl must be at least 3 seconds") }
+        guard proxyConnectTimeoutMs >= 1, proxyTimeoutMs >= 1, proxyMaxResponseBytes >= 1024, proxyMaxPerUser >= 1,
+              proxyBreakerFailures >= 1, proxyBreakerOpenMs >= 0, (1...1024).contains(proxyWorkers) else {
+            throw ValidationError("--proxy-*-timeout-ms ≥ 1, --proxy-max-response-bytes ≥ 1024, --proxy-max-per-user ≥ 1, "
+                                  + "--proxy-breaker-failures ≥ 1, --proxy-breaker-open-ms ≥ 0, --proxy-workers 1-1024")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         _ = try rates()
     }

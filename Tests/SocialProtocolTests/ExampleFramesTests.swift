@@ -13,6 +13,8 @@ import SocialProtocol
         Op.groupTransfer, Op.groupRename, Op.groupInfo, Op.groupsList, Op.chatOpenDirect, Op.chatsList,
         Op.chatSend, Op.chatEdit, Op.chatDelete, Op.chatReact, Op.chatHistory, Op.chatRead, Op.chatTyping, Op.sync,
         Op.presenceSet, Op.presenceSubscribe, Op.presenceUnsubscribe, Op.presenceQuery,
+        // REST proxy
+        Op.proxyRequest,
     ]
 
     static let events: [String] = [
@@ -48,6 +50,8 @@ import SocialProtocol
         Op.presenceSubscribe: command(PresenceUsersArgs.self),
         Op.presenceUnsubscribe: command(PresenceUsersArgs.self),
         Op.presenceQuery: command(PresenceUsersArgs.self),
+        // REST proxy
+        Op.proxyRequest: command(ProxyRequestArgs.self),
     ]
 
     /// Each op's result type (the `ok` object).
@@ -77,6 +81,8 @@ import SocialProtocol
         Op.presenceSubscribe: reply(PresenceListResult.self),
         Op.presenceUnsubscribe: reply(Empty.self),
         Op.presenceQuery: reply(PresenceListResult.self),
+        // REST proxy
+        Op.proxyRequest: reply(ProxyResult.self),
     ]
 
     /// Each event's data type.
@@ -165,7 +171,7 @@ import SocialProtocol
 
     @Test func everyOpHasACommandAndAReplyExample() {
         let names = Set(ProtocolFiles.exampleNames())
-        #expect(Self.ops.count == 25)
+        #expect(Self.ops.count == 26)
         for op in Self.ops {
             #expect(names.contains("\(op).command.json"), "no command example for \(op)")
             #expect(names.contains("\(op).reply.json"), "no reply example for \(op)")

@@ -25,6 +25,8 @@ public final class Dispatcher: Sendable {
     let presence: any PresenceStore
     /// The sessions' token buckets; nil when `limits.rates` sets no limit.
     let rateLimits: SessionRateLimits?
+    /// Where `proxy.request` goes; nil when no upstream is configured.
+    let proxy: (any UpstreamProxy)?
 
     /// - Parameters:
     ///   - store: where chats, members and messages live.
@@ -34,10 +36,12 @@ public final class Dispatcher: Sendable {
     ///   - ids: makes a new, unique chat id of a kind (`ChatIDs.random` in production).
     ///   - logger: where internal errors and backend failures are logged.
     ///   - presence: where sessions' presence lives (shared by every node in the distributed mode).
+    ///   - proxy: the REST proxy behind `proxy.request`; nil refuses every service.
     public init(store: any ChatStore, bus: any EventBus, limits: ChatLimits = .init(),
                 clock: @escaping @Sendable () -> Int64, ids: @escaping @Sendable (ChatKind) -> ChatID, logger: Logger,
-                presence: any PresenceStore = MemoryPresenceStore()) {
+                presence: any PresenceStore = MemoryPresenceStore(), proxy: (any UpstreamProxy)? = nil) {
         self.store = store
+        self.proxy = proxy
         self.presence = presence
         self.bus = bus
         self.limits = limits
@@ -115,6 +119,8 @@ public final class Dispatcher: Sendable {
         Op.groupTransfer, Op.groupRename, Op.groupInfo, Op.groupsList, Op.chatOpenDirect, Op.chatsList, Op.chatSend,
         Op.chatEdit, Op.chatDelete, Op.chatReact, Op.chatHistory, Op.chatRead, Op.chatTyping, Op.sync,
         Op.presenceSet, Op.presenceSubscribe, Op.presenceUnsubscribe, Op.presenceQuery,
+        // REST proxy
+        Op.proxyRequest,
     ]
 
     /// The chats `user` is a member of: the transport subscribes a new session to them.
@@ -165,6 +171,8 @@ public final class Dispatcher: Sendable {
             let args = try Codec.args(PresenceUsersArgs.self, of: frame, id: id)
             return Codec.ok(id: id, try presenceUnsubscribe(args, &effects))
         case Op.presenceQuery: return try await reply(PresenceUsersArgs.self) { try await presenceQuery($0, caller) }
+        // REST proxy
+        case Op.proxyRequest: return try await reply(ProxyRequestArgs.self) { try await proxyRequest($0, caller) }
         default: throw ServiceError.unknownOp(header.op)
         }
     }
@@ -176,6 +184,8 @@ public final class Dispatcher: Sendable {
         case let error as ServiceError:
             return error.body
         case let error as CommandDecodingError:
+            return error.body
+        case let error as ProxyFailure:
             return error.body
         case let error as StoreError:
             if error.isNotFound { return ErrorBody(.notFound, error.message) }

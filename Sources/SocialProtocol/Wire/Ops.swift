@@ -25,6 +25,8 @@ public enum Op {
     public static let presenceSubscribe = "presence.subscribe"
     public static let presenceUnsubscribe = "presence.unsubscribe"
     public static let presenceQuery = "presence.query"
+    // REST proxy
+    public static let proxyRequest = "proxy.request"
 }
 
 public enum EventName {

@@ -1,1 +1,0 @@
-// The outgoing HTTP adapter: the REST proxy and the push webhook live here.
