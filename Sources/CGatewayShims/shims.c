@@ -37,6 +37,10 @@ int sg_ws_write(struct lws *wsi, const uint8_t *buf, size_t len, int binary) {
     return lws_write(wsi, b + LWS_PRE, len, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 }
 
+int sg_ws_write_text_in_place(struct lws *wsi, uint8_t *payload, size_t len) {
+    return lws_write(wsi, payload, len, LWS_WRITE_TEXT);
+}
+
 int sg_ws_ping(struct lws *wsi) {
     /* lws sends nothing for a zero-length write: give the ping a payload. */
     uint8_t b[LWS_PRE + 4];

@@ -27,6 +27,14 @@ const struct lws_extension *sg_ws_extensions(void);
  */
 int sg_ws_write(struct lws *wsi, const uint8_t *buf, size_t len, int binary);
 
+/**
+ * Writes one WebSocket text message that already has LWS_PRE bytes of
+ * headroom in front of it: `payload` points just past that headroom (lws
+ * writes the frame header there), so nothing is copied. Returns lws_write's
+ * result (< len means the connection is failing).
+ */
+int sg_ws_write_text_in_place(struct lws *wsi, uint8_t *payload, size_t len);
+
 /** Sends a WebSocket ping (payload "ping"). */
 int sg_ws_ping(struct lws *wsi);
 

@@ -55,6 +55,14 @@ public final class GatewayServer: @unchecked Sendable {
     var lateSubscriptions: [UInt64: [BusEvent.Subscription]] = [:]
     var lastHeartbeatMs: Int64 = 0
     lazy var reorder = ChatReorder(windowMs: Int64(settings.reorderWindowMs))
+    /// `LWS_PRE` bytes of headroom, then the frame being written (see `writable`).
+    lazy var writeBuffer = [UInt8](repeating: 0, count: Self.lwsPre)
+    /// Largest batched frame: `batchMaxBytes`, never above the `max_message_bytes` announced in `hello`.
+    lazy var batchLimit = min(settings.batchMaxBytes, settings.maxMessageBytes)
+    static let lwsPre = Int(sg_lws_pre())
+    /// Frames and messages written, not yet added to `stats` (see `flushReorder`).
+    var unflushedFrames = 0
+    var unflushedMessages = 0
     var reorderTimer: OpaquePointer?
 
     /// Renders `/metrics` (Prometheus text format); nil serves 404 there.
@@ -216,7 +224,7 @@ private final class ReadinessFlag: @unchecked Sendable {
     }
 }
 
-/// Every 10 ms on the service thread: delivers chat events held past the reorder window.
+/// Every 10 ms on the service thread: flushes write counters, delivers chat events held past the reorder window.
 private func reorderTick(_ user: UnsafeMutableRawPointer?) {
     guard let user else { return }
     Unmanaged<GatewayServer>.fromOpaque(user).takeUnretainedValue().flushReorder()
