@@ -124,9 +124,10 @@ final class BenchRunner {
         var logger = Logger(label: "social.bench")
         logger.logLevel = .error
         let all = connections
-        let perLoop = (all.count + plan.clientThreads - 1) / plan.clientThreads
+        // lws indexes its sockets by descriptor number, which is process-wide:
+        // every loop's table must cover all of this program's descriptors.
         loops = try (0..<plan.clientThreads).map { _ in
-            try WebSocketClientLoop(deflate: false, maxConnections: perLoop + 16, logger: logger)
+            try WebSocketClientLoop(deflate: false, maxConnections: all.count + 64, logger: logger)
         }
         for (index, connection) in all.enumerated() {
             var target = plan.target

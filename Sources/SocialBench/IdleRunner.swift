@@ -48,9 +48,10 @@ final class IdleRunner {
         let runTag = String(UUID().uuidString.prefix(8)).lowercased()
         var logger = Logger(label: "social.bench")
         logger.logLevel = .error
-        let perLoop = (count + clientThreads - 1) / clientThreads
+        // lws indexes its sockets by descriptor number, which is process-wide:
+        // every loop's table must cover all of this program's descriptors.
         let loops = try (0..<clientThreads).map { _ in
-            try WebSocketClientLoop(deflate: false, maxConnections: perLoop + 16, logger: logger)
+            try WebSocketClientLoop(deflate: false, maxConnections: count + 64, logger: logger)
         }
         defer { for loop in loops { loop.shutdown() } }
         // Tokens first: minting is this program's work, not the gateway's.
@@ -63,11 +64,17 @@ final class IdleRunner {
         let loadBefore = BenchRunner.loadAverage()
         let rssBefore = gatewayPid.flatMap(Self.residentBytes(of:))
         let start = nowNs()
-        for (index, connection) in connections.enumerated() { connection.open(on: loops[index % loops.count], requests[index]) }
         var failures: [String] = []
-        let deadline = Date().addingTimeInterval(120)
-        for connection in connections {
-            do { try connection.waitOpen(until: deadline) } catch { failures.append("\(error)") }
+        // At most `handshakeWindow` handshakes at once (a wave waits for the one
+        // before): tens of thousands of SYNs at once overflow the listen backlog
+        // and outlast the gateway's --handshake-timeout on a loaded machine.
+        for wave in stride(from: 0, to: count, by: Self.handshakeWindow) {
+            let members = wave..<min(count, wave + Self.handshakeWindow)
+            for index in members { connections[index].open(on: loops[index % loops.count], requests[index]) }
+            let deadline = Date().addingTimeInterval(30)
+            for index in members {
+                do { try connections[index].waitOpen(until: deadline) } catch { failures.append("\(error)") }
+            }
         }
         let seconds = Double(nowNs() - start) / 1e9
         log(String(format: "idle: %d connections open in %.2f s, %d failed; settling 3 s", count - failures.count, seconds, failures.count))
@@ -79,6 +86,8 @@ final class IdleRunner {
         return Outcome(connections: count - failures.count, seconds: seconds, rssBefore: rssBefore, rssAfter: rssAfter,
                        failures: failures, loadBefore: loadBefore, loadAfter: loadAfter)
     }
+
+    static let handshakeWindow = 500
 
     /// `VmRSS` of a process in bytes, nil without /proc.
     static func residentBytes(of pid: Int32) -> Int? {

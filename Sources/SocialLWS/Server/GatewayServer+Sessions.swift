@@ -20,6 +20,9 @@ extension GatewayServer {
                               now: now)
         sessions[id] = session
         lws_set_opaque_user_data(wsi, UnsafeMutableRawPointer(bitPattern: UInt(id)))
+        // lws sized SO_SNDBUF from the (small) receive chunk; give batches room.
+        var sendBuffer = sendBufferBytes
+        _ = setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sendBuffer, socklen_t(MemoryLayout<Int32>.size))
         applyInterest(hub.addSession(id, user: info.userId))
         stats.add(.connectionsOpened)
         stats.setOpen(sessions.count)
