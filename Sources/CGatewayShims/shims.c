@@ -1,6 +1,7 @@
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "CGatewayShims.h"
 
 size_t sg_lws_pre(void) { return LWS_PRE; }
@@ -35,6 +36,15 @@ int sg_ws_write(struct lws *wsi, const uint8_t *buf, size_t len, int binary) {
     if (!b) return -1;
     if (len) memcpy(b + LWS_PRE, buf, len);
     return lws_write(wsi, b + LWS_PRE, len, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+}
+
+int sg_ws_write_text_in_place(struct lws *wsi, uint8_t *payload, size_t len) {
+    return lws_write(wsi, payload, len, LWS_WRITE_TEXT);
+}
+
+unsigned int sg_fd_limit_per_thread(unsigned int wanted) {
+    int limit = getdtablesize();
+    return limit > 0 && limit <= (1 << 20) ? 0 : wanted;
 }
 
 int sg_ws_ping(struct lws *wsi) {

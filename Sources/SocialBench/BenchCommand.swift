@@ -43,10 +43,24 @@ struct BenchCommand: AsyncParsableCommand {
             target = try GatewayTarget(url: options.url!)
         }
         let o = options
+        if let idle = o.idle {
+            let runner = IdleRunner(target: target, count: idle, clientThreads: o.clientThreads, insecure: o.insecure,
+                                    gatewayPid: gateway?.pid ?? o.gatewayPid,
+                                    token: { minter.token(user: $0, ttl: 86_400) }, log: progress)
+            let result = await withCheckedContinuation { (done: CheckedContinuation<Result<IdleRunner.Outcome, any Error>, Never>) in
+                Thread.detachNewThread { done.resume(returning: Result { try runner.run() }) }
+            }
+            if let gateway, gateway.stop() != 0 { progress("the gateway did not stop cleanly; its log: \(gateway.logPath)") }
+            let outcome = try result.get()
+            print(IdleRunner.table(outcome))
+            if !outcome.failures.isEmpty { throw ExitCode(2) }
+            return
+        }
         let plan = BenchRunner.Plan(
             target: target, receiverTarget: try o.receiverUrl.map { try GatewayTarget(url: $0) }, senders: o.senders, sendersPerGroup: o.sendersPerGroup, receiversPerGroup: o.receivers,
             windows: o.windows, duration: o.duration, count: o.count, textBytes: o.textBytes,
-            drainTimeout: o.drainTimeout, clientThreads: o.clientThreads, insecure: o.insecure)
+            drainTimeout: o.drainTimeout, clientThreads: o.clientThreads, insecure: o.insecure,
+            gatewayPid: gateway?.pid ?? o.gatewayPid)
         let runner = BenchRunner(plan: plan, token: { minter.token(user: $0, ttl: 86_400) }, log: progress)
         // The runner blocks: give it its own thread, not the cooperative pool.
         let result = await withCheckedContinuation { (done: CheckedContinuation<Result<BenchRunner.Outcome, any Error>, Never>) in

@@ -261,6 +261,7 @@ final class BenchConnection: ClientDelegate, @unchecked Sendable {
         }
         delivered[seq] = Delivery(key: key, phase: phase)
         tallies[phase].deliveries += 1
+        tallies[phase].lastDeliveryNs = now
         if seq <= lastSeq {
             tallies[phase].outOfOrder += 1
             if tallies[phase].disorderExample == nil {
@@ -283,7 +284,7 @@ final class BenchConnection: ClientDelegate, @unchecked Sendable {
         let now = nowNs()
         cond.lock()
         defer { cond.unlock() }
-        // A frame may hold several messages, one a line (protocol README, "batches allowed later").
+        // A frame may hold several messages, one a line (protocol README, "Servers batch").
         frame.withUnsafeBytes { bytes in
             var start = 0
             while start < bytes.count {

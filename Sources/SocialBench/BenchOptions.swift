@@ -22,6 +22,9 @@ struct BenchOptions: ParsableArguments {
     @Option(parsing: .unconditionalSingleValue, help: "Extra flag for the spawned gateway (repeatable), e.g. --gateway-arg=--max-inflight=128.")
     var gatewayArg: [String] = []
 
+    @Option(help: "Process id of the --url gateway (same machine): report its CPU seconds per million deliveries. Automatic with --spawn.")
+    var gatewayPid: Int32?
+
     @Flag(help: "Keep the spawned gateway's data dir.")
     var keepData = false
 
@@ -33,6 +36,9 @@ struct BenchOptions: ParsableArguments {
 
     @Option(help: "Receiver connections per group (other users, members of the group).")
     var receivers = 1
+
+    @Option(help: "Idle mode: open this many connections (one user each) as fast as possible and report connections/s and the gateway's resident memory per connection; no messages.")
+    var idle: Int?
 
     @Option(help: "Comma-separated chat.send commands in flight per sender; one phase each. The gateway answers 'overloaded' beyond its --max-inflight (default 64).")
     var inflight = "1,4,8"
@@ -86,6 +92,7 @@ struct BenchOptions: ParsableArguments {
         guard (1...600).contains(duration), drainTimeout >= 0, count.map({ $0 >= 1 }) ?? true else {
             throw ValidationError("--duration 1-600 s, --drain-timeout ≥ 0, --count ≥ 1")
         }
+        if let idle, idle < 1 { throw ValidationError("--idle must be at least 1") }
         guard (40...4096).contains(textBytes) else { throw ValidationError("--text-bytes must be 40-4096") }
     }
 

@@ -21,6 +21,8 @@ final class BenchRunner {
         var drainTimeout: Double
         var clientThreads: Int
         var insecure: Bool
+        /// The gateway's process id, for its CPU time (same machine only).
+        var gatewayPid: Int32?
     }
 
     /// One group's chat and its members' connections.
@@ -76,17 +78,23 @@ final class BenchRunner {
         log("setup: \(connections.count) connections, \(groups.count) groups in \(String(format: "%.1f", setupSeconds)) s")
 
         var phases: [PhaseTally] = []
-        var spans: [Double] = []
+        var spans: [(acks: Double, deliveries: Double, cpu: Double?)] = []
         for (index, window) in plan.windows.enumerated() {
-            let (tally, seconds) = runPhase(index + 1, window: window)
+            let cpuBefore = plan.gatewayPid.flatMap(Self.cpuSeconds(of:))
+            let (tally, seconds, deliverySeconds) = runPhase(index + 1, window: window)
+            let cpuAfter = plan.gatewayPid.flatMap(Self.cpuSeconds(of:))
+            let cpu = cpuBefore.flatMap { before in cpuAfter.map { $0 - before } }
             phases.append(tally)
-            spans.append(seconds)
-            log(String(format: "phase W=%d: %d acked in %.1f s (%.0f/s), %d errors", window, tally.acked, seconds,
-                       seconds > 0 ? Double(tally.acked) / seconds : 0, tally.errors.values.reduce(0, +)))
+            spans.append((seconds, deliverySeconds, cpu))
+            log(String(format: "phase W=%d: %d acked in %.1f s (%.0f/s), %d deliveries in %.1f s (%.0f/s), %d errors",
+                       window, tally.acked, seconds, seconds > 0 ? Double(tally.acked) / seconds : 0,
+                       tally.deliveries, deliverySeconds, deliverySeconds > 0 ? Double(tally.deliveries) / deliverySeconds : 0,
+                       tally.errors.values.reduce(0, +)))
         }
         let check = verify(phaseCount: plan.windows.count)
         let results = plan.windows.enumerated().map { index, window in
-            PhaseResult(inflight: window, seconds: spans[index], tally: phases[index],
+            PhaseResult(inflight: window, seconds: spans[index].acks, tally: phases[index],
+                        deliverySeconds: spans[index].deliveries, gatewayCpuSeconds: spans[index].cpu,
                         ack: Percentiles(nanoseconds: phases[index].ackNs),
                         delivery: Percentiles(nanoseconds: phases[index].deliveryNs),
                         lost: check.lost[index + 1], mismatched: check.mismatched[index + 1],
@@ -116,9 +124,10 @@ final class BenchRunner {
         var logger = Logger(label: "social.bench")
         logger.logLevel = .error
         let all = connections
-        let perLoop = (all.count + plan.clientThreads - 1) / plan.clientThreads
+        // lws indexes its sockets by descriptor number, which is process-wide:
+        // every loop's table must cover all of this program's descriptors.
         loops = try (0..<plan.clientThreads).map { _ in
-            try WebSocketClientLoop(deflate: false, maxConnections: perLoop + 16, logger: logger)
+            try WebSocketClientLoop(deflate: false, maxConnections: all.count + 64, logger: logger)
         }
         for (index, connection) in all.enumerated() {
             var target = plan.target
@@ -166,7 +175,7 @@ final class BenchRunner {
     // MARK: phases
 
     /// Sends for the duration (or count), then waits for the replies and the deliveries.
-    private func runPhase(_ index: Int, window: Int) -> (PhaseTally, Double) {
+    private func runPhase(_ index: Int, window: Int) -> (PhaseTally, Double, Double) {
         let all = connections
         let senders = groups.flatMap(\.senders)
         let start = nowNs()
@@ -190,7 +199,19 @@ final class BenchRunner {
         var total = PhaseTally()
         for connection in all { total.add(connection.finishPhase()) }
         let end = total.lastAckNs > start ? total.lastAckNs : start
-        return (total, Double(end - start) / 1e9)
+        let lastDelivery = total.lastDeliveryNs > start ? total.lastDeliveryNs : start
+        return (total, Double(end - start) / 1e9, Double(lastDelivery - start) / 1e9)
+    }
+
+    /// User plus system CPU seconds of a process so far (`/proc/<pid>/stat`), nil without /proc.
+    static func cpuSeconds(of pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // After "pid (comm) ": state is field 3; utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (user + system) / (ticks > 0 ? ticks : 100)
     }
 
     // MARK: verification

@@ -17,12 +17,13 @@ struct Report {
             lines.append("  \(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(value)")
         }
         lines.append("")
-        let header = ["W", "secs", "sent", "acked", "sends/s", "ack p50", "ack p99", "dlv p50", "dlv p90", "dlv p99",
-                      "dlv max", "errors", "lost", "dup", "ooo", "gaps"]
+        let header = ["W", "secs", "sent", "acked", "sends/s", "dlv/s", "gw cpu/M", "ack p50", "ack p99", "dlv p50",
+                      "dlv p90", "dlv p99", "dlv max", "errors", "lost", "dup", "ooo", "gaps"]
         var rows = [header]
         for p in outcome.phases {
             rows.append([
                 "\(p.inflight)", f(p.seconds, 1), "\(p.tally.sent)", "\(p.tally.acked)", f(p.sendsPerSecond, 0),
+                f(p.deliveriesPerSecond, 0), p.gatewayCpuPerMillion.map { f($0, 2) } ?? "-",
                 ms(p.ack.p50, of: p.ack), ms(p.ack.p99, of: p.ack), ms(p.delivery.p50, of: p.delivery),
                 ms(p.delivery.p90, of: p.delivery), ms(p.delivery.p99, of: p.delivery), ms(p.delivery.max, of: p.delivery),
                 "\(p.errorCount)", "\(p.lost)", "\(p.tally.duplicated)", "\(p.tally.outOfOrder)",
@@ -35,7 +36,9 @@ struct Report {
         }
         lines.append("")
         lines.append("  latencies in ms; W = chat.send commands in flight per sender connection; sends/s = ok replies")
-        lines.append("  over first send → last ok reply; dlv = chat.send written → message.new read at a receiver.")
+        lines.append("  over first send → last ok reply; dlv = chat.send written → message.new read at a receiver;")
+        lines.append("  dlv/s = first-time message.new at every member connection over first send → last delivery;")
+        lines.append("  gw cpu/M = the gateway's CPU seconds (user + system, /proc) per million deliveries.")
         for p in outcome.phases {
             var notes: [String] = []
             if !p.tally.errors.isEmpty {
@@ -62,6 +65,9 @@ struct Report {
             [
                 "inflight": p.inflight, "seconds": p.seconds, "sent": p.tally.sent, "acked": p.tally.acked,
                 "sends_per_second": p.sendsPerSecond, "errors": p.tally.errors, "unanswered": p.tally.unanswered,
+                "delivery_seconds": p.deliverySeconds, "deliveries_per_second": p.deliveriesPerSecond,
+                "gateway_cpu_seconds": p.gatewayCpuSeconds ?? NSNull(),
+                "gateway_cpu_seconds_per_million_deliveries": p.gatewayCpuPerMillion ?? NSNull(),
                 "duplicate_acks": p.tally.duplicateAcks,
                 "ack_ms": percentiles(p.ack), "delivery_ms": percentiles(p.delivery),
                 "deliveries": p.tally.deliveries, "lost": p.lost, "duplicated": p.tally.duplicated,

@@ -25,6 +25,8 @@ struct PhaseTally {
     /// `message.new` events this run did not write.
     var foreign = 0
     var lastAckNs: UInt64 = 0
+    /// When the last first-time `message.new` arrived (any connection).
+    var lastDeliveryNs: UInt64 = 0
     /// The first disorder seen, for the report: "seq 57 after 58 in g_…".
     var disorderExample: String?
 
@@ -42,6 +44,7 @@ struct PhaseTally {
         gaps += other.gaps
         foreign += other.foreign
         lastAckNs = max(lastAckNs, other.lastAckNs)
+        lastDeliveryNs = max(lastDeliveryNs, other.lastDeliveryNs)
         disorderExample = disorderExample ?? other.disorderExample
     }
 }
@@ -75,6 +78,11 @@ struct PhaseResult {
     /// From the first send to the last ok reply, seconds.
     let seconds: Double
     let tally: PhaseTally
+    /// From the first send to the last delivery, seconds.
+    let deliverySeconds: Double
+    /// CPU seconds (user + system) the gateway process used during the phase
+    /// and its drain, from `/proc/<pid>/stat`; nil when its pid is unknown.
+    let gatewayCpuSeconds: Double?
     let ack: Percentiles
     let delivery: Percentiles
     /// (acknowledged message, member connection) pairs never delivered.
@@ -85,6 +93,13 @@ struct PhaseResult {
     let unacknowledgedDeliveries: Int
 
     var sendsPerSecond: Double { seconds > 0 ? Double(tally.acked) / seconds : 0 }
+    /// First-time `message.new` deliveries (all member connections) per second.
+    var deliveriesPerSecond: Double { deliverySeconds > 0 ? Double(tally.deliveries) / deliverySeconds : 0 }
+    /// Gateway CPU seconds per million deliveries.
+    var gatewayCpuPerMillion: Double? {
+        guard let gatewayCpuSeconds, tally.deliveries > 0 else { return nil }
+        return gatewayCpuSeconds / Double(tally.deliveries) * 1e6
+    }
     var errorCount: Int { tally.errors.values.reduce(0, +) }
     /// Everything the verification counts as wrong.
     var problems: Int { lost + mismatched + tally.duplicated + tally.outOfOrder + tally.gaps + tally.duplicateAcks }

@@ -17,7 +17,7 @@ struct ReceivedMessage {
     let line: String
 
     /// Reads one frame. A frame may hold several messages separated by line
-    /// feeds (protocol README, "batches allowed later").
+    /// feeds (protocol README, "Servers batch").
     static func parse(frame: [UInt8]) -> [ReceivedMessage] {
         String(decoding: frame, as: UTF8.self).split(separator: "\n").map { parse(message: String($0)) }
     }

@@ -129,6 +129,7 @@ struct GatewayCommand: AsyncParsableCommand {
         s.handshakeTimeoutSeconds = options.handshakeTimeout
         s.sendQueueMaxFrames = options.sendQueueFrames
         s.sendQueueMaxBytes = options.sendQueueBytes
+        s.batchMaxBytes = options.batchMaxBytes
         s.maxInflight = options.maxInflight
         s.drainTimeoutSeconds = options.drainTimeout
         s.maxConnections = options.maxConnections

@@ -58,6 +58,9 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Bytes of events queued per connection before the slow-client policy applies. \(Env.note("SEND_QUEUE_BYTES"))")
     var sendQueueBytes: Int = Env.int("SEND_QUEUE_BYTES", 4 << 20)
 
+    @Option(help: "Largest frame filled with several queued messages separated by newlines (at most --max-message-bytes; a larger message goes alone; 0: one message per frame). \(Env.note("BATCH_MAX_BYTES"))")
+    var batchMaxBytes: Int = Env.int("BATCH_MAX_BYTES", 32_768)
+
     @Option(help: "Milliseconds a chat event waits for a missing earlier one before it is delivered anyway (0: arrival order). \(Env.note("REORDER_WINDOW_MS"))")
     var reorderWindowMs: Int = Env.int("REORDER_WINDOW_MS", 50)
 
@@ -210,6 +213,7 @@ struct GatewayOptions: ParsableArguments {
         guard maxTextBytes >= 1, maxGroupMembers >= 2, typingIntervalMs >= 0 else {
             throw ValidationError("--max-text-bytes ≥ 1, --max-group-members ≥ 2, --typing-interval-ms ≥ 0")
         }
+        guard batchMaxBytes >= 0 else { throw ValidationError("--batch-max-bytes must be 0 or more") }
         guard (0...5000).contains(reorderWindowMs) else { throw ValidationError("--reorder-window-ms must be 0-5000") }
         guard (1...(16 << 20)).contains(apiMaxBodyBytes) else {
             throw ValidationError("--api-max-body-bytes must be 1-16777216")

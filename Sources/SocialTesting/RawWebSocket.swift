@@ -1,4 +1,5 @@
 import Foundation
+import SocialProtocol
 
 /// A WebSocket spoken by hand over a `RawSocket`: the handshake, and frames
 /// built byte by byte (masked or not, with any opcode or flags), so tests can
@@ -57,6 +58,8 @@ public final class RawWebSocket {
         public var opcode: UInt8
         public var payload: [UInt8]
         public var text: String { String(decoding: payload, as: UTF8.self) }
+        /// The messages of a text frame: the server may batch several, one a line (`FrameBatch`).
+        public var messages: [String] { FrameBatch.messages(in: payload).map { String(decoding: $0, as: UTF8.self) } }
         /// For a close frame: the status code.
         public var closeCode: UInt16? {
             opcode == 8 && payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : nil

@@ -19,6 +19,7 @@ public final class TestClient: ClientDelegate, @unchecked Sendable {
     }
 
     private let cond = NSCondition()
+    /// Received messages (a batched frame is split), oldest first.
     private var frames: [[UInt8]] = []
     private var opened = false
     private var failure: ConnectError?
@@ -58,8 +59,10 @@ public final class TestClient: ClientDelegate, @unchecked Sendable {
         cond.lock(); opened = true; cond.signal(); cond.unlock()
     }
 
+    /// Buffers each message of the frame on its own: a frame may hold several (`FrameBatch`).
     public func client(_ connection: ClientConnection, received frame: [UInt8]) {
-        cond.lock(); frames.append(frame); cond.signal(); cond.unlock()
+        let messages = FrameBatch.messages(in: frame)
+        cond.lock(); for message in messages { frames.append(Array(message)) }; cond.signal(); cond.unlock()
     }
 
     public func clientClosed(_ connection: ClientConnection, code: UInt16?, reason: String) {

@@ -22,17 +22,31 @@ def value(values, name, **labels):
     return values.get((name, tuple(sorted(labels.items()))), 0)
 
 
+class Messages:
+    """The server's messages in order: a frame may hold several, one a line (protocol README)."""
+
+    def __init__(self, ws):
+        self.ws, self.buffered = ws, []
+
+    async def next(self) -> dict:
+        while not self.buffered:
+            frame = await self.ws.recv()
+            self.buffered = [json.loads(line) for line in frame.split("\n") if line]
+        return self.buffered.pop(0)
+
+
 async def conversation(gateway):
     headers = {"Authorization": "Bearer " + token("alice")}
     async with websockets.connect(gateway["ws"], additional_headers=headers, subprotocols=["social.v1"]) as alice:
         assert alice.subprotocol == "social.v1"
-        hello = json.loads(await alice.recv())
+        messages = Messages(alice)
+        hello = await messages.next()
         assert hello["event"] == "hello" and hello["data"]["user_id"] == "alice"
 
         async def command(ws, id, op, args):
             await ws.send(json.dumps({"id": id, "op": op, "args": args}))
             while True:
-                frame = json.loads(await ws.recv())
+                frame = await messages.next()
                 if frame.get("id") == id:
                     return frame
 
@@ -55,5 +69,6 @@ def test_python_websockets_client_and_metrics(gateway):
     assert value(after, "social_messages_stored_total") - value(before, "social_messages_stored_total") == 5
     assert value(after, "social_connections_opened_total") >= 1
     assert value(after, "social_frames_sent_total") > value(before, "social_frames_sent_total")
+    assert value(after, "social_messages_sent_total") >= value(after, "social_frames_sent_total")
     assert any(name == "social_store_duration_seconds_count" and dict(labels).get("op") == "append"
                for (name, labels) in after)

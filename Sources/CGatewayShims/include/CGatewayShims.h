@@ -27,6 +27,22 @@ const struct lws_extension *sg_ws_extensions(void);
  */
 int sg_ws_write(struct lws *wsi, const uint8_t *buf, size_t len, int binary);
 
+/**
+ * Writes one WebSocket text message that already has LWS_PRE bytes of
+ * headroom in front of it: `payload` points just past that headroom (lws
+ * writes the frame header there), so nothing is copied. Returns lws_write's
+ * result (< len means the connection is failing).
+ */
+int sg_ws_write_text_in_place(struct lws *wsi, uint8_t *payload, size_t len);
+
+/**
+ * The descriptor limit to give lws as fd_limit_per_thread: 0 (lws then
+ * sizes its tables by the process's open-file limit and finds a socket's
+ * wsi by direct index) unless that limit is above 1M, when `wanted` bounds
+ * the tables instead (lws then searches them linearly). Any thread.
+ */
+unsigned int sg_fd_limit_per_thread(unsigned int wanted);
+
 /** Sends a WebSocket ping (payload "ping"). */
 int sg_ws_ping(struct lws *wsi);
 

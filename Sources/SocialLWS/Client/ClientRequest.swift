@@ -31,6 +31,8 @@ public struct ClientRequest: Sendable {
 /// Implementations must not block.
 public protocol ClientDelegate: AnyObject {
     func clientOpened(_ connection: ClientConnection)
+    /// A whole text frame arrived. A social.v1 server frame may hold several
+    /// messages separated by `\n`: split it with `FrameBatch.messages(in:)`.
     func client(_ connection: ClientConnection, received frame: [UInt8])
     /// The connection closed. `code` is the peer's close code, nil when the
     /// socket dropped without one (1006 in browser terms).

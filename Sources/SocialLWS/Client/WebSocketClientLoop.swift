@@ -29,7 +29,8 @@ public final class WebSocketClientLoop: @unchecked Sendable {
 
     /// - Parameters:
     ///   - deflate: offer permessage-deflate.
-    ///   - maxConnections: sockets this loop may hold.
+    ///   - maxConnections: sockets this loop may hold when the open-file limit is above 1M
+    ///     (below that, lws sizes its tables by the limit; see `sg_fd_limit_per_thread`).
     public init(deflate: Bool = false, maxConnections: Int = 1024, logger: Logger = Logger(label: "social.client")) throws {
         LWSLog.install(logger)
         let protocols = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 2)
@@ -44,7 +45,8 @@ public final class WebSocketClientLoop: @unchecked Sendable {
         info.protocols = UnsafePointer(protocols)
         if deflate { info.extensions = sg_ws_extensions() }
         info.user = Unmanaged.passUnretained(self).toOpaque()
-        info.fd_limit_per_thread = UInt32(maxConnections + 64)
+        info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxConnections + 64))
+        info.retry_and_idle_policy = UnsafePointer(noValidityPolicy)
         info.options = UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT) | UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)
         guard let context = lws_create_context(&info) else {
             throw ServerStartError("cannot create the WebSocket client context")

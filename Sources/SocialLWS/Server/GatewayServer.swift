@@ -57,6 +57,24 @@ public final class GatewayServer: @unchecked Sendable {
     var lateSubscriptions: [UInt64: [BusEvent.Subscription]] = [:]
     var lastHeartbeatMs: Int64 = 0
     lazy var reorder = ChatReorder(windowMs: Int64(settings.reorderWindowMs))
+    /// `LWS_PRE` bytes of headroom, then the frame being written (see `writable`).
+    lazy var writeBuffer = [UInt8](repeating: 0, count: Self.lwsPre)
+    /// Largest batched frame: `batchMaxBytes`, never above the `max_message_bytes` announced in `hello`.
+    lazy var batchLimit = min(settings.batchMaxBytes, settings.maxMessageBytes)
+    static let lwsPre = Int(sg_lws_pre())
+    /// lws's per-connection receive buffer (allocated for every connection at
+    /// the upgrade): messages arrive in chunks of this size and `receive`
+    /// joins them, so it bounds nothing but costs every idle connection its
+    /// size in memory. lws also sets the socket's send buffer from it; see
+    /// `sendBufferBytes`.
+    static let receiveChunkBytes = 1024
+    /// The kernel send buffer asked for each connection (the kernel doubles
+    /// it): room for a whole batch, so a batched frame rarely stays half-sent
+    /// in lws's own buffer.
+    var sendBufferBytes: Int32 { Int32(max(16 << 10, batchLimit) + Self.lwsPre) }
+    /// Frames and messages written, not yet added to `stats` (see `flushReorder`).
+    var unflushedFrames = 0
+    var unflushedMessages = 0
     var reorderTimer: OpaquePointer?
     /// Backend API requests in progress, by connection and by exchange id.
     var apiByWsi: [OpaquePointer: APIExchange] = [:]
@@ -96,7 +114,7 @@ public final class GatewayServer: @unchecked Sendable {
         protocols.initialize(repeating: lws_protocols(), count: 2)
         protocols[0].name = UnsafePointer(strdup(ProtocolVersion.v1))
         protocols[0].callback = gatewayCallback
-        protocols[0].rx_buffer_size = 16 * 1024
+        protocols[0].rx_buffer_size = Self.receiveChunkBytes
         self.protocols = protocols
 
         var info = lws_context_creation_info()
@@ -108,7 +126,8 @@ public final class GatewayServer: @unchecked Sendable {
         info.extensions = sg_ws_extensions()
         info.user = Unmanaged.passUnretained(self).toOpaque()
         info.timeout_secs = UInt32(settings.handshakeTimeoutSeconds)
-        info.fd_limit_per_thread = UInt32(settings.maxConnections + 64)
+        info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(settings.maxConnections + 64))
+        info.retry_and_idle_policy = UnsafePointer(noValidityPolicy)  // `tick` runs pings and idle timeouts
         var options = UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)
         if !settings.host.contains(":") {
             // lws otherwise binds an IPv4 address as a dual-stack socket on every interface.
@@ -229,7 +248,7 @@ private final class ReadinessFlag: @unchecked Sendable {
     }
 }
 
-/// Every 10 ms on the service thread: delivers chat events held past the reorder window.
+/// Every 10 ms on the service thread: flushes write counters, delivers chat events held past the reorder window.
 private func reorderTick(_ user: UnsafeMutableRawPointer?) {
     guard let user else { return }
     Unmanaged<GatewayServer>.fromOpaque(user).takeUnretainedValue().flushReorder()

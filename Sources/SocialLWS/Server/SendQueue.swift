@@ -55,11 +55,43 @@ struct SendQueue {
         items[head].frame = []
         head += 1
         bytes -= item.frame.count
-        if head > 64 && head * 2 > items.count {
+        compact()
+        return item
+    }
+
+    /// Takes queued frames, oldest first, into one batch: appends them to
+    /// `buffer` separated by a line feed (protocol README, "servers batch")
+    /// while the batch stays within `maxBytes`. The first frame is always
+    /// taken, so a frame larger than `maxBytes` goes alone. Returns how many
+    /// frames were taken (0 when the queue is empty). `maxBytes` ≤ 0 takes one
+    /// frame per batch.
+    mutating func popBatch(maxBytes: Int, into buffer: inout [UInt8]) -> Int {
+        guard head < items.count else { return 0 }
+        let start = buffer.count
+        var taken = 0
+        while head < items.count {
+            let size = items[head].frame.count
+            if taken > 0 && (maxBytes <= 0 || buffer.count - start + 1 + size > maxBytes) { break }
+            if taken > 0 { buffer.append(0x0A) }
+            buffer.append(contentsOf: items[head].frame)
+            items[head].frame = []
+            bytes -= size
+            head += 1
+            taken += 1
+        }
+        compact()
+        return taken
+    }
+
+    /// Drops the popped prefix once it is most of the storage.
+    private mutating func compact() {
+        if head == items.count {
+            items.removeAll(keepingCapacity: items.capacity <= 8)
+            head = 0
+        } else if head > 64 && head * 2 > items.count {
             items.removeFirst(head)
             head = 0
         }
-        return item
     }
 
     private func fits(_ item: Item) -> Bool {

@@ -17,6 +17,10 @@ public struct ServerSettings: Sendable {
     /// Per-connection send queue bounds for events (replies are bounded by `maxInflight`).
     public var sendQueueMaxFrames: Int = 1024
     public var sendQueueMaxBytes: Int = 4 << 20
+    /// Largest frame the writer fills with several queued messages separated
+    /// by `\n` (capped by `maxMessageBytes`); a single larger message goes
+    /// alone. 0 sends one message per frame.
+    public var batchMaxBytes: Int = 32_768
     /// Commands of one connection queued or running before `overloaded` replies.
     public var maxInflight: Int = 64
     /// Seconds a drain waits for in-flight commands and queued frames before closing anyway.

@@ -11,6 +11,8 @@ public final class ServerStats: @unchecked Sendable {
         case handshakesRejected = "handshakes_rejected"
         case commandsReceived = "commands_received"
         case framesSent = "frames_sent"
+        /// Messages (replies and events) in those frames: more than frames when batched.
+        case messagesSent = "messages_sent"
         case eventsQueued = "events_queued"
         case ephemeralDropped = "ephemeral_dropped"
         case slowConsumerCloses = "slow_consumer_closes"
