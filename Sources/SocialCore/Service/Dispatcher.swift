@@ -22,6 +22,8 @@ public final class Dispatcher: Sendable {
     let logger: Logger
     let typingThrottle: TypingThrottle
     let presence: any PresenceStore
+    /// Notifications: the inbox ops, and the digest when a user's training ends.
+    public let notifications: NotificationService
 
     /// - Parameters:
     ///   - store: where chats, members and messages live.
@@ -31,11 +33,16 @@ public final class Dispatcher: Sendable {
     ///   - ids: makes a new, unique chat id of a kind (`ChatIDs.random` in production).
     ///   - logger: where internal errors and backend failures are logged.
     ///   - presence: where sessions' presence lives (shared by every node in the distributed mode).
+    ///   - notifications: makes the notification service from the bus, presence store and clock;
+    ///     nil: an in-memory inbox with no push webhook.
     public init(store: any ChatStore, bus: any EventBus, limits: ChatLimits = .init(),
                 clock: @escaping @Sendable () -> Int64, ids: @escaping @Sendable (ChatKind) -> ChatID, logger: Logger,
-                presence: any PresenceStore = MemoryPresenceStore()) {
+                presence: any PresenceStore = MemoryPresenceStore(),
+                notifications: NotificationService? = nil) {
         self.store = store
         self.presence = presence
+        self.notifications = notifications ?? NotificationService(
+            store: MemoryNotificationStore(), bus: bus, presence: presence, push: nil, clock: clock, logger: logger)
         self.bus = bus
         self.limits = limits
         self.clock = clock
@@ -89,6 +96,7 @@ public final class Dispatcher: Sendable {
         Op.groupTransfer, Op.groupRename, Op.groupInfo, Op.groupsList, Op.chatOpenDirect, Op.chatsList, Op.chatSend,
         Op.chatEdit, Op.chatDelete, Op.chatReact, Op.chatHistory, Op.chatRead, Op.chatTyping, Op.sync,
         Op.presenceSet, Op.presenceSubscribe, Op.presenceUnsubscribe, Op.presenceQuery,
+        Op.notificationsList, Op.notificationsAck,
     ]
 
     /// The chats `user` is a member of: the transport subscribes a new session to them.
@@ -136,6 +144,10 @@ public final class Dispatcher: Sendable {
             let args = try Codec.args(PresenceUsersArgs.self, of: frame, id: id)
             return Codec.ok(id: id, try presenceUnsubscribe(args, &effects))
         case Op.presenceQuery: return try await reply(PresenceUsersArgs.self) { try await presenceQuery($0, caller) }
+        case Op.notificationsList:
+            return try await reply(NotificationsListArgs.self) { try await notificationsList($0, caller) }
+        case Op.notificationsAck:
+            return try await reply(NotificationsAckArgs.self) { try await notificationsAck($0, caller) }
         default: throw ServiceError.unknownOp(header.op)
         }
     }

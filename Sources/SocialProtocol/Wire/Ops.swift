@@ -25,6 +25,8 @@ public enum Op {
     public static let presenceSubscribe = "presence.subscribe"
     public static let presenceUnsubscribe = "presence.unsubscribe"
     public static let presenceQuery = "presence.query"
+    public static let notificationsList = "notifications.list"
+    public static let notificationsAck = "notifications.ack"
 }
 
 public enum EventName {
@@ -42,4 +44,7 @@ public enum EventName {
     public static let invitation = "invitation"
     public static let resync = "resync"
     public static let presence = "presence"
+    public static let notification = "notification"
+    public static let notificationsDigest = "notifications.digest"
+    public static let notificationsBadge = "notifications.badge"
 }

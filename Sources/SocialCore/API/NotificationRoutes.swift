@@ -1,0 +1,93 @@
+import SocialProtocol
+
+/// `POST /api/v1/notifications` (scope `social:notify`): a backend notifies
+/// one or many users. Body: `NotificationCreateBody`; reply `201` with one
+/// result per user (`200` when every user's key was used before).
+public enum NotificationRoutes {
+    public static let scope = "social:notify"
+
+    public static func routes(_ service: NotificationService) -> [APIRoute] {
+        [
+            APIRoute("POST", "/api/v1/notifications", scope: scope) { request in
+                try await create(request, service)
+            },
+        ]
+    }
+
+    static func create(_ request: APIRequest, _ service: NotificationService) async throws -> APIResponse {
+        let body: NotificationCreateBody
+        do {
+            body = try Codec.decode(NotificationCreateBody.self, from: request.body)
+        } catch {
+            throw APIProblem.badRequest("the body is not a notification: \(error)")
+        }
+        guard let priority = NotificationPriority(rawValue: body.priority ?? "normal") else {
+            throw APIProblem.badRequest("priority: must be normal or high")
+        }
+        let draft = NotificationDraft(type: body.type, title: body.title, body: body.body ?? "", data: body.data,
+                                      priority: priority, expiresAt: body.expiresAt, key: body.idempotencyKey)
+        let created: [NotificationService.Created]
+        do {
+            created = try await service.create(draft, for: body.userIds)
+        } catch let error as NotificationError {
+            throw APIProblem.badRequest(error.message)
+        } catch let error as StoreError {
+            throw APIProblem(status: 503, title: "Service Unavailable", detail: "the store is unavailable, retry: \(error.message)")
+        }
+        let results = created.map {
+            NotificationCreateReply.Result(userId: $0.notification.userId, id: $0.notification.id,
+                                           created: $0.outcome != .duplicate, delivery: $0.outcome.rawValue)
+        }
+        let status = results.contains(where: \.created) ? 201 : 200
+        return APIResponse(status: status, body: Codec.encode(NotificationCreateReply(results: results)))
+    }
+}
+
+/// The body of `POST /api/v1/notifications`.
+public struct NotificationCreateBody: Codable, Sendable, Equatable {
+    public var userIds: [String]
+    public var type: String
+    public var title: String
+    public var body: String?
+    public var data: JSONValue?
+    /// `normal` (default) or `high`.
+    public var priority: String?
+    /// Milliseconds since 1970.
+    public var expiresAt: Int64?
+    /// Retries with the same key create nothing new (per user).
+    public var idempotencyKey: String?
+
+    public init(userIds: [String], type: String, title: String, body: String? = nil, data: JSONValue? = nil,
+                priority: String? = nil, expiresAt: Int64? = nil, idempotencyKey: String? = nil) {
+        self.userIds = userIds
+        self.type = type
+        self.title = title
+        self.body = body
+        self.data = data
+        self.priority = priority
+        self.expiresAt = expiresAt
+        self.idempotencyKey = idempotencyKey
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case userIds = "user_ids", type, title, body, data, priority, expiresAt = "expires_at",
+             idempotencyKey = "idempotency_key"
+    }
+}
+
+/// The reply of `POST /api/v1/notifications`: one result per user, in the order given.
+public struct NotificationCreateReply: Codable, Sendable, Equatable {
+    public struct Result: Codable, Sendable, Equatable {
+        public var userId: String
+        /// The notification's id in the user's inbox (the original one for a retry).
+        public var id: Int64
+        /// False when the idempotency key was used before for this user.
+        public var created: Bool
+        /// `live`, `held`, `push`, `expired` or `duplicate`.
+        public var delivery: String
+
+        enum CodingKeys: String, CodingKey { case userId = "user_id", id, created, delivery }
+    }
+
+    public var results: [Result]
+}
