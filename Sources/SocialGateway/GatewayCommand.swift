@@ -5,6 +5,7 @@ import Metrics
 import Prometheus
 import SocialAuth
 import SocialCore
+import SocialHTTP
 import SocialLWS
 import SocialMongo
 import SocialRedis
@@ -39,13 +40,17 @@ struct GatewayCommand: AsyncParsableCommand {
         for skipped in verifier.skippedKeys { logger.warning("JWKS key skipped: \(skipped)") }
 
         let opened = try await makeStore(logger: logger)
-        let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore), close: opened.close)
+        let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore),
+                                notificationStore: opened.notificationStore, close: opened.close)
         let bus = try makeBus(logger: logger)
         let presence = try makePresence()
+        let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        let notifications = NotificationService(store: store.notificationStore, bus: bus, presence: presence,
+                                                push: pushSender(), limits: notificationLimits(), clock: clock,
+                                                logger: Logger(label: "social.notifications"))
         let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: chatLimits(),
-                                    clock: { Int64(Date().timeIntervalSince1970 * 1000) },
-                                    ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"),
-                                    presence: presence)
+                                    clock: clock, ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"),
+                                    presence: presence, notifications: notifications)
         let server = GatewayServer(settings: serverSettings(),
                                    handler: GatewayCommands(dispatcher: dispatcher, store: store.chatStore),
                                    verifier: verifier, bus: bus, logger: Logger(label: "social.transport"),
@@ -125,6 +130,24 @@ struct GatewayCommand: AsyncParsableCommand {
         return limits
     }
 
+    private func notificationLimits() -> NotificationLimits {
+        var limits = NotificationLimits()
+        limits.maxUsers = options.notifyMaxUsers
+        limits.maxPushInflight = options.pushMaxInflight
+        return limits
+    }
+
+    /// The push webhook, when `--push-webhook-url` is set.
+    private func pushSender() -> (any PushSender)? {
+        guard let url = GatewayOptions.optional(options.pushWebhookUrl).flatMap(URL.init(string:)) else { return nil }
+        var settings = PushWebhookSettings(url: url, bearerToken: options.pushToken)
+        settings.attempts = options.pushAttempts
+        settings.initialBackoffMs = options.pushBackoffMs
+        settings.maxBackoffMs = options.pushMaxBackoffMs
+        settings.timeoutMs = options.pushTimeoutMs
+        return PushWebhook(settings: settings, logger: Logger(label: "social.push"))
+    }
+
     private func makeBus(logger: Logger) throws -> any EventBus {
         guard options.bus.hasPrefix("redis://") else { return LocalBus() }
         do {
@@ -151,7 +174,7 @@ struct GatewayCommand: AsyncParsableCommand {
                                                      serverSelectionTimeoutMS: options.mongoTimeoutMs,
                                                      writeConcern: options.mongoWriteConcern, workers: options.mongoWorkers,
                                                      logger: Logger(label: "social.mongo"))
-                return OpenedStore(chatStore: mongo, close: { await mongo.close() })
+                return OpenedStore(chatStore: mongo, notificationStore: mongo, close: { await mongo.close() })
             } catch {
                 throw ValidationError("--store: cannot start the MongoDB store: \(error)")
             }
@@ -159,10 +182,10 @@ struct GatewayCommand: AsyncParsableCommand {
         switch options.store {
         case "memory":
             logger.warning("--store memory keeps nothing across restarts")
-            return OpenedStore(chatStore: MemoryChatStore(), close: {})
+            return OpenedStore(chatStore: MemoryChatStore(), notificationStore: MemoryNotificationStore(), close: {})
         default:
             let sqlite = try SQLiteChatStore(directory: options.dataDir)
-            return OpenedStore(chatStore: sqlite, close: { await sqlite.close() })
+            return OpenedStore(chatStore: sqlite, notificationStore: sqlite, close: { await sqlite.close() })
         }
     }
 }
@@ -170,5 +193,7 @@ struct GatewayCommand: AsyncParsableCommand {
 /// A store and how to close it at shutdown.
 struct OpenedStore {
     let chatStore: any ChatStore
+    /// The same database's notifications.
+    let notificationStore: any NotificationStore
     let close: @Sendable () async -> Void
 }

@@ -13,12 +13,14 @@ import SocialProtocol
         Op.groupTransfer, Op.groupRename, Op.groupInfo, Op.groupsList, Op.chatOpenDirect, Op.chatsList,
         Op.chatSend, Op.chatEdit, Op.chatDelete, Op.chatReact, Op.chatHistory, Op.chatRead, Op.chatTyping, Op.sync,
         Op.presenceSet, Op.presenceSubscribe, Op.presenceUnsubscribe, Op.presenceQuery,
+        Op.notificationsList, Op.notificationsAck,
     ]
 
     static let events: [String] = [
         EventName.hello, EventName.messageNew, EventName.messageEdited, EventName.messageDeleted, EventName.reaction,
         EventName.member, EventName.groupUpdated, EventName.typing, EventName.read, EventName.chatAdded,
         EventName.chatRemoved, EventName.invitation, EventName.resync, EventName.presence,
+        EventName.notification, EventName.notificationsDigest, EventName.notificationsBadge,
     ]
 
     /// Each op's args type, as the gateway decodes it.
@@ -48,6 +50,8 @@ import SocialProtocol
         Op.presenceSubscribe: command(PresenceUsersArgs.self),
         Op.presenceUnsubscribe: command(PresenceUsersArgs.self),
         Op.presenceQuery: command(PresenceUsersArgs.self),
+        Op.notificationsList: command(NotificationsListArgs.self),
+        Op.notificationsAck: command(NotificationsAckArgs.self),
     ]
 
     /// Each op's result type (the `ok` object).
@@ -77,6 +81,8 @@ import SocialProtocol
         Op.presenceSubscribe: reply(PresenceListResult.self),
         Op.presenceUnsubscribe: reply(Empty.self),
         Op.presenceQuery: reply(PresenceListResult.self),
+        Op.notificationsList: reply(NotificationsListResult.self),
+        Op.notificationsAck: reply(NotificationsAckResult.self),
     ]
 
     /// Each event's data type.
@@ -95,6 +101,9 @@ import SocialProtocol
         EventName.invitation: push(InvitationEvent.self),
         EventName.resync: push(ResyncEvent.self),
         EventName.presence: push(PresenceEvent.self),
+        EventName.notification: push(NotificationEvent.self),
+        EventName.notificationsDigest: push(NotificationsDigestEvent.self),
+        EventName.notificationsBadge: push(NotificationsBadgeEvent.self),
     ]
 
     /// What an example file name says the frame is. A frame with several
@@ -165,7 +174,7 @@ import SocialProtocol
 
     @Test func everyOpHasACommandAndAReplyExample() {
         let names = Set(ProtocolFiles.exampleNames())
-        #expect(Self.ops.count == 25)
+        #expect(Self.ops.count == 27)
         for op in Self.ops {
             #expect(names.contains("\(op).command.json"), "no command example for \(op)")
             #expect(names.contains("\(op).reply.json"), "no reply example for \(op)")
