@@ -126,7 +126,7 @@ extension MongoChatStore: NotificationStore {
 
     public func setPushState(_ state: PushState, of user: UserID, ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
-        try await workers.run { db in
+        _ = try await workers.run { db in
             try db.collection(MongoSchema.notifications)
                 .updateMany(["user": .string(user), "id": ["$in": .array(ids.map(BSON.int64))]],
                             ["$set": ["push": .string(state.rawValue)]])

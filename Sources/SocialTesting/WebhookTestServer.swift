@@ -41,7 +41,7 @@ public final class WebhookTestServer: @unchecked Sendable {
     public init(failFirst: Int = 0, status: Int = 200) throws {
         let directory = RepoPaths.temporaryDirectory(prefix: "webhook")
         logPath = directory + "/requests.jsonl"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", RepoPaths.root + "/Tests/webhook/push_webhook_server.py", "--log", logPath,
@@ -80,11 +80,14 @@ public final class WebhookTestServer: @unchecked Sendable {
         return requests
     }
 
+    /// SIGTERM, then SIGKILL after 5 s. Idempotent.
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 
     deinit { stop() }

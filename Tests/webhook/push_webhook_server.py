@@ -8,6 +8,7 @@ first line of stdout, and appends every POST as one JSON line to --log:
 """
 import argparse
 import json
+import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +20,9 @@ def main():
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--status", type=int, default=200)
     args = parser.parse_args()
+    # The test process may start us with SIGTERM blocked (inherited mask): unblock it, so terminate() works.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     lock = threading.Lock()
     seen = [0]
 
