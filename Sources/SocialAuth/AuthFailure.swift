@@ -13,6 +13,9 @@ public enum AuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case wrongIssuer
     case wrongAudience
     case missingSubject
+    case unknownBot
+    case badBotSecret
+    case botDisabled
 
     public var description: String {
         switch self {
@@ -28,6 +31,9 @@ public enum AuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .wrongIssuer: return "token issuer is not accepted"
         case .wrongAudience: return "token audience is not accepted"
         case .missingSubject: return "token has no sub claim"
+        case .unknownBot: return "unknown bot (or not yet known to this node)"
+        case .badBotSecret: return "bot secret does not match"
+        case .botDisabled: return "bot is disabled"
         }
     }
 }
@@ -44,12 +50,16 @@ public struct Identity: Sendable, Equatable {
     public var expiresAt: Double
     /// The token itself, which the REST proxy forwards upstream as the caller's identity.
     public var token: String
+    /// A bot account's credential (`Authorization: Bot ...`), not a person's token.
+    public var isBot: Bool
 
-    public init(userId: String, deviceId: String?, scopes: [String], expiresAt: Double, token: String = "") {
+    public init(userId: String, deviceId: String?, scopes: [String], expiresAt: Double, token: String = "",
+                isBot: Bool = false) {
         self.userId = userId
         self.deviceId = deviceId
         self.scopes = scopes
         self.expiresAt = expiresAt
         self.token = token
+        self.isBot = isBot
     }
 }

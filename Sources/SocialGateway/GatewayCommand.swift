@@ -40,7 +40,7 @@ struct GatewayCommand: AsyncParsableCommand {
         for skipped in verifier.skippedKeys { logger.warning("JWKS key skipped: \(skipped)") }
 
         let opened = try await makeStore(logger: logger)
-        let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore),
+        let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore), botStore: opened.botStore,
                                 notificationStore: opened.notificationStore, close: opened.close)
         let bus = try makeBus(logger: logger)
         let presence = try makePresence()
@@ -51,10 +51,14 @@ struct GatewayCommand: AsyncParsableCommand {
         let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: chatLimits(),
                                     clock: clock, ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"),
                                     presence: presence, notifications: notifications)
+        let bots = BotDirectory(store: store.botStore, logger: Logger(label: "social.bots"))
+        await bots.refresh()
         let server = GatewayServer(settings: serverSettings(),
                                    handler: GatewayCommands(dispatcher: dispatcher, store: store.chatStore),
                                    verifier: verifier, bus: bus, logger: Logger(label: "social.transport"),
-                                   metrics: { registry.emitToBuffer() })
+                                   metrics: { registry.emitToBuffer() },
+                                   api: apiRoutes(bus: bus, dispatcher: dispatcher, bots: bots),
+                                   bots: bots.credentials)
         do {
             try server.start()
         } catch {
@@ -62,6 +66,12 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let signals = SignalDrain(server: server, logger: logger)
+        let botRefresh = Task.detached { [refreshSeconds = options.botRefreshSeconds] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(refreshSeconds) * 1_000_000_000)
+                await bots.refresh()
+            }
+        }
         let sweeper = Task.detached {
             // Takes offline the users of nodes that died (their presence expired).
             while !Task.isCancelled {
@@ -81,6 +91,7 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         signals.cancel()
         sweeper.cancel()
+        botRefresh.cancel()
         await store.close()
         logger.info("stopped")
     }
@@ -118,7 +129,19 @@ struct GatewayCommand: AsyncParsableCommand {
         s.tokenLeewaySeconds = options.jwtLeeway
         s.reorderWindowMs = options.reorderWindowMs
         s.presenceHeartbeatSeconds = max(1, options.presenceTtl / 3)
+        s.maxAPIBodyBytes = options.apiMaxBodyBytes
+        s.apiTimeoutMs = options.apiTimeoutMs
         return s
+    }
+
+    /// Every endpoint of the backend API (`/api/v1`); each feature contributes its list.
+    private func apiRoutes(bus: any EventBus, dispatcher: Dispatcher, bots: BotDirectory) -> [APIRoute] {
+        SessionRoutes.routes(bus: bus)
+            + BotRoutes(store: bots.store, bus: bus,
+                        secrets: .init(make: BotCredentials.makeSecret, hash: BotCredentials.hash),
+                        clock: { Int64(Date().timeIntervalSince1970 * 1000) }, changed: bots.changed).routes
+            + MessageRoutes.routes(dispatcher: dispatcher, bots: bots.store)
+            + NotificationRoutes.routes(dispatcher.notifications)
     }
 
     private func chatLimits() -> ChatLimits {
@@ -127,6 +150,7 @@ struct GatewayCommand: AsyncParsableCommand {
         limits.maxGroupMembers = options.maxGroupMembers
         limits.typingIntervalMs = Int64(options.typingIntervalMs)
         limits.presenceTTLMs = Int64(options.presenceTtl) * 1000
+        limits.botMaxChats = options.botMaxChats
         return limits
     }
 
@@ -174,7 +198,7 @@ struct GatewayCommand: AsyncParsableCommand {
                                                      serverSelectionTimeoutMS: options.mongoTimeoutMs,
                                                      writeConcern: options.mongoWriteConcern, workers: options.mongoWorkers,
                                                      logger: Logger(label: "social.mongo"))
-                return OpenedStore(chatStore: mongo, notificationStore: mongo, close: { await mongo.close() })
+                return OpenedStore(chatStore: mongo, botStore: mongo, notificationStore: mongo, close: { await mongo.close() })
             } catch {
                 throw ValidationError("--store: cannot start the MongoDB store: \(error)")
             }
@@ -182,10 +206,11 @@ struct GatewayCommand: AsyncParsableCommand {
         switch options.store {
         case "memory":
             logger.warning("--store memory keeps nothing across restarts")
-            return OpenedStore(chatStore: MemoryChatStore(), notificationStore: MemoryNotificationStore(), close: {})
+            return OpenedStore(chatStore: MemoryChatStore(), botStore: MemoryBotStore(),
+                               notificationStore: MemoryNotificationStore(), close: {})
         default:
             let sqlite = try SQLiteChatStore(directory: options.dataDir)
-            return OpenedStore(chatStore: sqlite, notificationStore: sqlite, close: { await sqlite.close() })
+            return OpenedStore(chatStore: sqlite, botStore: sqlite, notificationStore: sqlite, close: { await sqlite.close() })
         }
     }
 }
@@ -193,6 +218,7 @@ struct GatewayCommand: AsyncParsableCommand {
 /// A store and how to close it at shutdown.
 struct OpenedStore {
     let chatStore: any ChatStore
+    let botStore: any BotStore
     /// The same database's notifications.
     let notificationStore: any NotificationStore
     let close: @Sendable () async -> Void

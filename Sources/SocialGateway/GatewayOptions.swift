@@ -68,6 +68,19 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Seconds a SIGTERM drain waits for in-flight work before closing anyway. \(Env.note("DRAIN_TIMEOUT"))")
     var drainTimeout: Int = Env.int("DRAIN_TIMEOUT", 10)
 
+    // MARK: backend API
+    @Option(help: "Largest backend API (/api/v1) request body in bytes; larger gets 413. \(Env.note("API_MAX_BODY_BYTES"))")
+    var apiMaxBodyBytes: Int = Env.int("API_MAX_BODY_BYTES", 65_536)
+
+    @Option(help: "Milliseconds a backend API call may take before it is answered 504. \(Env.note("API_TIMEOUT_MS"))")
+    var apiTimeoutMs: Int = Env.int("API_TIMEOUT_MS", 10_000)
+
+    @Option(help: "Seconds between reloads of the bot accounts from the store: a bot disabled or rotated on another node is refused here within this. \(Env.note("BOT_REFRESH_SECONDS"))")
+    var botRefreshSeconds: Int = Env.int("BOT_REFRESH_SECONDS", 5)
+
+    @Option(help: "Most chats one bot account may be a member of (its group.join beyond gets 'conflict'). \(Env.note("BOT_MAX_CHATS"))")
+    var botMaxChats: Int = Env.int("BOT_MAX_CHATS", 100)
+
     // MARK: storage
     @Option(help: "Store: 'embedded' (SQLite in --data-dir), 'memory' (not durable), or a mongodb:// URI (many nodes). \(Env.note("STORE"))")
     var store: String = Env.string("STORE", "embedded")
@@ -174,6 +187,13 @@ struct GatewayOptions: ParsableArguments {
             throw ValidationError("--max-text-bytes ≥ 1, --max-group-members ≥ 2, --typing-interval-ms ≥ 0")
         }
         guard (0...5000).contains(reorderWindowMs) else { throw ValidationError("--reorder-window-ms must be 0-5000") }
+        guard (1...(16 << 20)).contains(apiMaxBodyBytes) else {
+            throw ValidationError("--api-max-body-bytes must be 1-16777216")
+        }
+        guard (100...600_000).contains(apiTimeoutMs) else { throw ValidationError("--api-timeout-ms must be 100-600000") }
+        guard (1...3600).contains(botRefreshSeconds), botMaxChats >= 0 else {
+            throw ValidationError("--bot-refresh-seconds must be 1-3600 and --bot-max-chats ≥ 0")
+        }
         if !pushWebhookUrl.isEmpty {
             guard let url = URL(string: pushWebhookUrl), ["http", "https"].contains(url.scheme ?? "") else {
                 throw ValidationError("--push-webhook-url must be an http:// or https:// URL")

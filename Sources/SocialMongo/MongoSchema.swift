@@ -20,6 +20,8 @@ enum MongoSchema {
     static let members = "members"
     static let invitations = "invitations"
     static let messages = "messages"
+    /// Bot accounts (`MongoChatStore+Bots`); `_id` is the bot id, so no other index.
+    static let bots = "bots"
     static let notifications = "notifications"
     static let notifyCounters = "notify_counters"
 

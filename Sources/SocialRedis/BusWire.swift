@@ -15,6 +15,7 @@ import SocialCore
 ///     sg1 {"ephemeral":true}\n<frame>
 ///     sg1 {"position":42}\n<frame>          (a chat log event)
 ///     sg1 {"subscription":{"chat":"g_1","joined":true}}\n<frame, possibly empty>
+///     sg1 {"disconnect":"reason"}\n                (force-disconnect a user's sessions)
 ///
 /// `sg1 ` is the version marker. The JSON object omits defaults (`ephemeral`
 /// false, no `subscription`) and a reader ignores keys it does not know, so
@@ -36,7 +37,7 @@ enum BusWire {
 
     /// The header line of `event`, `\n` included; the frame follows it unchanged.
     static func header(of event: BusEvent) -> [UInt8] {
-        if event.subscription == nil {
+        if event.subscription == nil, event.disconnect == nil {
             // The headers of nearly every event, without a JSON encoder.
             if let position = event.position, !event.ephemeral {
                 return marker + Array("{\"position\":\(position)}\n".utf8)
@@ -45,7 +46,7 @@ enum BusWire {
         }
         let fields = Header(ephemeral: event.ephemeral ? true : nil,
                             subscription: event.subscription.map { .init(chat: $0.chat, joined: $0.joined) },
-                            position: event.position)
+                            position: event.position, disconnect: event.disconnect)
         // Encoding a struct of strings and booleans cannot fail.
         let json = (try? encoder.encode(fields)) ?? Data("{}".utf8)
         return marker + Array(json) + [newline]
@@ -78,7 +79,7 @@ enum BusWire {
         }
         return BusEvent(topic: topic, frame: frame, ephemeral: fields.ephemeral ?? false,
                         subscription: fields.subscription.map { .init(chat: $0.chat, joined: $0.joined) },
-                        position: fields.position)
+                        position: fields.position, disconnect: fields.disconnect)
     }
 
     /// The position of a `{"position":N}` header, read without a JSON decoder.
@@ -114,5 +115,6 @@ enum BusWire {
         var ephemeral: Bool?
         var subscription: Subscription?
         var position: Int64?
+        var disconnect: String?
     }
 }

@@ -80,7 +80,21 @@ enum SQLiteSchema {
             FOREIGN KEY (chat_id, seq) REFERENCES messages(chat_id, seq)
         ) WITHOUT ROWID;
         """,
-        // 2: notifications. `id` counts per user (the writer takes max + 1);
+        // v2: bot accounts (the backend API). `scopes` is space-separated;
+        // `secret_hash` the hex SHA-256 of the secret, never the secret.
+        """
+        CREATE TABLE bots (
+            id          TEXT PRIMARY KEY,
+            name        TEXT NOT NULL,
+            scopes      TEXT NOT NULL,
+            secret_hash TEXT NOT NULL,
+            disabled    INTEGER NOT NULL,
+            created_at  INTEGER NOT NULL,
+            updated_at  INTEGER NOT NULL,
+            created_by  TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+        // v3: notifications. `id` counts per user (the writer takes max + 1);
         // the key index makes a retried create find the first one.
         """
         CREATE TABLE notifications (

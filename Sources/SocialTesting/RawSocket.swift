@@ -118,7 +118,8 @@ extension RawSocket {
         return try parse(raw)
     }
 
-    static func parse(_ raw: [UInt8]) throws -> HTTPResponse {
+    /// Parses one raw HTTP/1.1 response (head and whatever body follows).
+    public static func parse(_ raw: [UInt8]) throws -> HTTPResponse {
         let text = String(decoding: raw, as: UTF8.self)
         guard let end = text.range(of: "\r\n\r\n") else { throw MinterError("no HTTP response: \(text.prefix(200))") }
         let lines = text[..<end.lowerBound].split(separator: "\r\n")

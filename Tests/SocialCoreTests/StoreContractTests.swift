@@ -38,3 +38,25 @@ struct TemporaryDirectory {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
+
+/// Every check of `BotStoreContract` against the Memory and SQLite bot stores
+/// (MongoDB's runs in SocialMongoTests).
+@Suite struct BotStoreContractTests {
+    @Test(arguments: BotStoreContract.checks)
+    func memory(_ check: BotStoreContract.Check) async throws {
+        try await check.run { MemoryBotStore() }
+    }
+
+    @Test(arguments: BotStoreContract.checks)
+    func sqlite(_ check: BotStoreContract.Check) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var opened: SQLiteChatStore?
+        try await check.run {
+            let store = try SQLiteChatStore(directory: directory.path)
+            opened = store
+            return store
+        }
+        await opened?.close()
+    }
+}

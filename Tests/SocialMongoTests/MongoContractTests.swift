@@ -24,3 +24,24 @@ struct MongoContractTests {
         if let opened { await MongoFixture.dispose(opened) }
     }
 }
+
+/// Every check of `BotStoreContract` against `MongoChatStore`.
+@Suite(.mongoServer, mongoAvailable)
+struct MongoBotStoreContractTests {
+    @Test(arguments: BotStoreContract.checks)
+    func mongo(_ check: BotStoreContract.Check) async throws {
+        let server = try MongoFixture.server
+        var opened: MongoChatStore?
+        do {
+            try await check.run {
+                let store = try await MongoFixture.store(server, database: MongoFixture.uniqueDatabase("bots"))
+                opened = store
+                return store
+            }
+        } catch {
+            if let opened { await MongoFixture.dispose(opened) }
+            throw error
+        }
+        if let opened { await MongoFixture.dispose(opened) }
+    }
+}

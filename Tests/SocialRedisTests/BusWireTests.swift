@@ -23,6 +23,7 @@ import Testing
         BusEvent(topic: .chat("g_1"), frame: awkwardFrame, position: 42),
         BusEvent(topic: .chat("g_1"), frame: [], ephemeral: true, position: 9_000_000_000),
         BusEvent(topic: .presence("alice"), frame: Array("p".utf8), ephemeral: true),
+        BusEvent(topic: .user("alice"), frame: [], disconnect: "account \"suspended\"\n"),
     ])
     func roundTripsEveryField(_ event: BusEvent) throws {
         let message = BusWire.encode(event)
@@ -36,6 +37,8 @@ import Testing
         #expect(String(decoding: ephemeral, as: UTF8.self) == "sg1 {\"ephemeral\":true}\n")
         let joined = BusWire.encode(BusEvent(topic: .user("u"), frame: [], subscription: .init(chat: "g/1\n", joined: true)))
         #expect(String(decoding: joined, as: UTF8.self) == "sg1 {\"subscription\":{\"chat\":\"g/1\\n\",\"joined\":true}}\n")
+        let disconnect = BusWire.encode(BusEvent(topic: .user("u"), frame: [], disconnect: "bye"))
+        #expect(String(decoding: disconnect, as: UTF8.self) == "sg1 {\"disconnect\":\"bye\"}\n")
         let positioned = BusWire.encode(BusEvent(topic: .chat("c"), frame: Array("f".utf8), position: 17))
         #expect(String(decoding: positioned, as: UTF8.self) == "sg1 {\"position\":17}\nf")
     }

@@ -4,23 +4,16 @@ import SocialProtocol
 /// one or many users. Body: `NotificationCreateBody`; reply `201` with one
 /// result per user (`200` when every user's key was used before).
 public enum NotificationRoutes {
-    public static let scope = "social:notify"
-
     public static func routes(_ service: NotificationService) -> [APIRoute] {
         [
-            APIRoute("POST", "/api/v1/notifications", scope: scope) { request in
+            APIRoute("POST", "/api/v1/notifications", scope: APIScope.notify) { request in
                 try await create(request, service)
             },
         ]
     }
 
     static func create(_ request: APIRequest, _ service: NotificationService) async throws -> APIResponse {
-        let body: NotificationCreateBody
-        do {
-            body = try Codec.decode(NotificationCreateBody.self, from: request.body)
-        } catch {
-            throw APIProblem.badRequest("the body is not a notification: \(error)")
-        }
+        let body = try request.decode(NotificationCreateBody.self)
         guard let priority = NotificationPriority(rawValue: body.priority ?? "normal") else {
             throw APIProblem.badRequest("priority: must be normal or high")
         }
@@ -32,14 +25,14 @@ public enum NotificationRoutes {
         } catch let error as NotificationError {
             throw APIProblem.badRequest(error.message)
         } catch let error as StoreError {
-            throw APIProblem(status: 503, title: "Service Unavailable", detail: "the store is unavailable, retry: \(error.message)")
+            throw APIProblem.unavailable("the store is unavailable, retry with the same idempotency_key: \(error.message)")
         }
         let results = created.map {
             NotificationCreateReply.Result(userId: $0.notification.userId, id: $0.notification.id,
                                            created: $0.outcome != .duplicate, delivery: $0.outcome.rawValue)
         }
         let status = results.contains(where: \.created) ? 201 : 200
-        return APIResponse(status: status, body: Codec.encode(NotificationCreateReply(results: results)))
+        return .json(status, NotificationCreateReply(results: results))
     }
 }
 

@@ -32,14 +32,19 @@ public struct BusEvent: Sendable, Equatable {
     /// On `.chat` topics, for events of the chat's log: the chat position the
     /// event moves to. Receivers deliver a chat's events in position order.
     public var position: Seq?
+    /// On `.user` topics: close every session of the user on every node with
+    /// 4003 `forcedDisconnect`, this text as the close reason (the backend
+    /// API's force-disconnect). Applied after `frame` is queued.
+    public var disconnect: String?
 
     public init(topic: Topic, frame: [UInt8], ephemeral: Bool = false, subscription: Subscription? = nil,
-                position: Seq? = nil) {
+                position: Seq? = nil, disconnect: String? = nil) {
         self.topic = topic
         self.frame = frame
         self.ephemeral = ephemeral
         self.subscription = subscription
         self.position = position
+        self.disconnect = disconnect
     }
 }
 

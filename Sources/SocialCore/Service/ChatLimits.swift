@@ -42,6 +42,8 @@ public struct ChatLimits: Sendable, Equatable {
     public var typingTableCapacity = 100_000
     /// Most members of a group, enforced on `group.join` and `group.invite`.
     public var maxGroupMembers = 10_000
+    /// Most chats one bot account may be a member of, enforced on its `group.join`.
+    public var botMaxChats = 100
 
     /// How long a session's presence lasts unless its node refreshes it: a node
     /// that dies takes its users offline after this (plus one sweep, 2 s).

@@ -42,7 +42,16 @@ extension Dispatcher {
         guard try await store.member(group.id, caller.userId) == nil else {
             throw ServiceError.conflict("already a member of group \(group.id)")
         }
-        if !group.isOpen {
+        if caller.kind == .bot {
+            // A bot joins only where an admin invited it, and only so many chats.
+            guard try await store.invitation(group.id, caller.userId) != nil else {
+                throw ServiceError.forbidden("a bot joins only groups it is invited to")
+            }
+            let joined = try await store.memberships(of: caller.userId).count
+            guard joined < limits.botMaxChats else {
+                throw ServiceError.conflict("this bot is a member of \(joined) chats, the most allowed (--bot-max-chats)")
+            }
+        } else if !group.isOpen {
             guard try await store.invitation(group.id, caller.userId) != nil else {
                 throw ServiceError.forbidden("group \(group.id) is invite-only and you are not invited")
             }

@@ -10,6 +10,12 @@ extension Dispatcher {
     /// `client_msg_id` returns the original with `duplicate: true` and
     /// publishes nothing, so a message is stored once and delivered once.
     func send(_ args: SendArgs, _ caller: Caller) async throws -> SendResult {
+        try await send(args, sender: caller.userId, kind: caller.kind == .bot ? .bot : .user)
+    }
+
+    /// Stores and publishes a message of `sender`: a member of the chat
+    /// (person or bot), or the system (the backend API), which needs no membership.
+    func send(_ args: SendArgs, sender: UserID, kind senderKind: SenderKind) async throws -> SendResult {
         let chat = try limits.id(args.chatId, field: "chat_id")
         let kind = try limits.kind(args.kind ?? "text")
         guard kind != Message.systemKind else { throw ServiceError.invalidArgs("kind", "\"system\" is reserved") }
@@ -24,14 +30,18 @@ extension Dispatcher {
         let clientMsgId = try args.clientMsgId.map { try limits.clientMsgId($0) }
         let replyTo = try args.replyTo.map { try limits.seq($0, field: "reply_to") }
 
-        _ = try await requireMember(chat, caller.userId)
+        if senderKind == .system {
+            guard try await store.chat(chat) != nil else { throw ServiceError.notFound("no chat \(chat)") }
+        } else {
+            _ = try await requireMember(chat, sender)
+        }
         if let replyTo {
             guard try await store.message(chat, seq: replyTo) != nil else {
                 throw ServiceError.invalidArgs("reply_to", "no message \(replyTo) in chat \(chat)")
             }
         }
         let result = try await store.append(NewMessage(
-            chatId: chat, sender: caller.userId, senderKind: .user, kind: kind,
+            chatId: chat, sender: sender, senderKind: senderKind, kind: kind,
             text: args.text?.isEmpty == true ? nil : args.text, clientMsgId: clientMsgId, replyTo: replyTo,
             attachments: attachments, data: args.data, createdAt: clock()))
         let message = result.message.wire

@@ -114,6 +114,9 @@ public final class Dispatcher: Sendable {
             let args = try Codec.args(type, of: frame, id: id)
             return Codec.ok(id: id, try await body(args))
         }
+        if caller.kind == .bot, !BotScope.allows(header.op, scopes: caller.scopes) {
+            throw ServiceError.forbidden("a bot with scopes [\(caller.scopes.joined(separator: " "))] may not use \(header.op)")
+        }
         switch header.op {
         case Op.ping: return try await reply(PingArgs.self) { _ in PingResult(serverTime: clock()) }
         case Op.groupCreate: return try await reply(GroupCreateArgs.self) { try await createGroup($0, caller) }

@@ -1,6 +1,7 @@
 import CGatewayShims
 import CLibWebSockets
 import Foundation
+import SocialCore
 import SocialProtocol
 
 /// The lws protocol callback for HTTP and WebSocket. Runs on the service thread.
@@ -28,6 +29,12 @@ extension GatewayServer {
             return 0
         case LWS_CALLBACK_HTTP:
             return serveHTTP(wsi, path: input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "/")
+        case LWS_CALLBACK_HTTP_BODY:
+            return apiBody(wsi, input, len)
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+            return apiBodyComplete(wsi)
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+            return apiWritable(wsi)
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
             return confirmUpgrade(wsi)
         case LWS_CALLBACK_ESTABLISHED:
@@ -47,6 +54,7 @@ extension GatewayServer {
             return 0
         case LWS_CALLBACK_WSI_DESTROY, LWS_CALLBACK_CLOSED_HTTP:
             pendingUpgrades[wsi] = nil
+            forgetAPI(wsi)
             return 0
         default:
             return 0
@@ -77,6 +85,8 @@ extension GatewayServer {
                 for session in sessions.values { enqueue(session, frame, ephemeral: false) }
             case .drain:
                 startDrain()
+            case .apiAnswer(let id, let response):
+                apiFinished(id, response)
             }
         }
     }

@@ -5,8 +5,10 @@ import SocialAuth
 import SocialProtocol
 
 extension GatewayServer {
-    /// Plain HTTP requests: health, readiness. Service thread.
+    /// Plain HTTP requests: health, readiness, metrics, and the backend API
+    /// under `/api/` (see `GatewayServer+API`). Service thread.
     func serveHTTP(_ wsi: OpaquePointer, path: String) -> Int32 {
+        if path.hasPrefix(APIGate.prefix) { return startAPI(wsi, path: path) }
         let isGet = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0
         if isGet, path == "/metrics", let metrics {
             let text = metrics()

@@ -12,7 +12,7 @@ extension GatewayServer {
         nextSessionId += 1
         let info = ConnectionInfo(
             sessionId: "\(nodeTag)-\(id)", userId: identity.userId,
-            deviceId: deviceId ?? "anon-\(nodeTag)-\(id)", scopes: identity.scopes,
+            deviceId: deviceId ?? "anon-\(nodeTag)-\(id)", scopes: identity.scopes, isBot: identity.isBot,
             accessToken: identity.token.isEmpty ? nil : identity.token)
         let now = monotonicMillis()
         let session = Session(id: id, wsi: wsi, info: info, tokenExpiresAt: identity.expiresAt,
@@ -252,12 +252,29 @@ extension GatewayServer {
             if case .user = event.topic, let change = event.subscription {
                 for id in targets { applySubscription(change, to: id) }
             }
-            guard !event.frame.isEmpty else { continue }
-            stats.add(.eventsQueued, targets.count)
-            for id in targets {
-                if let session = sessions[id] { enqueue(session, event.frame, ephemeral: event.ephemeral) }
+            if !event.frame.isEmpty {
+                stats.add(.eventsQueued, targets.count)
+                for id in targets {
+                    if let session = sessions[id] { enqueue(session, event.frame, ephemeral: event.ephemeral) }
+                }
+            }
+            if case .user(let user) = event.topic, let reason = event.disconnect {
+                forceDisconnect(user, sessions: targets, reason: reason)
             }
         }
+    }
+
+    /// Closes a user's sessions on this node with 4003 (the backend API's
+    /// force-disconnect, arriving through the bus on every node). Service thread.
+    private func forceDisconnect(_ user: String, sessions ids: some Collection<UInt64>, reason: String) {
+        var closed = 0
+        for id in ids {
+            guard let session = sessions[id], session.phase != .closing else { continue }
+            close(session, code: CloseCode.forcedDisconnect.rawValue, reason: reason.isEmpty ? "disconnected by the service" : reason)
+            closed += 1
+        }
+        stats.add(.forcedDisconnects, closed)
+        logger.info("force-disconnect", metadata: ["user": "\(user)", "sessions": "\(closed)"])
     }
 
     private func applySubscription(_ change: BusEvent.Subscription, to id: UInt64) {

@@ -22,12 +22,14 @@ public final class GatewayServer: @unchecked Sendable {
         case deliver([BusEvent])
         case busInterrupted
         case drain
+        case apiAnswer(exchange: UInt64, response: APIResponse)
     }
 
     let settings: ServerSettings
     let handler: any CommandHandler
     let bus: any EventBus
     let gate: HandshakeGate
+    let apiGate: APIGate
     let logger: Logger
     let inbox = WorkInbox<Work>()
     let stats = ServerStats()
@@ -56,17 +58,28 @@ public final class GatewayServer: @unchecked Sendable {
     var lastHeartbeatMs: Int64 = 0
     lazy var reorder = ChatReorder(windowMs: Int64(settings.reorderWindowMs))
     var reorderTimer: OpaquePointer?
+    /// Backend API requests in progress, by connection and by exchange id.
+    var apiByWsi: [OpaquePointer: APIExchange] = [:]
+    var apiById: [UInt64: APIExchange] = [:]
+    var nextExchangeId: UInt64 = 1
 
     /// Renders `/metrics` (Prometheus text format); nil serves 404 there.
     let metrics: (@Sendable () -> [UInt8])?
 
+    /// - Parameters:
+    ///   - api: the backend API's endpoints (`/api/v1/...`), from every feature that has some.
+    ///   - bots: the bot accounts the handshake accepts (`Authorization: Bot ...`); nil accepts none.
     public init(settings: ServerSettings, handler: any CommandHandler, verifier: TokenVerifier,
-                bus: any EventBus, logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil) {
+                bus: any EventBus, logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil,
+                api: [APIRoute] = [], bots: BotCredentials? = nil) {
         self.metrics = metrics
         self.settings = settings
         self.handler = handler
         self.bus = bus
-        self.gate = HandshakeGate(verifier: verifier, allowedOrigins: Set(settings.allowedOrigins))
+        self.gate = HandshakeGate(verifier: verifier, allowedOrigins: Set(settings.allowedOrigins), bots: bots)
+        let router = APIRouter(api)
+        for duplicate in router.duplicates { logger.warning("API route defined twice; the first wins: \(duplicate)") }
+        self.apiGate = APIGate(verifier: verifier, router: router, maxBodyBytes: settings.maxAPIBodyBytes)
         self.logger = logger
         self.nodeTag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
     }

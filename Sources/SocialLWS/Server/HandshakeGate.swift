@@ -23,6 +23,8 @@ enum HandshakeDecision: Equatable {
 struct HandshakeGate: Sendable {
     let verifier: TokenVerifier
     let allowedOrigins: Set<String>
+    /// Bot accounts, for `Authorization: Bot <bot_id>:<secret>`; nil refuses bot credentials.
+    var bots: BotCredentials? = nil
 
     static let path = "/ws"
 
@@ -51,7 +53,17 @@ struct HandshakeGate: Sendable {
             deviceId = device
         }
         let token: String
-        if let header = request.authorization {
+        if let header = request.authorization, header.count > 4, header.prefix(4).lowercased() == "bot " {
+            guard let bots else {
+                return .reject(status: 401, code: "unauthorized", message: "bot accounts are not enabled on this gateway")
+            }
+            switch bots.verify(String(header.dropFirst(4)).trimmingCharacters(in: .whitespaces)) {
+            case .success(let identity):
+                return .accept(identity, deviceId: identity.deviceId)
+            case .failure(let failure):
+                return .reject(status: 401, code: "unauthorized", message: failure.description)
+            }
+        } else if let header = request.authorization {
             guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
                 return .reject(status: 401, code: "unauthorized", message: "Authorization must be Bearer <token>")
             }

@@ -35,6 +35,10 @@ public struct ServerSettings: Sendable {
     public var reorderWindowMs: Int = 50
     /// Most connections this process accepts (bounded by the open-file limit).
     public var maxConnections: Int = 19_500
+    /// Largest backend API request body (`/api/v1/...`); larger gets 413.
+    public var maxAPIBodyBytes: Int = 65_536
+    /// Milliseconds a backend API handler may take before the caller gets 504.
+    public var apiTimeoutMs: Int = 10_000
 
     public init() {}
 }

@@ -17,6 +17,8 @@ public final class ServerStats: @unchecked Sendable {
         case oversizeCloses = "oversize_closes"
         case idleCloses = "idle_closes"
         case tokenExpiredCloses = "token_expired_closes"
+        case apiRequests = "api_requests"
+        case forcedDisconnects = "forced_disconnects"
     }
 
     private let lock = NSLock()
