@@ -18,6 +18,8 @@ public struct NotificationLimits: Sendable {
     public var syncLimit = 200
     /// Held notifications one digest carries; the rest go in the next digest.
     public var maxDigest = 500
+    /// Users of one create done at once.
+    public var createConcurrency = 32
     /// Webhook calls in flight at once (`--push-max-inflight`); beyond it a push fails at once.
     public var maxPushInflight = 256
 

@@ -59,20 +59,31 @@ public final class NotificationService: Sendable {
         self.logger = logger
     }
 
-    /// Creates `draft` for each of `users` (in order) and delivers each new
-    /// one. A user whose key was used before gets nothing new (`duplicate`).
+    /// Creates `draft` for each of `users` and delivers each new one; the
+    /// results are in the order of `users`. A user whose key was used before
+    /// gets nothing new (`duplicate`). Up to `createConcurrency` users are
+    /// done at once (their store calls overlap, which the stores group-commit).
     /// Webhook calls run after this returns; their outcome is recorded on the
     /// notification (`push` state).
     /// - Throws: `NotificationError` for an invalid draft; `StoreError` when the store fails
-    ///   (the users before the failing one are done: retrying with the same key is safe).
+    ///   (some users may be done: retrying with the same key is safe).
     public func create(_ draft: NotificationDraft, for users: [UserID]) async throws -> [Created] {
         try validate(draft, users)
-        var results: [Created] = []
-        results.reserveCapacity(users.count)
-        for user in users {
-            results.append(try await create(draft, for: user))
+        var results = [Created?](repeating: nil, count: users.count)
+        try await withThrowingTaskGroup(of: (Int, Created).self) { group in
+            var next = 0
+            func start() {
+                let index = next
+                next += 1
+                group.addTask { (index, try await self.create(draft, for: users[index])) }
+            }
+            while next < min(users.count, max(1, limits.createConcurrency)) { start() }
+            while let (index, created) = try await group.next() {
+                results[index] = created
+                if next < users.count { start() }
+            }
         }
-        return results
+        return results.map { $0! }
     }
 
     private func create(_ draft: NotificationDraft, for user: UserID) async throws -> Created {
