@@ -65,6 +65,8 @@ struct GatewayCommand: AsyncParsableCommand {
             await store.close()
             throw ValidationError("\(error)")
         }
+        let stream = try notificationStream(notifications)
+        stream?.start()
         let signals = SignalDrain(server: server, logger: logger)
         let botRefresh = Task.detached { [refreshSeconds = options.botRefreshSeconds] in
             while !Task.isCancelled {
@@ -91,6 +93,7 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         signals.cancel()
         sweeper.cancel()
+        stream?.stop()
         botRefresh.cancel()
         await store.close()
         logger.info("stopped")
@@ -170,6 +173,26 @@ struct GatewayCommand: AsyncParsableCommand {
         settings.maxBackoffMs = options.pushMaxBackoffMs
         settings.timeoutMs = options.pushTimeoutMs
         return PushWebhook(settings: settings, logger: Logger(label: "social.push"))
+    }
+
+    /// The Redis stream consumer of notifications, when the bus is Redis and `--notify-stream` is set.
+    private func notificationStream(_ service: NotificationService) throws -> NotificationStreamConsumer? {
+        guard options.bus.hasPrefix("redis://"), !options.notifyStream.isEmpty else { return nil }
+        var settings = NotificationStreamConsumer.Settings(
+            consumer: GatewayOptions.optional(options.notifyStreamConsumer) ?? "\(ProcessInfo.processInfo.hostName)-\(options.port)")
+        settings.stream = options.notifyStream
+        do {
+            return try NotificationStreamConsumer(url: options.bus, settings: settings,
+                                                  logger: Logger(label: "social.notify-stream")) { body in
+                switch await NotificationRoutes.ingest(body, service) {
+                case .stored: return .stored
+                case .rejected(let reason): return .rejected(reason)
+                case .retry(let reason): return .retry(reason)
+                }
+            }
+        } catch {
+            throw ValidationError("--bus: notification stream: \(error)")
+        }
     }
 
     private func makeBus(logger: Logger) throws -> any EventBus {

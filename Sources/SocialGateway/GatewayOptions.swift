@@ -138,6 +138,12 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Push webhook calls in flight at once; beyond it a push fails at once (recorded). \(Env.note("PUSH_MAX_INFLIGHT"))")
     var pushMaxInflight: Int = Env.int("PUSH_MAX_INFLIGHT", 256)
 
+    @Option(help: "Redis stream read for notifications (XADD <stream> * notification <json>) when --bus is redis; empty: none. \(Env.note("NOTIFY_STREAM"))")
+    var notifyStream: String = Env.string("NOTIFY_STREAM", "social:notifications")
+
+    @Option(help: "This node's consumer name in the stream's group; must stay the same across its restarts. Default: <hostname>-<port>. \(Env.note("NOTIFY_STREAM_CONSUMER"))")
+    var notifyStreamConsumer: String = Env.string("NOTIFY_STREAM_CONSUMER", "")
+
     @Option(help: "Most users one POST /api/v1/notifications may address. \(Env.note("NOTIFY_MAX_USERS"))")
     var notifyMaxUsers: Int = Env.int("NOTIFY_MAX_USERS", 1000)
 

@@ -13,7 +13,38 @@ public enum NotificationRoutes {
     }
 
     static func create(_ request: APIRequest, _ service: NotificationService) async throws -> APIResponse {
-        let body = try request.decode(NotificationCreateBody.self)
+        let results = try await create(try request.decode(NotificationCreateBody.self), service)
+        return .json(results.contains(where: \.created) ? 201 : 200, NotificationCreateReply(results: results))
+    }
+
+    /// What an asynchronous ingest (the Redis stream) does with one entry.
+    public enum IngestOutcome: Sendable, Equatable {
+        /// Stored for every user (or already there): acknowledge it.
+        case stored
+        /// Never storable (bad JSON, invalid fields): acknowledge it and log `reason`.
+        case rejected(String)
+        /// The store failed: leave it unacknowledged and try again later.
+        case retry(String)
+    }
+
+    /// Creates the notification in `body` (the JSON of `POST /api/v1/notifications`).
+    public static func ingest(_ body: [UInt8], _ service: NotificationService) async -> IngestOutcome {
+        do {
+            let decoded = try APIRequest(method: "POST", path: "/api/v1/notifications", body: body, clientId: "stream",
+                                         scopes: [APIScope.notify], requestId: "stream").decode(NotificationCreateBody.self)
+            _ = try await create(decoded, service)
+            return .stored
+        } catch let problem as APIProblem where problem.status == 400 {
+            return .rejected(problem.detail)
+        } catch let problem as APIProblem {
+            return .retry(problem.detail)
+        } catch {
+            return .retry("\(error)")
+        }
+    }
+
+    static func create(_ body: NotificationCreateBody, _ service: NotificationService) async throws
+        -> [NotificationCreateReply.Result] {
         guard let priority = NotificationPriority(rawValue: body.priority ?? "normal") else {
             throw APIProblem.badRequest("priority: must be normal or high")
         }
@@ -27,12 +58,10 @@ public enum NotificationRoutes {
         } catch let error as StoreError {
             throw APIProblem.unavailable("the store is unavailable, retry with the same idempotency_key: \(error.message)")
         }
-        let results = created.map {
+        return created.map {
             NotificationCreateReply.Result(userId: $0.notification.userId, id: $0.notification.id,
                                            created: $0.outcome != .duplicate, delivery: $0.outcome.rawValue)
         }
-        let status = results.contains(where: \.created) ? 201 : 200
-        return .json(status, NotificationCreateReply(results: results))
     }
 }
 
