@@ -56,6 +56,19 @@ import SocialTesting
         #expect(pushed.first?.body.notifications.map(\.title) == ["Nice run"])
         #expect(pushed.first?.headers["Authorization"] == "Bearer push-secret")
 
+        // The push outcome is recorded on bob's notification.
+        var push: String?
+        for _ in 0..<100 {
+            let inbox = try Self.backend(gateway).call("GET", "/api/v1/users/bob/notifications")
+            push = ((inbox.json?["notifications"] as? [[String: Any]])?.first?["push"] as? String)
+            if push == "sent" { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(push == "sent")
+        let annStates = try Self.backend(gateway).call("GET", "/api/v1/users/ann/notifications?limit=5")
+        #expect((annStates.json?["notifications"] as? [[String: Any]])?.map { $0["push"] as? String } == ["skipped"])
+        #expect(try Self.backend(gateway).call("GET", "/api/v1/users/ann/notifications?limit=0").status == 400)
+
         // The backend retries with the same key: nothing new anywhere.
         let retry = try Self.notify(gateway, ["ann", "bob"], title: "Nice run", key: "kudos-1")
         #expect(retry.status == 200)
@@ -133,6 +146,14 @@ import SocialTesting
         #expect(received.last?.body.digest == true)
         #expect(received.last?.body.notifications.map(\.title) == ["one", "two", "three"])
         #expect(received.first?.headers["Idempotency-Key"] == received.last?.headers["Idempotency-Key"])
+        var states: [String?] = []
+        for _ in 0..<100 {
+            let inbox = try Self.backend(gateway).call("GET", "/api/v1/users/dan/notifications")
+            states = (inbox.json?["notifications"] as? [[String: Any]])?.map { $0["push"] as? String } ?? []
+            if states == ["sent", "sent", "sent"] { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(states == ["sent", "sent", "sent"], "the digest's outcome is recorded on each notification")
         try await Task.sleep(nanoseconds: 500_000_000)
         #expect(webhook.requests.count == 2)
     }

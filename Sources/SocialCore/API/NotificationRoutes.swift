@@ -9,7 +9,33 @@ public enum NotificationRoutes {
             APIRoute("POST", "/api/v1/notifications", scope: APIScope.notify) { request in
                 try await create(request, service)
             },
+            APIRoute("GET", "/api/v1/users/{user_id}/notifications", scope: APIScope.notify) { request in
+                try await inbox(request, service)
+            },
         ]
+    }
+
+    /// `GET /api/v1/users/{user_id}/notifications?limit=&before=`: a user's inbox
+    /// as the backend sees it, newest first, with each push outcome.
+    static func inbox(_ request: APIRequest, _ service: NotificationService) async throws -> APIResponse {
+        let user = request.parameter("user_id")
+        guard (1...128).contains(user.utf8.count) else { throw APIProblem.badRequest("user_id: 1 to 128 bytes") }
+        func number(_ name: String) throws -> Int64? {
+            guard let text = request.query[name] else { return nil }
+            guard let value = Int64(text), value >= 1 else { throw APIProblem.badRequest("\(name): a positive integer") }
+            return value
+        }
+        let limit = Int(min(try number("limit") ?? Int64(service.limits.defaultListLimit), Int64(service.limits.maxListLimit)))
+        let page: [Notification]
+        do {
+            page = try await service.store.notifications(of: user, before: try number("before"), unreadOnly: false,
+                                                         limit: limit, now: service.clock())
+        } catch let error as StoreError {
+            throw APIProblem.unavailable("the store is unavailable: \(error.message)")
+        }
+        return .json(200, NotificationInboxReply(notifications: page.map {
+            NotificationInboxReply.Item(notification: $0.wire, push: $0.push.rawValue, held: $0.held)
+        }))
     }
 
     static func create(_ request: APIRequest, _ service: NotificationService) async throws -> APIResponse {
@@ -63,6 +89,19 @@ public enum NotificationRoutes {
                                            created: $0.outcome != .duplicate, delivery: $0.outcome.rawValue)
         }
     }
+}
+
+/// The reply of `GET /api/v1/users/{user_id}/notifications`.
+public struct NotificationInboxReply: Codable, Sendable, Equatable {
+    public struct Item: Codable, Sendable, Equatable {
+        public var notification: WireNotification
+        /// `pending`, `sent`, `failed`, `skipped` or `held`.
+        public var push: String
+        /// Still waiting for the end of the user's training.
+        public var held: Bool
+    }
+
+    public var notifications: [Item]
 }
 
 /// The body of `POST /api/v1/notifications`.
