@@ -96,6 +96,13 @@ import SocialTesting
         #expect(acked["changed"] as? Int == 1)
         #expect(acked["unread"] as? Int == 0)
         #expect(bobTablet.event("notifications.badge", timeout: 10)?["unread"] as? Int == 0)
+
+        // The outcomes are counted in /metrics.
+        let metrics = try RawSocket.http(port: gateway.port, path: "/metrics").body
+        for line in [#"social_notifications_total{outcome="live"} 1"#, #"social_notifications_total{outcome="push"} 1"#,
+                     #"social_notifications_total{outcome="duplicate"} 2"#, #"social_notifications_total{outcome="push_sent"} 1"#] {
+            #expect(metrics.contains(line), "\(line) in:\n\(metrics.split(separator: "\n").filter { $0.contains("notif") })")
+        }
     }
 
     @Test func normalNotificationsHeldDuringTrainingArriveAsOneDigest() async throws {
