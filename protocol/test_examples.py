@@ -184,6 +184,7 @@ COMMAND_ARGS = {
     "presence.unsubscribe": "PresenceUsersArgs", "presence.query": "PresenceUsersArgs",
     # REST proxy
     "proxy.request": "ProxyRequestArgs",
+    "notifications.list": "NotificationsListArgs", "notifications.ack": "NotificationsAckArgs",
 }
 REPLY_RESULTS = {
     "ping": "PingResult", "group.create": "GroupResult", "group.invite": "SystemMessageResult",
@@ -197,6 +198,7 @@ REPLY_RESULTS = {
     "presence.unsubscribe": "Empty", "presence.query": "PresenceListResult",
     # REST proxy
     "proxy.request": "ProxyResult",
+    "notifications.list": "NotificationsListResult", "notifications.ack": "NotificationsAckResult",
 }
 EVENT_DATA = {
     "hello": "HelloEvent", "message.new": "MessageEvent", "message.edited": "MessageEvent",
@@ -204,6 +206,8 @@ EVENT_DATA = {
     "group.updated": "SystemChangeEvent", "typing": "TypingEvent", "read": "ReadEvent",
     "chat.added": "ChatAddedEvent", "chat.removed": "ChatRemovedEvent", "invitation": "InvitationEvent",
     "resync": "ResyncEvent", "presence": "PresenceEvent",
+    "notification": "NotificationEvent", "notifications.digest": "NotificationsDigestEvent",
+    "notifications.badge": "NotificationsBadgeEvent",
 }
 OBJECTS = (
     [((f"{op}.command.json", ("args",)), t) for op, t in COMMAND_ARGS.items()]
@@ -221,6 +225,9 @@ OBJECTS = (
         (("sync.reply.json", ("ok", "chats", "[]")), "SyncResult.ChatDelta"),
         (("presence.event.json", ("data", "presence")), "WirePresence"),
         (("presence.query.reply.json", ("ok", "presence", "[]")), "WirePresence"),
+        (("notification.event.json", ("data", "notification")), "WireNotification"),
+        (("notifications.list.reply.json", ("ok", "notifications", "[]")), "WireNotification"),
+        (("sync.reply.json", ("ok", "notifications")), "SyncNotifications"),
     ]
 )
 
@@ -257,7 +264,7 @@ def test_every_example_has_a_schema_and_every_schema_an_example():
 
 
 def test_schemas_cover_exactly_the_ops_and_events_of_ops_swift():
-    assert len(OPS) == 26 and len(EVENTS) == 14, "Ops.swift changed: update the spec, then these counts"
+    assert len(OPS) == 28 and len(EVENTS) == 17, "Ops.swift changed: update the spec, then these counts"
     expected = {f"{op}.command.json" for op in OPS} | {f"{op}.reply.json" for op in OPS}
     expected |= {f"{e}.event.json" for e in EVENTS} | {"error.reply.json", COMMON}
     assert set(SCHEMA_BY_NAME) == expected
@@ -277,7 +284,7 @@ def test_swift_struct_parser_reads_the_wire_types():
     assert structs["WireMessage"]["updated_seq"] is False
     assert structs["WireMessage"]["edited_ts"] is True
     assert structs["SyncArgs.Position"] == {"chat_id": False, "seq": False, "read_seq": True}
-    assert structs["SyncArgs"] == {"chats": False, "limit": True}
+    assert structs["SyncArgs"] == {"chats": False, "limit": True, "notifications_after": True}
     assert structs["ErrorBody"] == {"code": False, "message": False, "temporary": False, "retry_after_ms": True}
     assert structs["PingArgs"] == {}
 
@@ -296,7 +303,8 @@ def test_schema_fields_and_required_match_the_swift_type(where, swift_type):
 @pytest.mark.parametrize(
     "schema_name,path",
     [(f"{op}.reply.json", ("ok",)) for op in REPLY_RESULTS] + [(f"{e}.event.json", ("data",)) for e in EVENT_DATA]
-    + [(COMMON, (d,)) for d in ("message", "chat", "member", "invitation", "system_event", "error_body", "presence")],
+    + [(COMMON, (d,)) for d in ("message", "chat", "member", "invitation", "system_event", "error_body", "presence",
+                                                  "notification")],
     ids=lambda v: v if isinstance(v, str) else "/".join(v),
 )
 def test_server_sent_objects_are_closed(schema_name, path):

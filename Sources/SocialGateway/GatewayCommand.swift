@@ -50,13 +50,16 @@ struct GatewayCommand: AsyncParsableCommand {
         let proxy = try makeProxy()  // before the store opens: a bad setting exits at once
         let opened = try await makeStore(logger: logger)
         let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore), botStore: opened.botStore,
-                                close: opened.close)
+                                notificationStore: opened.notificationStore, close: opened.close)
         let bus = try makeBus(logger: logger)
         let presence = try makePresence()
+        let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        let notifications = NotificationService(store: store.notificationStore, bus: bus, presence: presence,
+                                                push: pushSender(), limits: notificationLimits(), clock: clock,
+                                                logger: Logger(label: "social.notifications"))
         let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: try chatLimits(),
-                                    clock: { Int64(Date().timeIntervalSince1970 * 1000) },
-                                    ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"),
-                                    presence: presence, proxy: proxy)
+                                    clock: clock, ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"),
+                                    presence: presence, proxy: proxy, notifications: notifications)
         let bots = BotDirectory(store: store.botStore, logger: Logger(label: "social.bots"))
         await bots.refresh()
         let server = GatewayServer(settings: serverSettings(),
@@ -71,6 +74,8 @@ struct GatewayCommand: AsyncParsableCommand {
             await store.close()
             throw ValidationError("\(error)")
         }
+        let stream = try notificationStream(notifications)
+        stream?.start()
         let signals = SignalDrain(server: server, logger: logger)
         let botRefresh = Task.detached { [refreshSeconds = options.botRefreshSeconds] in
             while !Task.isCancelled {
@@ -97,6 +102,7 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         signals.cancel()
         sweeper.cancel()
+        stream?.stop()
         botRefresh.cancel()
         await store.close()
         logger.info("stopped")
@@ -148,6 +154,7 @@ struct GatewayCommand: AsyncParsableCommand {
                         secrets: .init(make: BotCredentials.makeSecret, hash: BotCredentials.hash),
                         clock: { Int64(Date().timeIntervalSince1970 * 1000) }, changed: bots.changed).routes
             + MessageRoutes.routes(dispatcher: dispatcher, bots: bots.store)
+            + NotificationRoutes.routes(dispatcher.notifications)
     }
 
     private func chatLimits() throws -> ChatLimits {
@@ -180,6 +187,44 @@ struct GatewayCommand: AsyncParsableCommand {
         return HTTPUpstreamProxy(settings: settings, logger: Logger(label: "social.proxy"))
     }
 
+    private func notificationLimits() -> NotificationLimits {
+        var limits = NotificationLimits()
+        limits.maxUsers = options.notifyMaxUsers
+        limits.maxPushInflight = options.pushMaxInflight
+        return limits
+    }
+
+    /// The push webhook, when `--push-webhook-url` is set.
+    private func pushSender() -> (any PushSender)? {
+        guard let url = GatewayOptions.optional(options.pushWebhookUrl).flatMap(URL.init(string:)) else { return nil }
+        var settings = PushWebhookSettings(url: url, bearerToken: options.pushToken)
+        settings.attempts = options.pushAttempts
+        settings.initialBackoffMs = options.pushBackoffMs
+        settings.maxBackoffMs = options.pushMaxBackoffMs
+        settings.timeoutMs = options.pushTimeoutMs
+        return PushWebhook(settings: settings, logger: Logger(label: "social.push"))
+    }
+
+    /// The Redis stream consumer of notifications, when the bus is Redis and `--notify-stream` is set.
+    private func notificationStream(_ service: NotificationService) throws -> NotificationStreamConsumer? {
+        guard options.bus.hasPrefix("redis://"), !options.notifyStream.isEmpty else { return nil }
+        var settings = NotificationStreamConsumer.Settings(
+            consumer: GatewayOptions.optional(options.notifyStreamConsumer) ?? "\(ProcessInfo.processInfo.hostName)-\(options.port)")
+        settings.stream = options.notifyStream
+        do {
+            return try NotificationStreamConsumer(url: options.bus, settings: settings,
+                                                  logger: Logger(label: "social.notify-stream")) { body in
+                switch await NotificationRoutes.ingest(body, service) {
+                case .stored: return .stored
+                case .rejected(let reason): return .rejected(reason)
+                case .retry(let reason): return .retry(reason)
+                }
+            }
+        } catch {
+            throw ValidationError("--bus: notification stream: \(error)")
+        }
+    }
+
     private func makeBus(logger: Logger) throws -> any EventBus {
         guard options.bus.hasPrefix("redis://") else { return LocalBus() }
         do {
@@ -206,7 +251,7 @@ struct GatewayCommand: AsyncParsableCommand {
                                                      serverSelectionTimeoutMS: options.mongoTimeoutMs,
                                                      writeConcern: options.mongoWriteConcern, workers: options.mongoWorkers,
                                                      logger: Logger(label: "social.mongo"))
-                return OpenedStore(chatStore: mongo, botStore: mongo, close: { await mongo.close() })
+                return OpenedStore(chatStore: mongo, botStore: mongo, notificationStore: mongo, close: { await mongo.close() })
             } catch {
                 throw ValidationError("--store: cannot start the MongoDB store: \(error)")
             }
@@ -214,10 +259,11 @@ struct GatewayCommand: AsyncParsableCommand {
         switch options.store {
         case "memory":
             logger.warning("--store memory keeps nothing across restarts")
-            return OpenedStore(chatStore: MemoryChatStore(), botStore: MemoryBotStore(), close: {})
+            return OpenedStore(chatStore: MemoryChatStore(), botStore: MemoryBotStore(),
+                               notificationStore: MemoryNotificationStore(), close: {})
         default:
             let sqlite = try SQLiteChatStore(directory: options.dataDir)
-            return OpenedStore(chatStore: sqlite, botStore: sqlite, close: { await sqlite.close() })
+            return OpenedStore(chatStore: sqlite, botStore: sqlite, notificationStore: sqlite, close: { await sqlite.close() })
         }
     }
 }
@@ -226,5 +272,7 @@ struct GatewayCommand: AsyncParsableCommand {
 struct OpenedStore {
     let chatStore: any ChatStore
     let botStore: any BotStore
+    /// The same database's notifications.
+    let notificationStore: any NotificationStore
     let close: @Sendable () async -> Void
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 
 /// Every setting of the gateway: a flag, with a `SOCIAL_GATEWAY_<NAME>`
@@ -171,12 +172,46 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Threads making upstream calls (calls in flight at once; 4x this may wait). \(Env.note("PROXY_WORKERS"))")
     var proxyWorkers: Int = Env.int("PROXY_WORKERS", 32)
 
+    // MARK: notifications
+    @Option(help: "URL the push webhook POSTs to for users with no online device (the push service); empty: no pushes, recorded as failed. \(Env.note("PUSH_WEBHOOK_URL"))")
+    var pushWebhookUrl: String = Env.string("PUSH_WEBHOOK_URL", "")
+
+    @Option(help: "Bearer token sent to the push webhook. \(Env.note("PUSH_WEBHOOK_TOKEN"))")
+    var pushWebhookToken: String = ""  // read from the environment in `pushToken`, so --help never prints it
+
+    @Option(help: "Attempts per push webhook call, the first included. \(Env.note("PUSH_ATTEMPTS"))")
+    var pushAttempts: Int = Env.int("PUSH_ATTEMPTS", 4)
+
+    @Option(help: "Milliseconds before the second push attempt, doubled for each later one (±20% jitter). \(Env.note("PUSH_BACKOFF_MS"))")
+    var pushBackoffMs: Int = Env.int("PUSH_BACKOFF_MS", 200)
+
+    @Option(help: "Longest wait between push attempts, milliseconds. \(Env.note("PUSH_MAX_BACKOFF_MS"))")
+    var pushMaxBackoffMs: Int = Env.int("PUSH_MAX_BACKOFF_MS", 5000)
+
+    @Option(help: "Milliseconds one push attempt may take. \(Env.note("PUSH_TIMEOUT_MS"))")
+    var pushTimeoutMs: Int = Env.int("PUSH_TIMEOUT_MS", 5000)
+
+    @Option(help: "Push webhook calls in flight at once; beyond it a push fails at once (recorded). \(Env.note("PUSH_MAX_INFLIGHT"))")
+    var pushMaxInflight: Int = Env.int("PUSH_MAX_INFLIGHT", 256)
+
+    @Option(help: "Redis stream read for notifications (XADD <stream> * notification <json>) when --bus is redis; empty: none. \(Env.note("NOTIFY_STREAM"))")
+    var notifyStream: String = Env.string("NOTIFY_STREAM", "social:notifications")
+
+    @Option(help: "This node's consumer name in the stream's group; must stay the same across its restarts. Default: <hostname>-<port>. \(Env.note("NOTIFY_STREAM_CONSUMER"))")
+    var notifyStreamConsumer: String = Env.string("NOTIFY_STREAM_CONSUMER", "")
+
+    @Option(help: "Most users one POST /api/v1/notifications may address. \(Env.note("NOTIFY_MAX_USERS"))")
+    var notifyMaxUsers: Int = Env.int("NOTIFY_MAX_USERS", 1000)
+
     // MARK: operations
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. \(Env.note("LOG_LEVEL"))")
     var logLevel: String = Env.string("LOG_LEVEL", "info")
 
     /// The HS256 secret from the flag or, failing that, the environment; nil when neither is set.
     var secret: String? { GatewayOptions.optional(jwtSecret) ?? Env.string("JWT_SECRET") }
+
+    /// The push webhook's token from the flag or, failing that, the environment.
+    var pushToken: String? { GatewayOptions.optional(pushWebhookToken) ?? Env.string("PUSH_WEBHOOK_TOKEN") }
 
     /// An optional setting: empty means unset.
     static func optional(_ value: String) -> String? { value.isEmpty ? nil : value }
@@ -222,6 +257,16 @@ struct GatewayOptions: ParsableArguments {
         guard (1...3600).contains(botRefreshSeconds), botMaxChats >= 0 else {
             throw ValidationError("--bot-refresh-seconds must be 1-3600 and --bot-max-chats ≥ 0")
         }
+        if !pushWebhookUrl.isEmpty {
+            guard let url = URL(string: pushWebhookUrl), ["http", "https"].contains(url.scheme ?? "") else {
+                throw ValidationError("--push-webhook-url must be an http:// or https:// URL")
+            }
+        }
+        guard (1...20).contains(pushAttempts), pushBackoffMs >= 0, pushMaxBackoffMs >= pushBackoffMs,
+              pushTimeoutMs >= 100, pushMaxInflight >= 1 else {
+            throw ValidationError("--push-attempts 1-20, --push-backoff-ms ≥ 0, --push-max-backoff-ms ≥ --push-backoff-ms, --push-timeout-ms ≥ 100, --push-max-inflight ≥ 1")
+        }
+        guard (1...100_000).contains(notifyMaxUsers) else { throw ValidationError("--notify-max-users must be 1-100000") }
         guard presenceTtl >= 3 else { throw ValidationError("--presence-ttl must be at least 3 seconds") }
         guard proxyConnectTimeoutMs >= 1, proxyTimeoutMs >= 1, proxyMaxResponseBytes >= 1024, proxyMaxPerUser >= 1,
               proxyBreakerFailures >= 1, proxyBreakerOpenMs >= 0, (1...1024).contains(proxyWorkers) else {

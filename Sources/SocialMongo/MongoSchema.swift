@@ -9,6 +9,12 @@
 /// - `messages`: `chat`, `seq`, `useq` (updated seq), `sender`, `sk` (sender
 ///   kind), `kind`, `text`, `cmid` (client message id), `reply`, `att`, `data`
 ///   (JSON text), `sys`, `at`, `edited`, `del`, `rx` (reactions: `{u, e}` pairs).
+/// - `notifications`: `_id` (`<id>:<user>`), `user`, `id` (per user), `type`,
+///   `title`, `body`, `data` (JSON text), `pri`, `exp` (expiry, `Int64.max`
+///   for none, so one range filter serves both), `key` (idempotency key, absent
+///   when none), `st` (status), `held`, `push`, `at`.
+/// - `notify_counters`: `_id` (user), `n` (the user's last notification id),
+///   advanced by compare-and-set.
 enum MongoSchema {
     static let chats = "chats"
     static let members = "members"
@@ -16,6 +22,8 @@ enum MongoSchema {
     static let messages = "messages"
     /// Bot accounts (`MongoChatStore+Bots`); `_id` is the bot id, so no other index.
     static let bots = "bots"
+    static let notifications = "notifications"
+    static let notifyCounters = "notify_counters"
 
     /// `createIndexes` commands, one per collection. Creating an index that
     /// exists with the same options is a no-op, so every start-up runs them.
@@ -37,6 +45,11 @@ enum MongoSchema {
             // Idempotent sends: a partial index, so messages without a client id are not indexed.
             index("chat_client", ["chat": 1, "sender": 1, "cmid": 1], unique: true, partial: ["cmid": ["$exists": true]]),
             index("chat_updated", ["chat": 1, "useq": 1]),
+        ]),
+        createIndexes(notifications, [
+            index("user_id", ["user": 1, "id": 1], unique: true),
+            // Idempotent creates: one notification per user and key.
+            index("user_key", ["user": 1, "key": 1], unique: true, partial: ["key": ["$exists": true]]),
         ]),
     ]
 

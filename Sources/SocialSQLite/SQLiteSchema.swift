@@ -94,6 +94,28 @@ enum SQLiteSchema {
             created_by  TEXT NOT NULL
         ) WITHOUT ROWID;
         """,
+        // v3: notifications. `id` counts per user (the writer takes max + 1);
+        // the key index makes a retried create find the first one.
+        """
+        CREATE TABLE notifications (
+            user_id     TEXT NOT NULL,
+            id          INTEGER NOT NULL,
+            type        TEXT NOT NULL,
+            title       TEXT NOT NULL,
+            body        TEXT NOT NULL,
+            data        TEXT,
+            priority    TEXT NOT NULL,
+            expires_at  INTEGER,
+            idem_key    TEXT,
+            status      TEXT NOT NULL,
+            held        INTEGER NOT NULL,
+            push        TEXT NOT NULL,
+            created_at  INTEGER NOT NULL,
+            PRIMARY KEY (user_id, id)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX notifications_by_key ON notifications(user_id, idem_key) WHERE idem_key IS NOT NULL;
+        CREATE INDEX notifications_held ON notifications(user_id, id) WHERE held = 1;
+        """,
     ]
 
     /// Brings the database to the latest version, one transaction per migration.

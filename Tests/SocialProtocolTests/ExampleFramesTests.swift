@@ -15,12 +15,14 @@ import SocialProtocol
         Op.presenceSet, Op.presenceSubscribe, Op.presenceUnsubscribe, Op.presenceQuery,
         // REST proxy
         Op.proxyRequest,
+        Op.notificationsList, Op.notificationsAck,
     ]
 
     static let events: [String] = [
         EventName.hello, EventName.messageNew, EventName.messageEdited, EventName.messageDeleted, EventName.reaction,
         EventName.member, EventName.groupUpdated, EventName.typing, EventName.read, EventName.chatAdded,
         EventName.chatRemoved, EventName.invitation, EventName.resync, EventName.presence,
+        EventName.notification, EventName.notificationsDigest, EventName.notificationsBadge,
     ]
 
     /// Each op's args type, as the gateway decodes it.
@@ -52,6 +54,8 @@ import SocialProtocol
         Op.presenceQuery: command(PresenceUsersArgs.self),
         // REST proxy
         Op.proxyRequest: command(ProxyRequestArgs.self),
+        Op.notificationsList: command(NotificationsListArgs.self),
+        Op.notificationsAck: command(NotificationsAckArgs.self),
     ]
 
     /// Each op's result type (the `ok` object).
@@ -83,6 +87,8 @@ import SocialProtocol
         Op.presenceQuery: reply(PresenceListResult.self),
         // REST proxy
         Op.proxyRequest: reply(ProxyResult.self),
+        Op.notificationsList: reply(NotificationsListResult.self),
+        Op.notificationsAck: reply(NotificationsAckResult.self),
     ]
 
     /// Each event's data type.
@@ -101,6 +107,9 @@ import SocialProtocol
         EventName.invitation: push(InvitationEvent.self),
         EventName.resync: push(ResyncEvent.self),
         EventName.presence: push(PresenceEvent.self),
+        EventName.notification: push(NotificationEvent.self),
+        EventName.notificationsDigest: push(NotificationsDigestEvent.self),
+        EventName.notificationsBadge: push(NotificationsBadgeEvent.self),
     ]
 
     /// What an example file name says the frame is. A frame with several
@@ -171,7 +180,7 @@ import SocialProtocol
 
     @Test func everyOpHasACommandAndAReplyExample() {
         let names = Set(ProtocolFiles.exampleNames())
-        #expect(Self.ops.count == 26)
+        #expect(Self.ops.count == 28)
         for op in Self.ops {
             #expect(names.contains("\(op).command.json"), "no command example for \(op)")
             #expect(names.contains("\(op).reply.json"), "no reply example for \(op)")

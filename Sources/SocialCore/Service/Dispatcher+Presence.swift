@@ -38,6 +38,7 @@ extension Dispatcher {
         do {
             for change in try await presence.sweep(now: clock(), limit: 1000) where change.changed {
                 publishPresence(change.after)
+                await notifications.presenceChanged(change)
             }
         } catch {
             logger.warning("presence sweep failed", metadata: ["error": .string("\(error)")])
@@ -47,7 +48,10 @@ extension Dispatcher {
     private func updatePresence(_ user: UserID, _ change: () async throws -> PresenceChange) async {
         do {
             let change = try await change()
-            if change.changed { publishPresence(change.after) }
+            if change.changed {
+                publishPresence(change.after)
+                await notifications.presenceChanged(change)
+            }
         } catch {
             logger.warning("presence update failed", metadata: ["user": .string(user), "error": .string("\(error)")])
         }
@@ -71,7 +75,10 @@ extension Dispatcher {
             caller.userId, SessionPresence(sessionId: caller.sessionId, deviceId: caller.deviceId, state: state,
                                            activity: activity, since: clock()),
             ttlMs: limits.presenceTTLMs, now: clock())
-        if change.changed { publishPresence(change.after) }
+        if change.changed {
+            publishPresence(change.after)
+            await notifications.presenceChanged(change)
+        }
         return PresenceSelfResult(presence: change.after.wire)
     }
 

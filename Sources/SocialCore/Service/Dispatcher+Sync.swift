@@ -65,6 +65,14 @@ extension Dispatcher {
                                 changes: changes.map(\.wire), myReactions: mine.wire, position: newPosition,
                                 more: more, new: false))
         }
-        return SyncResult(chats: deltas, removed: removed, more: deltas.contains(where: \.more))
+        let inbox = try await args.notificationsAfter.asyncMap { try await syncNotifications(after: $0, caller) }
+        return SyncResult(chats: deltas, removed: removed, more: deltas.contains(where: \.more), notifications: inbox)
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

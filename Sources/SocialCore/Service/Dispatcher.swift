@@ -27,6 +27,8 @@ public final class Dispatcher: Sendable {
     let rateLimits: SessionRateLimits?
     /// Where `proxy.request` goes; nil when no upstream is configured.
     let proxy: (any UpstreamProxy)?
+    /// Notifications: the inbox ops, and the digest when a user's training ends.
+    public let notifications: NotificationService
 
     /// - Parameters:
     ///   - store: where chats, members and messages live.
@@ -37,12 +39,17 @@ public final class Dispatcher: Sendable {
     ///   - logger: where internal errors and backend failures are logged.
     ///   - presence: where sessions' presence lives (shared by every node in the distributed mode).
     ///   - proxy: the REST proxy behind `proxy.request`; nil refuses every service.
+    ///   - notifications: makes the notification service from the bus, presence store and clock;
+    ///     nil: an in-memory inbox with no push webhook.
     public init(store: any ChatStore, bus: any EventBus, limits: ChatLimits = .init(),
                 clock: @escaping @Sendable () -> Int64, ids: @escaping @Sendable (ChatKind) -> ChatID, logger: Logger,
-                presence: any PresenceStore = MemoryPresenceStore(), proxy: (any UpstreamProxy)? = nil) {
+                presence: any PresenceStore = MemoryPresenceStore(), proxy: (any UpstreamProxy)? = nil,
+                notifications: NotificationService? = nil) {
         self.store = store
         self.proxy = proxy
         self.presence = presence
+        self.notifications = notifications ?? NotificationService(
+            store: MemoryNotificationStore(), bus: bus, presence: presence, push: nil, clock: clock, logger: logger)
         self.bus = bus
         self.limits = limits
         self.clock = clock
@@ -121,6 +128,7 @@ public final class Dispatcher: Sendable {
         Op.presenceSet, Op.presenceSubscribe, Op.presenceUnsubscribe, Op.presenceQuery,
         // REST proxy
         Op.proxyRequest,
+        Op.notificationsList, Op.notificationsAck,
     ]
 
     /// The chats `user` is a member of: the transport subscribes a new session to them.
@@ -173,6 +181,10 @@ public final class Dispatcher: Sendable {
         case Op.presenceQuery: return try await reply(PresenceUsersArgs.self) { try await presenceQuery($0, caller) }
         // REST proxy
         case Op.proxyRequest: return try await reply(ProxyRequestArgs.self) { try await proxyRequest($0, caller) }
+        case Op.notificationsList:
+            return try await reply(NotificationsListArgs.self) { try await notificationsList($0, caller) }
+        case Op.notificationsAck:
+            return try await reply(NotificationsAckArgs.self) { try await notificationsAck($0, caller) }
         default: throw ServiceError.unknownOp(header.op)
         }
     }

@@ -49,6 +49,18 @@ final class MongoCollection {
                             upserted: (reply["upsertedCount"]?.int64 ?? 0) > 0)
     }
 
+    /// Updates every document matching `filter`.
+    @discardableResult
+    func updateMany(_ filter: BSONDocument, _ update: BSONDocument) throws -> UpdateResult {
+        let reply = try call { error, reply in
+            BSONHandle(filter).withPointer { f in
+                BSONHandle(update).withPointer { u in mongoc_collection_update_many(pointer, f, u, nil, reply, &error) }
+            }
+        }
+        return UpdateResult(matched: reply["matchedCount"]?.int64 ?? 0, modified: reply["modifiedCount"]?.int64 ?? 0,
+                            upserted: false)
+    }
+
     /// Documents matching `filter`, in `sort` order, at most `limit` (nil: all).
     func find(_ filter: BSONDocument, sort: BSONDocument? = nil, limit: Int? = nil,
               projection: BSONDocument? = nil) throws -> [BSONDocument] {

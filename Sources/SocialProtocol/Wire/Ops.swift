@@ -27,6 +27,8 @@ public enum Op {
     public static let presenceQuery = "presence.query"
     // REST proxy
     public static let proxyRequest = "proxy.request"
+    public static let notificationsList = "notifications.list"
+    public static let notificationsAck = "notifications.ack"
 }
 
 public enum EventName {
@@ -44,4 +46,7 @@ public enum EventName {
     public static let invitation = "invitation"
     public static let resync = "resync"
     public static let presence = "presence"
+    public static let notification = "notification"
+    public static let notificationsDigest = "notifications.digest"
+    public static let notificationsBadge = "notifications.badge"
 }

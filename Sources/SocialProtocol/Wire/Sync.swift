@@ -17,7 +17,14 @@ public struct SyncArgs: Codable, Sendable, Equatable {
     public var chats: [Position]
     /// Most changes returned in this call, over all chats. Default 200, at most 1000.
     public var limit: Int?
-    public init(chats: [Position], limit: Int? = nil) { self.chats = chats; self.limit = limit }
+    /// The highest notification id the client has; absent: the reply has no `notifications`.
+    public var notificationsAfter: Int64?
+    public init(chats: [Position], limit: Int? = nil, notificationsAfter: Int64? = nil) {
+        self.chats = chats
+        self.limit = limit
+        self.notificationsAfter = notificationsAfter
+    }
+    enum CodingKeys: String, CodingKey { case chats, limit, notificationsAfter = "notifications_after" }
 }
 
 public struct SyncResult: Codable, Sendable, Equatable {
@@ -53,10 +60,13 @@ public struct SyncResult: Codable, Sendable, Equatable {
     public var removed: [String]
     /// Some chat has more changes: call `sync` again with the new positions.
     public var more: Bool
+    /// Notifications created after `notifications_after`, when the client sent it.
+    public var notifications: SyncNotifications?
 
-    public init(chats: [ChatDelta], removed: [String], more: Bool) {
+    public init(chats: [ChatDelta], removed: [String], more: Bool, notifications: SyncNotifications? = nil) {
         self.chats = chats
         self.removed = removed
         self.more = more
+        self.notifications = notifications
     }
 }

@@ -1,0 +1,31 @@
+import SocialProtocol
+
+/// One call of the push webhook: a user's notification, or the digest of
+/// those held while they trained. Its JSON is the webhook's request body.
+public struct PushRequest: Codable, Sendable, Equatable {
+    public var userId: UserID
+    /// True for a training digest (several notifications at once).
+    public var digest: Bool
+    public var notifications: [WireNotification]
+    /// The badge with these counted.
+    public var unread: Int
+
+    public init(userId: UserID, digest: Bool, notifications: [WireNotification], unread: Int) {
+        self.userId = userId
+        self.digest = digest
+        self.notifications = notifications
+        self.unread = unread
+    }
+
+    enum CodingKeys: String, CodingKey { case userId = "user_id", digest, notifications, unread }
+}
+
+/// Sends pushes to users with no online device (the company's push service,
+/// which speaks to APNs and FCM). The HTTP webhook lives in SocialHTTP; the
+/// core only calls this.
+public protocol PushSender: Sendable {
+    /// Delivers `request`, with the sender's own retries and backoff. True
+    /// when the push service accepted it, false when every attempt failed.
+    /// Must not block the calling task's thread.
+    func send(_ request: PushRequest) async -> Bool
+}
