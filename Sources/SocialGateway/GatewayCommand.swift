@@ -75,7 +75,6 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let stream = try notificationStream(notifications)
-        stream?.start()
         let signals = SignalDrain(server: server, logger: logger)
         let botRefresh = Task.detached { [refreshSeconds = options.botRefreshSeconds] in
             while !Task.isCancelled {
@@ -103,6 +102,7 @@ struct GatewayCommand: AsyncParsableCommand {
         signals.cancel()
         sweeper.cancel()
         stream?.stop()
+        await stream?.waitUntilExited()
         botRefresh.cancel()
         await store.close()
         logger.info("stopped")
@@ -205,23 +205,29 @@ struct GatewayCommand: AsyncParsableCommand {
         return PushWebhook(settings: settings, logger: Logger(label: "social.push"))
     }
 
-    /// The Redis stream consumer of notifications, when the bus is Redis and `--notify-stream` is set.
-    private func notificationStream(_ service: NotificationService) throws -> NotificationStreamConsumer? {
+    /// The Redis stream ingest of notifications, when the bus is Redis and
+    /// `--notify-stream` is set: it starts reading at once.
+    private func notificationStream(_ service: NotificationService) throws -> RedisStreamIngest? {
         guard options.bus.hasPrefix("redis://"), !options.notifyStream.isEmpty else { return nil }
-        var settings = NotificationStreamConsumer.Settings(
+        let url: RedisURL
+        do {
+            url = try RedisURL(parsing: options.bus)
+        } catch {
+            throw ValidationError("--bus: \(error)")
+        }
+        var settings = StreamIngestSettings(
             consumer: GatewayOptions.optional(options.notifyStreamConsumer) ?? "\(ProcessInfo.processInfo.hostName)-\(options.port)")
         settings.stream = options.notifyStream
-        do {
-            return try NotificationStreamConsumer(url: options.bus, settings: settings,
-                                                  logger: Logger(label: "social.notify-stream")) { body in
-                switch await NotificationRoutes.ingest(body, service) {
-                case .stored: return .stored
-                case .rejected(let reason): return .rejected(reason)
-                case .retry(let reason): return .retry(reason)
-                }
+        settings.claimIdleMs = options.notifyStreamClaimIdleMs
+        return RedisStreamIngest(url: url, settings: settings, logger: Logger(label: "social.notify-stream")) { entry in
+            guard let body = entry.fields["notification"] else {
+                return .rejected("the entry has no notification field")
             }
-        } catch {
-            throw ValidationError("--bus: notification stream: \(error)")
+            switch await NotificationRoutes.ingest(body, service) {
+            case .stored: return .stored
+            case .rejected(let reason): return .rejected(reason)
+            case .retry(let reason): return .retryLater(reason)
+            }
         }
     }
 

@@ -200,6 +200,9 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "This node's consumer name in the stream's group; must stay the same across its restarts. Default: <hostname>-<port>. \(Env.note("NOTIFY_STREAM_CONSUMER"))")
     var notifyStreamConsumer: String = Env.string("NOTIFY_STREAM_CONSUMER", "")
 
+    @Option(help: "Milliseconds a stream entry may stay read but unacknowledged by another node (one that died) before this node claims it. \(Env.note("NOTIFY_STREAM_CLAIM_IDLE_MS"))")
+    var notifyStreamClaimIdleMs: Int = Env.int("NOTIFY_STREAM_CLAIM_IDLE_MS", 30_000)
+
     @Option(help: "Most users one POST /api/v1/notifications may address. \(Env.note("NOTIFY_MAX_USERS"))")
     var notifyMaxUsers: Int = Env.int("NOTIFY_MAX_USERS", 1000)
 
