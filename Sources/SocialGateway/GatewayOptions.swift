@@ -63,7 +63,7 @@ struct GatewayOptions: ParsableArguments {
     var batchMaxBytes: Int = Env.int("BATCH_MAX_BYTES", 32_768)
 
     @Option(help: "Milliseconds a chat event waits for a missing earlier one before it is delivered anyway (0: arrival order). \(Env.note("REORDER_WINDOW_MS"))")
-    var reorderWindowMs: Int = Env.int("REORDER_WINDOW_MS", 50)
+    var reorderWindowMs: Int = Env.int("REORDER_WINDOW_MS", 250)
 
     @Option(help: "Commands queued or running per connection before 'overloaded' replies. \(Env.note("MAX_INFLIGHT"))")
     var maxInflight: Int = Env.int("MAX_INFLIGHT", 64)

@@ -36,7 +36,7 @@ public struct ServerSettings: Sendable {
     public var maxPresenceWatches: Int = 1000
     /// Milliseconds a chat event waits for a missing earlier one before it is
     /// delivered anyway (0 delivers in arrival order).
-    public var reorderWindowMs: Int = 50
+    public var reorderWindowMs: Int = 250
     /// Most connections this process accepts (bounded by the open-file limit).
     public var maxConnections: Int = 19_500
     /// Largest backend API request body (`/api/v1/...`); larger gets 413.
