@@ -24,8 +24,8 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
     private var connection: ClientConnection?
     private(set) var state = State.idle
     private var connectStartNs: UInt64 = 0
-    /// When this (re)connection began, for the resync time.
-    private var offlineSinceNs: UInt64 = 0
+    /// When the reconnection that must end with a `sync` began, for the resync time.
+    private var resyncStartNs: UInt64 = 0
     private var closeIntended = false
     /// After the next open, call `sync` before anything else counts.
     private var syncOnOpen = false
@@ -59,17 +59,17 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
         connectStartNs = nowNs()
         closeIntended = false
         syncOnOpen = sync
+        if sync { resyncStartNs = connectStartNs }
         resyncedAtNs = nil
         connection = loop.connect(request, delegate: self)
         lock.unlock()
     }
 
     /// Goes offline on purpose (churn, storm): not counted as an unexpected close.
-    func disconnect(at now: UInt64 = nowNs()) {
+    func disconnect() {
         lock.lock()
         closeIntended = true
         state = .closing
-        offlineSinceNs = now
         let c = connection
         lock.unlock()
         c?.close(code: 1000)
@@ -162,7 +162,7 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
         buffered.removeAll()
         for event in replay { liveEvent(chat: event.chat, seq: event.seq, bench: event.bench, at: now) }
         resyncedAtNs = now
-        let since = offlineSinceNs
+        let since = resyncStartNs
         lock.unlock()
         metrics.record(now) { t, _ in
             t.resyncedClients += 1
@@ -241,7 +241,8 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
     func clientOpened(_ connection: ClientConnection) {
         let now = nowNs()
         lock.lock()
-        guard connection === self.connection else { lock.unlock(); return }
+        // A connection asked to close before it opened closes as soon as it opens.
+        guard connection === self.connection, state == .connecting else { lock.unlock(); return }
         state = .open
         let started = connectStartNs
         if syncOnOpen {
@@ -286,7 +287,6 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
         let intended = closeIntended
         let wasOpen = state == .open || state == .closing
         state = .closed
-        if !intended { offlineSinceNs = now }
         // Replies to commands of a closed connection never come.
         let lostSends = inflight.count
         inflight.removeAll()

@@ -175,8 +175,8 @@ final class Worker {
             if churn {
                 for c in clients.indices where now >= toggleAt[c] {
                     if online[c] {
-                        guard clients[c].inflightCount == 0 else { continue }
-                        clients[c].disconnect(at: now)
+                        guard clients[c].isOpen, !clients[c].isSyncing, clients[c].inflightCount == 0 else { continue }
+                        clients[c].disconnect()
                         online[c] = false
                         toggleAt[c] = now + seconds(Double.random(in: plan.offlineMin...plan.offlineMax, using: &random))
                     } else {
@@ -211,7 +211,7 @@ final class Worker {
         while clients.contains(where: { $0.inflightCount > 0 }) && nowNs() < now + seconds(plan.drainTimeout) {
             Thread.sleep(forTimeInterval: 0.001)
         }
-        for client in clients { client.disconnect(at: now) }
+        for client in clients { client.disconnect() }
         let share = plan.connectRate > 0 ? plan.connectRate / Double(plan.workers) : 0
         for (i, client) in clients.enumerated() {
             if share > 0 {
