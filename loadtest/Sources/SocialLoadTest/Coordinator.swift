@@ -29,6 +29,8 @@ final class Coordinator {
         var progress: [String: Any] = [:]
         var result: WorkerResult?
         var ended = false
+
+        func locked<T>(_ body: () -> T) -> T { lock.lock(); defer { lock.unlock() }; return body() }
     }
 
     init(plan: Plan, gatewayPids: [Int32], log: @escaping (String) -> Void) {
@@ -50,14 +52,14 @@ final class Coordinator {
         // Every worker connects and sets up its groups; then all start together.
         let setupDeadline = Date().addingTimeInterval(plan.setupTimeout * 3 + Double(plan.connections) / max(1, plan.connectRate))
         var lastLine = Date()
-        while !workers.allSatisfy({ w in w.lock.withLock { w.ready } }) {
-            if let dead = workers.first(where: { w in w.lock.withLock { w.ended && !w.ready } }) {
+        while !workers.allSatisfy({ w in w.locked { w.ready } }) {
+            if let dead = workers.first(where: { w in w.locked { w.ended && !w.ready } }) {
                 throw LoadTestError("worker \(workers.firstIndex { $0 === dead }!) exited during setup (status \(dead.process.terminationStatus))")
             }
             guard Date() < setupDeadline else { throw LoadTestError("setup did not finish in time") }
             if Date().timeIntervalSince(lastLine) >= 1 {
                 lastLine = Date()
-                let open = workers.reduce(0) { $0 + ($1.lock.withLock { $1.progress["open"] as? Int } ?? 0) }
+                let open = workers.reduce(0) { sum, w in sum + (w.locked { w.progress["open"] as? Int } ?? 0) }
                 log(String(format: "setup %4.0fs  open %d/%d", Date().timeIntervalSince(setupStart), open, plan.connections))
             }
             Thread.sleep(forTimeInterval: 0.05)
@@ -71,7 +73,7 @@ final class Coordinator {
         for w in workers { w.input.fileHandleForWriting.write(Data("go\n".utf8)) }
         let runDeadline = go.addingTimeInterval(plan.hold + plan.duration + plan.drainTimeout * 3 + 60)
         var previous = (sent: 0, acked: 0, delivered: 0)
-        while !workers.allSatisfy({ w in w.lock.withLock { w.ended } }) && Date() < runDeadline {
+        while !workers.allSatisfy({ w in w.locked { w.ended } }) && Date() < runDeadline {
             Thread.sleep(forTimeInterval: 1)
             let now = sampleGateways()
             for (i, s) in now.enumerated() where i < peakRSS.count { peakRSS[i] = max(peakRSS[i], s.rssBytes) }
@@ -85,10 +87,10 @@ final class Coordinator {
                 errors += w.progress["errors"] as? Int ?? 0
                 w.lock.unlock()
             }
-            let rss = now.map { String(format: " gw %.0f MiB %.1f cpu-s", Double($0.rssBytes) / 1_048_576, $0.cpuSeconds) }.joined()
-            log(String(format: "t=%4.0fs open %6d  sent/s %6d  acks/s %6d  deliveries/s %7d  errors %d%@",
+            let rss = now.map { String(format: "  gw %.0f MiB %.1f cpu-s", Double($0.rssBytes) / 1_048_576, $0.cpuSeconds) }.joined()
+            log(String(format: "t=%4.0fs open %6d  sent/s %6d  acks/s %6d  deliveries/s %7d  errors %d",
                        Date().timeIntervalSince(go), open, sent - previous.sent, acked - previous.acked,
-                       delivered - previous.delivered, errors, rss))
+                       delivered - previous.delivered, errors) + rss)
             previous = (sent, acked, delivered)
         }
         outcome.runSeconds = Date().timeIntervalSince(go)

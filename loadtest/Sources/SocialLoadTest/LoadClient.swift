@@ -39,6 +39,9 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
     /// Set when a `sync` finished after a reconnect; the worker reads it.
     private(set) var resyncedAtNs: UInt64?
 
+    /// `SOCIAL_LOADTEST_DEBUG=1` prints every frame received to stderr.
+    static let debug = ProcessInfo.processInfo.environment["SOCIAL_LOADTEST_DEBUG"] == "1"
+
     init(index: Int, user: String, loop: WebSocketClientLoop, request: ClientRequest, metrics: Metrics,
          runTag: String, textBytes: Int) {
         self.index = index
@@ -83,6 +86,21 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
     func track(_ chat: String) { lock.lock(); if chats[chat] == nil { chats[chat] = ChatTrack(chatId: chat) }; lock.unlock() }
 
     func highest(in chat: String) -> Int64 { lock.lock(); defer { lock.unlock() }; return chats[chat]?.highest ?? 0 }
+
+    /// Setup only: asks `sync` for the chat's position, for a member that missed
+    /// events of joins made while its own join was in flight.
+    func catchUp(_ chat: String) {
+        let from = highest(in: chat)
+        call("sync", args: "{\"chats\":[{\"chat_id\":\"\(chat)\",\"seq\":\(from)}],\"limit\":1000}") { [weak self] reply in
+            guard let self, let delta = reply.ok?.chats?.first(where: { $0.chat.chatId == chat }) else { return }
+            self.lock.lock()
+            if var track = self.chats[chat], !track.measuring {
+                track.highest = max(track.highest, delta.position)
+                self.chats[chat] = track
+            }
+            self.lock.unlock()
+        }
+    }
 
     func beginMeasuring(_ chat: String, at seq: Int64) { lock.lock(); chats[chat]?.begin(at: seq); lock.unlock() }
 
@@ -148,7 +166,7 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
             return
         }
         for delta in ok.chats ?? [] where chats[delta.chat.chatId] != nil {
-            let changes = delta.changes.map { ($0.updatedSeq, BenchText.parse($0.text) != nil) }
+            let changes = delta.changes.map { (updatedSeq: $0.updatedSeq, ours: BenchText.parse($0.text) != nil) }
             chats[delta.chat.chatId]!.synced(changes: changes, position: delta.position)
         }
         if ok.more == true {
@@ -256,6 +274,7 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
     func client(_ connection: ClientConnection, received frame: [UInt8]) {
         let now = nowNs()
         var callbacks: [() -> Void] = []
+        if Self.debug { FileHandle.standardError.write(Data("\(user) <- ".utf8) + Data(frame) + Data("\n".utf8)) }
         lock.lock()
         // A frame may hold several messages, one a line (protocol/README.md, "batches allowed").
         frame.withUnsafeBytes { bytes in

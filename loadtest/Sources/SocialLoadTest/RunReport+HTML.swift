@@ -62,18 +62,18 @@ extension RunReport {
         for tick in 0...4 {
             let v = maxY * Double(tick) / 4
             svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>", left, y(v), width - right, y(v))
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%@</text>\n", left - 5, y(v) + 4, format(v))
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", left - 5, y(v) + 4) + format(v) + "</text>\n"
         }
         let step = max(1, points / 10)
         for i in stride(from: 0, to: points, by: step) {
             svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%ds</text>", x(i), height - 10, i)
         }
-        svg += String(format: "<text x=\"%.1f\" y=\"14\">%@</text>\n", left, escape(unit))
+        svg += String(format: "<text x=\"%.1f\" y=\"14\">", left) + escape(unit) + "</text>\n"
         for (n, (name, color, values)) in series.enumerated() {
             let path = values.enumerated().map { String(format: "%.1f,%.1f", x($0.offset), y($0.element)) }.joined(separator: " ")
             svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\" points=\"\(path)\"/>\n"
-            svg += String(format: "<rect x=\"%.1f\" y=\"6\" width=\"10\" height=\"10\" fill=\"%@\"/><text x=\"%.1f\" y=\"15\">%@</text>\n",
-                          left + 120 + Double(n) * 130, color, left + 134 + Double(n) * 130, escape(name))
+            svg += String(format: "<rect x=\"%.1f\" y=\"6\" width=\"10\" height=\"10\" fill=\"", left + 120 + Double(n) * 130) + color
+                + String(format: "\"/><text x=\"%.1f\" y=\"15\">", left + 134 + Double(n) * 130) + escape(name) + "</text>\n"
         }
         return svg + "</svg>"
     }

@@ -24,7 +24,8 @@ struct RunReport {
             ("scenario", plan.scenario.rawValue + (label.isEmpty ? "" : " — \(label)")),
             ("gateways", plan.urls.joined(separator: " ")),
             ("connections", "\(plan.connections) over \(plan.workers) worker process(es); \(tally.connected) opened, \(tally.connectFailures) failed"),
-            ("setup", String(format: "%.1f s", outcome.setupSeconds)),
+            ("setup", String(format: "%.1f s", outcome.setupSeconds)
+                + (tally.setupCatchUps > 0 ? "; \(tally.setupCatchUps) members missed events of concurrent joins and caught up with sync" : "")),
             ("connect", latency(tally.connect)),
         ]
         if plan.scenario == .connect {
@@ -72,7 +73,7 @@ struct RunReport {
 
     private func latency(_ l: Latency) -> String {
         l.count == 0 ? "-" : String(format: "p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f ms (n=%d)",
-                                    l.ms(50), l.ms(90), l.ms(99), l.ms(99.9), l.maxMs, l.count)
+                                    l.ms(50), l.ms(90), l.ms(99), l.ms(99.9), l.maxMs, Int(l.count))
     }
 
     func json() throws -> Data {
@@ -83,7 +84,7 @@ struct RunReport {
             "date": ISO8601DateFormatter().string(from: date),
             "plan": planObject,
             "verified": verified,
-            "setup_seconds": outcome.setupSeconds,
+            "setup_seconds": outcome.setupSeconds, "setup_catch_ups": tally.setupCatchUps,
             "run_seconds": outcome.runSeconds,
             "connected": tally.connected, "connect_failures": tally.connectFailures,
             "unexpected_closes": tally.unexpectedCloses,

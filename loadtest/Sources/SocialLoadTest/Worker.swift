@@ -24,6 +24,8 @@ final class Worker {
     private var openPerSecond: [Int] = []
     private var lastProgress: UInt64 = 0
     private var originNs: UInt64 = 0
+    /// Members that missed setup events and caught up with `sync` (reported: a gateway behaviour worth knowing).
+    private var setupCatchUps = 0
 
     init(plan: Plan, index: Int) {
         self.plan = plan
@@ -126,13 +128,26 @@ final class Worker {
         guard joined.wait(timeout: .now() + plan.setupTimeout) == .success, failures.first == nil else {
             throw LoadTestError("worker \(index): joining groups failed: \(failures.first ?? "timed out")")
         }
+        if LoadClient.debug { progress("worker \(index): groups created and joined") }
         let deadline = nowNs() + seconds(plan.setupTimeout)
         for (g, group) in groups.enumerated() {
             let seq = setupSeq.value(g)
+            if LoadClient.debug { progress("worker \(index): group \(g) \(group.chatId) at \(seq): \(group.members.map { $0.highest(in: group.chatId) })") }
             if group.members.count > 1 {
+                var askedAt = nowNs()
                 while group.members.contains(where: { $0.highest(in: group.chatId) < seq }) {
                     guard nowNs() < deadline else {
                         throw LoadTestError("worker \(index): members of \(group.chatId) did not receive the setup events")
+                    }
+                    // A member can miss the events of joins made while its own join was in
+                    // flight (it is subscribed when its join completes): it asks `sync`, as
+                    // the protocol says a client does on a gap.
+                    if nowNs() - askedAt > 2_000_000_000 {
+                        askedAt = nowNs()
+                        for member in group.members where member.highest(in: group.chatId) < seq {
+                            setupCatchUps += 1
+                            member.catchUp(group.chatId)
+                        }
                     }
                     tick(phase: "setup")
                     Thread.sleep(forTimeInterval: 0.02)
@@ -158,6 +173,7 @@ final class Worker {
         var stormStart: UInt64?
         var issued = 0
         var cursor = 0
+        var lastSweep: UInt64 = 0
         let end = originNs + seconds(plan.duration)
         while nowNs() < end {
             let now = nowNs()
@@ -172,7 +188,10 @@ final class Worker {
                     }
                 }
             }
-            if churn {
+            // Going over every client is for every 20 ms, not every loop.
+            let sweep = now - lastSweep >= 20_000_000
+            if sweep { lastSweep = now }
+            if churn && sweep {
                 for c in clients.indices where now >= toggleAt[c] {
                     if online[c] {
                         guard clients[c].isOpen, !clients[c].isSyncing, clients[c].inflightCount == 0 else { continue }
@@ -191,7 +210,7 @@ final class Worker {
                 stormStart = now
                 storm(at: now)
             }
-            if plan.scenario == .churn || plan.scenario == .reconnectStorm {
+            if sweep && (plan.scenario == .churn || plan.scenario == .reconnectStorm) {
                 retryDropped(online: online, at: now)
             }
             tick()
@@ -245,7 +264,7 @@ final class Worker {
             retryDropped(online: Array(repeating: true, count: clients.count), at: nowNs())
             if clients.allSatisfy({ $0.isOpen && !$0.isSyncing }) { break }
             tick()
-            Thread.sleep(forTimeInterval: 0.01)
+            Thread.sleep(forTimeInterval: 0.02)
         }
         let last = clients.compactMap(\.resyncedAtNs).max()
         if clients.allSatisfy({ $0.resyncedAtNs != nil }), let last {
@@ -262,7 +281,7 @@ final class Worker {
             }
             if settled() { break }
             tick()
-            Thread.sleep(forTimeInterval: 0.01)
+            Thread.sleep(forTimeInterval: 0.05)
         }
         tick()
     }
@@ -290,12 +309,14 @@ final class Worker {
             let second = Int((now - originNs) / 1_000_000_000)
             if openPerSecond.count <= second { openPerSecond += repeatElement(open, count: second + 1 - openPerSecond.count) }
             openPerSecond[second] = open
-            var total = Second()
-            for m in metrics { for s in m.snapshot().1 { total.add(s) } }
-            line["sent"] = total.sent
-            line["acked"] = total.acked
-            line["delivered"] = total.delivered
-            line["errors"] = total.errors
+            var sent = 0, acked = 0, delivered = 0, errors = 0
+            for m in metrics {
+                for s in m.snapshot().1 { sent += s.sent; acked += s.acked; delivered += s.delivered; errors += s.errors }
+            }
+            line["sent"] = sent
+            line["acked"] = acked
+            line["delivered"] = delivered
+            line["errors"] = errors
         }
         emit(line)
     }
@@ -323,6 +344,7 @@ final class Worker {
                 tally.gaps += track.gaps
             }
         }
+        tally.setupCatchUps = setupCatchUps
         let data = try JSONEncoder().encode(WorkerResult(tally: tally, timeline: timeline))
         return String(decoding: data, as: UTF8.self)
     }
@@ -339,7 +361,8 @@ final class Worker {
     /// One JSON line to the coordinator.
     private func emit(_ object: [String: Any]) {
         guard let data = try? JSONSerialization.data(withJSONObject: object) else { return }
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        // The coordinator is gone (killed, interrupted): stop, do not run on unbounded.
+        do { try FileHandle.standardOutput.write(contentsOf: data + Data("\n".utf8)) } catch { exit(1) }
     }
 }
 
