@@ -61,8 +61,10 @@ struct RunReport {
             rows.append(("closes", tally.unexpectedCloses.sorted { $0.key < $1.key }.map { "code \($0.key): \($0.value)" }.joined(separator: ", ")))
         }
         for failure in outcome.workerFailures { rows.append(("failure", failure)) }
-        rows.append(("result", verified ? "verified: every acknowledged message reached every member exactly once, in order"
-                                       : "VERIFICATION FAILED"))
+        let success = plan.scenario == .connect
+            ? "verified: every connection opened and stayed open through the hold"
+            : "verified: every acknowledged message reached every member exactly once, in order"
+        rows.append(("result", verified ? success : "VERIFICATION FAILED"))
         return rows
     }
 
