@@ -315,8 +315,9 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
         lock.unlock()
         metrics.record(now) { t, _ in
             t.unanswered += lostSends
-            if failure != nil && !wasOpen {
+            if let failure, !wasOpen {
                 t.connectFailures += 1
+                t.connectFailureReasons[failure, default: 0] += 1
             } else if !intended {
                 t.unexpectedCloses[code.map(String.init) ?? "none", default: 0] += 1
             }

@@ -57,6 +57,10 @@ struct RunReport {
         if !tally.errors.isEmpty {
             rows.append(("errors", tally.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")))
         }
+        if !tally.connectFailureReasons.isEmpty {
+            rows.append(("connect failures", tally.connectFailureReasons.sorted { $0.value > $1.value }.prefix(5)
+                .map { "\($0.key): \($0.value)" }.joined(separator: "; ")))
+        }
         if !tally.unexpectedCloses.isEmpty {
             rows.append(("closes", tally.unexpectedCloses.sorted { $0.key < $1.key }.map { "code \($0.key): \($0.value)" }.joined(separator: ", ")))
         }
@@ -89,6 +93,7 @@ struct RunReport {
             "setup_seconds": outcome.setupSeconds, "setup_catch_ups": tally.setupCatchUps,
             "run_seconds": outcome.runSeconds,
             "connected": tally.connected, "connect_failures": tally.connectFailures,
+            "connect_failure_reasons": tally.connectFailureReasons,
             "unexpected_closes": tally.unexpectedCloses,
             "sent": tally.sent, "acked": tally.acked, "errors": tally.errors, "unanswered": tally.unanswered,
             "duplicate_acks": tally.duplicateAcks,

@@ -4,6 +4,8 @@ struct Tally: Codable {
     /// Connections that opened, and connection attempts that failed.
     var connected = 0
     var connectFailures = 0
+    /// Why connection attempts failed (the lws error or the HTTP status), by reason.
+    var connectFailureReasons: [String: Int] = [:]
     /// Connections that closed while they should have stayed open, by close code ("none": dropped).
     var unexpectedCloses: [String: Int] = [:]
     /// `chat.send` commands written, acknowledged (stored), and answered with an error (by code).
@@ -52,6 +54,7 @@ struct Tally: Codable {
     mutating func add(_ o: Tally) {
         connected += o.connected
         connectFailures += o.connectFailures
+        connectFailureReasons.merge(o.connectFailureReasons, uniquingKeysWith: +)
         unexpectedCloses.merge(o.unexpectedCloses, uniquingKeysWith: +)
         sent += o.sent
         acked += o.acked
