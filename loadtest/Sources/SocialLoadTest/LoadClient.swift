@@ -87,21 +87,6 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
 
     func highest(in chat: String) -> Int64 { lock.lock(); defer { lock.unlock() }; return chats[chat]?.highest ?? 0 }
 
-    /// Setup only: asks `sync` for the chat's position, for a member that missed
-    /// events of joins made while its own join was in flight.
-    func catchUp(_ chat: String) {
-        let from = highest(in: chat)
-        call("sync", args: "{\"chats\":[{\"chat_id\":\"\(chat)\",\"seq\":\(from)}],\"limit\":1000}") { [weak self] reply in
-            guard let self, let delta = reply.ok?.chats?.first(where: { $0.chat.chatId == chat }) else { return }
-            self.lock.lock()
-            if var track = self.chats[chat], !track.measuring {
-                track.highest = max(track.highest, delta.position)
-                self.chats[chat] = track
-            }
-            self.lock.unlock()
-        }
-    }
-
     func beginMeasuring(_ chat: String, at seq: Int64) { lock.lock(); chats[chat]?.begin(at: seq); lock.unlock() }
 
     /// Sends a command; `reply` runs on the loop thread with the answer.

@@ -24,8 +24,7 @@ struct RunReport {
             ("scenario", plan.scenario.rawValue + (label.isEmpty ? "" : " — \(label)")),
             ("gateways", plan.urls.joined(separator: " ")),
             ("connections", "\(plan.connections) over \(plan.workers) worker process(es); \(tally.connected) opened, \(tally.connectFailures) failed"),
-            ("setup", String(format: "%.1f s", outcome.setupSeconds)
-                + (tally.setupCatchUps > 0 ? "; \(tally.setupCatchUps) members missed events of concurrent joins and caught up with sync" : "")),
+            ("setup", String(format: "%.1f s", outcome.setupSeconds)),
             ("connect", latency(tally.connect)),
         ]
         if plan.scenario == .connect {
@@ -90,7 +89,7 @@ struct RunReport {
             "date": ISO8601DateFormatter().string(from: date),
             "plan": planObject,
             "verified": verified,
-            "setup_seconds": outcome.setupSeconds, "setup_catch_ups": tally.setupCatchUps,
+            "setup_seconds": outcome.setupSeconds,
             "run_seconds": outcome.runSeconds,
             "connected": tally.connected, "connect_failures": tally.connectFailures,
             "connect_failure_reasons": tally.connectFailureReasons,

@@ -37,8 +37,6 @@ struct Tally: Codable {
     var reconnects = 0
     /// Seconds from a reconnect storm's drop until the last member was resynced.
     var stormResyncSeconds: Double?
-    /// Members that missed events of other members' joins during setup and caught up with `sync`.
-    var setupCatchUps = 0
 
     var ack = Latency()
     var delivery = Latency()
@@ -71,7 +69,6 @@ struct Tally: Codable {
         syncs += o.syncs
         resyncedClients += o.resyncedClients
         reconnects += o.reconnects
-        setupCatchUps += o.setupCatchUps
         if let s = o.stormResyncSeconds { stormResyncSeconds = max(stormResyncSeconds ?? 0, s) }
         ack.add(o.ack)
         delivery.add(o.delivery)

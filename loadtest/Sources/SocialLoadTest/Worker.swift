@@ -24,8 +24,6 @@ final class Worker {
     private var openPerSecond: [Int] = []
     private var lastProgress: UInt64 = 0
     private var originNs: UInt64 = 0
-    /// Members that missed setup events and caught up with `sync` (reported: a gateway behaviour worth knowing).
-    private var setupCatchUps = 0
 
     init(plan: Plan, index: Int) {
         self.plan = plan
@@ -51,7 +49,6 @@ final class Worker {
         defer { shutdown() }
 
         if plan.scenario != .connect {
-            try connectAll(phase: "setup")
             try setUpGroups()
         }
         emit(["t": "ready"])
@@ -73,11 +70,12 @@ final class Worker {
 
     // MARK: setup
 
-    /// Opens every client at this worker's share of the connect rate and waits for them.
-    private func connectAll(phase: String) throws {
+    /// Opens `subset` (default: every client) at this worker's share of the connect rate and waits for them.
+    private func connectAll(phase: String, _ subset: [LoadClient]? = nil) throws {
+        let targets = subset ?? clients
         let share = plan.connectRate > 0 ? plan.connectRate / Double(plan.workers) : 0
         let start = nowNs()
-        for (i, client) in clients.enumerated() {
+        for (i, client) in targets.enumerated() {
             if share > 0 {
                 let due = start + UInt64(Double(i) / share * 1e9)
                 while nowNs() < due { tick(phase: phase); Thread.sleep(forTimeInterval: 0.001) }
@@ -85,21 +83,36 @@ final class Worker {
             client.connect()
         }
         let deadline = nowNs() + seconds(plan.setupTimeout)
-        while clients.contains(where: { $0.state == .connecting }) && nowNs() < deadline {
+        while targets.contains(where: { $0.state == .connecting }) && nowNs() < deadline {
             tick(phase: phase)
             Thread.sleep(forTimeInterval: 0.02)
         }
-        let open = clients.filter(\.isOpen).count
-        if phase == "setup" && open < clients.count {
-            throw LoadTestError("worker \(index): \(open) of \(clients.count) connections opened within --setup-timeout")
+        let open = targets.filter(\.isOpen).count
+        if phase == "setup" && open < targets.count {
+            throw LoadTestError("worker \(index): \(open) of \(targets.count) connections opened within --setup-timeout")
         }
     }
 
-    /// The first member of each group creates it, open; the others join. Then
-    /// every member must have seen the last join: its subscription works.
+    /// Closes `subset` on purpose and waits until they are closed.
+    private func disconnectAll(_ subset: [LoadClient]) {
+        for client in subset { client.disconnect() }
+        let deadline = nowNs() + seconds(plan.setupTimeout)
+        while subset.contains(where: { !$0.isClosed }) && nowNs() < deadline {
+            tick(phase: "setup")
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+    }
+
+    /// The first member of each group creates it, open; the others join, a
+    /// batch at a time, each batch connected only while it joins: every join
+    /// sends an event to every connected member, so joining with everyone
+    /// connected would cost members² events (50 million for a 10,000-member
+    /// group). Then everyone connects, at the chat's head.
     private func setUpGroups() throws {
         let size = plan.membersPerGroup
         groups = stride(from: 0, to: clients.count, by: size).map { Group(members: Array(clients[$0..<min(clients.count, $0 + size)])) }
+        let owners = groups.map { $0.members[0] }
+        try connectAll(phase: "setup", owners)
         let failures = FailureList()
         let setupSeq = SeqBox()
         let created = DispatchGroup()
@@ -113,48 +126,37 @@ final class Worker {
         guard created.wait(timeout: .now() + plan.setupTimeout) == .success, failures.first == nil else {
             throw LoadTestError("worker \(index): group setup failed: \(failures.first ?? "timed out")")
         }
-        let joined = DispatchGroup()
+        var joiners: [(group: Int, client: LoadClient)] = []
         for (g, group) in groups.enumerated() {
             for member in group.members { member.track(group.chatId) }
-            for member in group.members.dropFirst() {
+            joiners += group.members.dropFirst().map { (group: g, client: $0) }
+        }
+        let batchSize = 200
+        for batchStart in stride(from: 0, to: joiners.count, by: batchSize) {
+            let batch = Array(joiners[batchStart..<min(joiners.count, batchStart + batchSize)])
+            try connectAll(phase: "setup", batch.map(\.client))
+            let joined = DispatchGroup()
+            for (g, member) in batch {
                 joined.enter()
-                member.call("group.join", args: "{\"group_id\":\"\(group.chatId)\"}") { reply in
+                member.call("group.join", args: "{\"group_id\":\"\(groups[g].chatId)\"}") { reply in
                     if let chat = reply.ok?.group { setupSeq.raise(g, to: chat.seq) } else { failures.add("group.join: \(reply.error?.message ?? "no reply")") }
                     joined.leave()
                 }
             }
-        }
-        // A lone owner sees no join: its create reply is its position.
-        guard joined.wait(timeout: .now() + plan.setupTimeout) == .success, failures.first == nil else {
-            throw LoadTestError("worker \(index): joining groups failed: \(failures.first ?? "timed out")")
-        }
-        if LoadClient.debug { progress("worker \(index): groups created and joined") }
-        let deadline = nowNs() + seconds(plan.setupTimeout)
-        for (g, group) in groups.enumerated() {
-            let seq = setupSeq.value(g)
-            if LoadClient.debug { progress("worker \(index): group \(g) \(group.chatId) at \(seq): \(group.members.map { $0.highest(in: group.chatId) })") }
-            if group.members.count > 1 {
-                var askedAt = nowNs()
-                while group.members.contains(where: { $0.highest(in: group.chatId) < seq }) {
-                    guard nowNs() < deadline else {
-                        throw LoadTestError("worker \(index): members of \(group.chatId) did not receive the setup events")
-                    }
-                    // A member can miss the events of joins made while its own join was in
-                    // flight (it is subscribed when its join completes): it asks `sync`, as
-                    // the protocol says a client does on a gap.
-                    if nowNs() - askedAt > 2_000_000_000 {
-                        askedAt = nowNs()
-                        for member in group.members where member.highest(in: group.chatId) < seq {
-                            setupCatchUps += 1
-                            member.catchUp(group.chatId)
-                        }
-                    }
-                    tick(phase: "setup")
-                    Thread.sleep(forTimeInterval: 0.02)
-                }
+            guard joined.wait(timeout: .now() + plan.setupTimeout) == .success, failures.first == nil else {
+                throw LoadTestError("worker \(index): joining groups failed: \(failures.first ?? "timed out")")
             }
-            for member in group.members { member.beginMeasuring(group.chatId, at: max(seq, member.highest(in: group.chatId))) }
+            disconnectAll(batch.map(\.client))
         }
+        try connectAll(phase: "setup", joiners.map(\.client))
+        // Every join is done: each chat's head is the highest seq its joins returned.
+        // Events of the setup still on their way are at or below it, and ignored.
+        for (g, group) in groups.enumerated() {
+            for member in group.members { member.beginMeasuring(group.chatId, at: setupSeq.value(g)) }
+        }
+        // A connection is subscribed to its chats once it is open; a second lets the
+        // last subscriptions settle (a member that misses messages shows as lost).
+        Thread.sleep(forTimeInterval: 1)
         chatOf = groups.flatMap { group in group.members.map { _ in group.chatId } }
     }
 
@@ -344,7 +346,6 @@ final class Worker {
                 tally.gaps += track.gaps
             }
         }
-        tally.setupCatchUps = setupCatchUps
         let data = try JSONEncoder().encode(WorkerResult(tally: tally, timeline: timeline))
         return String(decoding: data, as: UTF8.self)
     }
