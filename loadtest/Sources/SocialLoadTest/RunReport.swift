@@ -19,6 +19,13 @@ struct RunReport {
     /// The seconds of the run in which something was sent (rates are over them).
     var sendSeconds: Double { plan.scenario == .connect ? 0 : plan.duration }
 
+    /// From the start signal to the end of the last second with a delivery: when
+    /// the gateway falls behind, deliveries go on after the sending stopped.
+    var deliverySeconds: Double {
+        guard let last = outcome.timeline.lastIndex(where: { $0.delivered > 0 }) else { return 0 }
+        return Double(last + 1)
+    }
+
     func rows() -> [(String, String)] {
         var rows: [(String, String)] = [
             ("scenario", plan.scenario.rawValue + (label.isEmpty ? "" : " — \(label)")),
@@ -35,8 +42,9 @@ struct RunReport {
                                  Double(tally.acked) / sendSeconds, sendSeconds, tally.errors.values.reduce(0, +), tally.unanswered)),
                 ("ack", latency(tally.ack)),
                 ("delivery", latency(tally.delivery)),
-                ("deliveries", String(format: "%d of %d expected (%.0f/s over the sending time)", tally.delivered, tally.expected,
-                                      Double(tally.delivered) / sendSeconds)),
+                ("deliveries", String(format: "%d of %d expected (%.0f/s over the sending time; %.0f/s over the %.0f s until the last one)",
+                                      tally.delivered, tally.expected, Double(tally.delivered) / sendSeconds,
+                                      deliverySeconds > 0 ? Double(tally.delivered) / deliverySeconds : 0, deliverySeconds)),
                 ("lost / dup / ooo", "\(tally.lost) / \(tally.duplicated) / \(tally.outOfOrder); gaps \(tally.gaps); unacknowledged deliveries \(tally.unacknowledgedDeliveries)"),
             ]
         }
@@ -112,6 +120,8 @@ struct RunReport {
         if sendSeconds > 0 {
             object["acks_per_second"] = Double(tally.acked) / sendSeconds
             object["deliveries_per_second"] = Double(tally.delivered) / sendSeconds
+            object["delivery_seconds"] = deliverySeconds
+            if deliverySeconds > 0 { object["deliveries_per_second_until_last"] = Double(tally.delivered) / deliverySeconds }
         }
         if let s = tally.stormResyncSeconds { object["storm_resync_seconds"] = s }
         if let g = outcome.gateway {

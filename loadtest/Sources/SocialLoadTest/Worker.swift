@@ -83,13 +83,24 @@ final class Worker {
             client.connect()
         }
         let deadline = nowNs() + seconds(plan.setupTimeout)
-        while targets.contains(where: { $0.state == .connecting }) && nowNs() < deadline {
+        var retries = 0
+        while nowNs() < deadline {
+            if !targets.contains(where: { $0.state == .connecting }) {
+                // During setup a failed connection tries again, as an app would, up to 5 times a client
+                // (each failure is counted, with its reason, in the report).
+                let failed = phase == "setup" ? targets.filter(\.isClosed) : []
+                if failed.isEmpty || retries >= 5 * targets.count { break }
+                retries += failed.count
+                Thread.sleep(forTimeInterval: 0.5)
+                for client in failed { client.connect() }
+            }
             tick(phase: phase)
             Thread.sleep(forTimeInterval: 0.02)
         }
         let open = targets.filter(\.isOpen).count
         if phase == "setup" && open < targets.count {
-            throw LoadTestError("worker \(index): \(open) of \(targets.count) connections opened within --setup-timeout")
+            let reasons = metrics.map { $0.snapshot().0.connectFailureReasons }.reduce(into: [String: Int]()) { $0.merge($1, uniquingKeysWith: +) }
+            throw LoadTestError("worker \(index): \(open) of \(targets.count) connections opened within --setup-timeout; failures: \(reasons)")
         }
     }
 
