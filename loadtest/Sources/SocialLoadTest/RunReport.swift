@@ -38,8 +38,9 @@ struct RunReport {
             rows.append(("connect rate", String(format: "%.0f/s asked; hold %.0f s", plan.connectRate, plan.hold)))
         } else {
             rows += [
-                ("sends", String(format: "%d sent, %d acked (%.0f/s over %.0f s), %d errors, %d unanswered", tally.sent, tally.acked,
-                                 Double(tally.acked) / sendSeconds, sendSeconds, tally.errors.values.reduce(0, +), tally.unanswered)),
+                ("sends", String(format: "%d sent, %d acked (%.0f/s over %.0f s; %.0f/s asked), %d errors, %d unanswered", tally.sent,
+                                 tally.acked, Double(tally.acked) / sendSeconds, sendSeconds, plan.rate,
+                                 tally.errors.values.reduce(0, +), tally.unanswered)),
                 ("ack", latency(tally.ack)),
                 ("delivery", latency(tally.delivery)),
                 ("deliveries", String(format: "%d of %d expected (%.0f/s over the sending time; %.0f/s over the %.0f s until the last one)",
