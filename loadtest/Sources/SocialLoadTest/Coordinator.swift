@@ -113,7 +113,8 @@ final class Coordinator {
             outcome.gateway = GatewayFigures(
                 pids: gatewayPids.map(Int.init), baselineRSS: baseline.map(\.rssBytes), peakRSS: peakRSS,
                 cpuSecondsRun: zip(atGo, atEnd).reduce(0) { $0 + $1.1.cpuSeconds - $1.0.cpuSeconds },
-                connections: plan.connections, deliveries: outcome.tally.delivered)
+                connections: outcome.timeline.map(\.open).max().flatMap { $0 > 0 ? $0 : nil } ?? plan.connections,
+                deliveries: outcome.tally.delivered)
         }
         return outcome
     }
@@ -175,10 +176,11 @@ struct GatewayFigures: Codable {
     var peakRSS: [Int]
     /// CPU seconds of all given gateways from the start signal to the end of the run.
     var cpuSecondsRun: Double
+    /// The most connections open in any second of the run (what the peak memory held).
     var connections: Int
     var deliveries: Int
 
-    /// Peak resident memory above the baseline (before any connection), per connection.
+    /// Peak resident memory above the baseline (before any connection), per connection open at the peak.
     var rssPerConnection: Double {
         connections > 0 ? Double(zip(peakRSS, baselineRSS).reduce(0) { $0 + $1.0 - $1.1 }) / Double(connections) : 0
     }

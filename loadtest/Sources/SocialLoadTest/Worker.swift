@@ -149,10 +149,7 @@ final class Worker {
             let joined = DispatchGroup()
             for (g, member) in batch {
                 joined.enter()
-                member.call("group.join", args: "{\"group_id\":\"\(groups[g].chatId)\"}") { reply in
-                    if let chat = reply.ok?.group { setupSeq.raise(g, to: chat.seq) } else { failures.add("group.join: \(reply.error?.message ?? "no reply")") }
-                    joined.leave()
-                }
+                join(member, g, attempt: 1, seqs: setupSeq, failures: failures, done: joined)
             }
             guard joined.wait(timeout: .now() + plan.setupTimeout) == .success, failures.first == nil else {
                 throw LoadTestError("worker \(index): joining groups failed: \(failures.first ?? "timed out")")
@@ -169,6 +166,25 @@ final class Worker {
         // last subscriptions settle (a member that misses messages shows as lost).
         Thread.sleep(forTimeInterval: 1)
         chatOf = groups.flatMap { group in group.members.map { _ in group.chatId } }
+    }
+
+    /// One `group.join`; a temporary error (`unavailable`, `overloaded`: a slow
+    /// store under many concurrent joins) is retried after a pause, as an app would, up to 10 times.
+    private func join(_ member: LoadClient, _ g: Int, attempt: Int, seqs: SeqBox, failures: FailureList, done: DispatchGroup) {
+        let chat = groups[g].chatId
+        member.call("group.join", args: "{\"group_id\":\"\(chat)\"}") { reply in
+            if let group = reply.ok?.group {
+                seqs.raise(g, to: group.seq)
+            } else if reply.error?.temporary == true && attempt < 10 {
+                DispatchQueue.global().asyncAfter(deadline: .now() + 0.5 * Double(attempt)) {
+                    self.join(member, g, attempt: attempt + 1, seqs: seqs, failures: failures, done: done)
+                }
+                return
+            } else {
+                failures.add("group.join: \(reply.error?.message ?? "no reply")")
+            }
+            done.leave()
+        }
     }
 
     private let chatLock = NSLock()
