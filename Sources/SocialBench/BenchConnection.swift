@@ -1,5 +1,6 @@
 import Foundation
 import SocialLWS
+import SocialTesting
 
 /// One benchmark connection: it sends `chat.send` commands (a sender) or only
 /// listens (a receiver), and counts what it sees. The client loop's service

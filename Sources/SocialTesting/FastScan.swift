@@ -9,15 +9,15 @@ import Glibc
 /// found wherever the encoder put them; a key cannot be mistaken for text,
 /// where JSON escapes quotes (`\"seq\":`). Anything else returns nil and
 /// goes through `JSONDecoder`.
-enum FastScan {
-    enum Frame {
+public enum FastScan {
+    public enum Frame {
         /// `{"id": N, "ok": {"message": {…, "seq": S, …}, "duplicate": D}}`
         case sendOk(id: Int, seq: Int64, duplicate: Bool)
         /// `{"event": "message.new", "data": {"message": {…}}}`; `bench` is the parsed text, if this run wrote it.
         case newMessage(chatId: String, seq: Int64, bench: (sentNs: UInt64, key: UInt64)?)
     }
 
-    static func scan(_ line: UnsafeRawBufferPointer) -> Frame? {
+    public static func scan(_ line: UnsafeRawBufferPointer) -> Frame? {
         if find("\"event\":\"message.new\"", in: line) != nil {
             guard let seq = integer(after: "\"seq\":", in: line), let chat = string(after: "\"chat_id\":\"", in: line)
             else { return nil }

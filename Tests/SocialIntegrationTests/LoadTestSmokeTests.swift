@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+import SocialTesting
+
+/// Short runs of the `social-loadtest` binary against a gateway: every
+/// acknowledged message must reach every member exactly once and in order
+/// (lost = duplicated = out of order = 0, delivered == expected). They check
+/// correctness, not speed.
+@Suite(.serialized) struct LoadTestSmokeTests {
+    init() async throws { try await Fixture.prepare() }
+
+    /// The built driver: `$SOCIAL_LOADTEST_BIN`, else beside the gateway binary.
+    static var binary: String {
+        ProcessInfo.processInfo.environment["SOCIAL_LOADTEST_BIN"]
+            ?? URL(fileURLWithPath: GatewayProcess.binaryPath).deletingLastPathComponent().appendingPathComponent("social-loadtest").path
+    }
+
+    /// Runs one scenario against a fresh gateway and returns its JSON results and exit status.
+    func run(_ scenario: String, _ arguments: [String]) throws -> (status: Int32, json: [String: Any], output: String) {
+        let gateway = try Fixture.gateway(["--log-level", "warning"])
+        defer { gateway.stop() }
+        let dir = RepoPaths.temporaryDirectory(prefix: "loadtest")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = [scenario, "--url", "ws://127.0.0.1:\(gateway.port)/ws", "--jwt-secret", Fixture.secret,
+                             "--json", dir + "/r.json", "--html", dir + "/r.html", "--client-threads", "1"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let data = (try? Data(contentsOf: URL(fileURLWithPath: dir + "/r.json"))) ?? Data("{}".utf8)
+        let json = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        let html = (try? String(contentsOfFile: dir + "/r.html", encoding: .utf8)) ?? ""
+        #expect(html.contains("<svg") && !html.contains("<script"), "the HTML report has inline charts and no scripts")
+        try? FileManager.default.removeItem(atPath: dir)
+        return (process.terminationStatus, json, text)
+    }
+
+    func expectExactlyOnce(_ r: (status: Int32, json: [String: Any], output: String)) {
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.json["verified"] as? Bool == true)
+        let expected = r.json["expected_deliveries"] as? Int ?? 0
+        #expect(expected > 0, "the run delivered something")
+        #expect(r.json["delivered"] as? Int == expected)
+        for key in ["lost", "duplicated", "out_of_order", "gaps", "unanswered"] {
+            #expect(r.json[key] as? Int == 0, "\(key)")
+        }
+    }
+
+    @Test func chatDeliversEveryMessageOnceInOrder() throws {
+        let r = try run("chat", ["--connections", "40", "--group-size", "5", "--rate", "60", "--duration", "3"])
+        expectExactlyOnce(r)
+        #expect(r.json["acked"] as? Int ?? 0 > 100)
+    }
+
+    @Test func churningClientsCatchUpWithSyncWithoutGaps() throws {
+        let r = try run("churn", ["--connections", "30", "--group-size", "10", "--rate", "40", "--duration", "5",
+                                  "--online-min", "0.5", "--online-max", "1.5", "--offline-min", "0.3", "--offline-max", "1"])
+        expectExactlyOnce(r)
+        #expect(r.json["reconnects"] as? Int ?? 0 > 0)
+    }
+
+    @Test func aReconnectStormResyncsEveryone() throws {
+        let r = try run("reconnect-storm", ["--connections", "30", "--group-size", "10", "--rate", "40", "--duration", "4",
+                                            "--connect-rate", "0"])
+        expectExactlyOnce(r)
+        #expect(r.json["storm_resync_seconds"] as? Double != nil)
+    }
+}

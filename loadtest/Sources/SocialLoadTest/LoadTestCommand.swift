@@ -1,0 +1,171 @@
+import ArgumentParser
+import Foundation
+import SocialTesting
+
+/// `social-loadtest`: load scenarios against one or several gateways, with
+/// every delivery checked; a summary table, a JSON file and an HTML report.
+@main
+struct LoadTestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "social-loadtest",
+        abstract: "Load test of the social gateway: connection storms, chat, fan-out, churn and reconnect storms.",
+        discussion: """
+            Every run is bounded (duration, drain timeout, setup timeout) and stops by itself. It spreads its \
+            connections over worker processes (--per-process each) and over the given --url addresses. Exit \
+            status: 0 when every message was delivered exactly once and in order, 2 when a check failed, 1 when \
+            the run could not be set up. See loadtest/README.md.
+            """)
+
+    @Argument(help: "connect, chat, fanout, churn or reconnect-storm.")
+    var scenario: String
+
+    @Option(name: .customLong("url"), help: "Gateway WebSocket URL (ws:// or wss://); repeat to spread connections over several.")
+    var urls: [String] = ["ws://127.0.0.1:8080/ws"]
+
+    @Option(help: "HS256 secret the gateway trusts (default: $SOCIAL_LOADTEST_JWT_SECRET, then $SOCIAL_GATEWAY_JWT_SECRET).")
+    var jwtSecret: String?
+
+    @Option(help: "Connections (one user, one device each). fanout: the group's members.")
+    var connections: Int = 1000
+
+    @Option(help: "New connections per second over all workers; 0: as fast as possible.")
+    var connectRate: Double = 1000
+
+    @Option(help: "connect: seconds every connection stays open once all are.")
+    var hold: Double = 10
+
+    @Option(help: "Seconds of sending (chat, fanout, churn, reconnect-storm).")
+    var duration: Double = 20
+
+    @Option(help: "Messages per second over all senders (fanout: of the one sender).")
+    var rate: Double = 100
+
+    @Option(help: "Members per group (chat, churn, reconnect-storm).")
+    var groupSize: Int = 10
+
+    @Option(help: "Bytes of each message's text.")
+    var textBytes: Int = 100
+
+    @Option(help: "Seconds to wait after sending for replies, deliveries and resyncs.")
+    var drainTimeout: Double = 30
+
+    @Option(help: "Seconds allowed to connect everyone and set up the groups.")
+    var setupTimeout: Double = 120
+
+    @Option(help: "churn: shortest and longest online period, seconds.")
+    var onlineMin: Double = 2
+    @Option(help: "churn: longest online period, seconds.")
+    var onlineMax: Double = 8
+    @Option(help: "churn: shortest offline period, seconds.")
+    var offlineMin: Double = 1
+    @Option(help: "churn: longest offline period, seconds.")
+    var offlineMax: Double = 5
+
+    @Option(help: "reconnect-storm: seconds after sending starts when every client drops (default: a third of --duration).")
+    var stormAt: Double?
+
+    @Option(help: "Connections per worker process (one process holds at most about 19,900 sockets at an open-file limit of 20,000).")
+    var perProcess: Int = 15_000
+
+    @Option(help: "Client service threads per worker process.")
+    var clientThreads: Int = 2
+
+    @Flag(help: "Accept a self-signed or otherwise untrusted certificate (wss).")
+    var insecure = false
+
+    @Option(name: .customLong("gateway-pid"), help: "PID of a local gateway to sample from /proc (memory per connection, CPU per delivery); repeatable.")
+    var gatewayPids: [Int32] = []
+
+    @Option(help: "Write the JSON results here (default: loadtest-<scenario>.json).")
+    var json: String?
+
+    @Option(help: "Write the HTML report here (default: loadtest-<scenario>.html).")
+    var html: String?
+
+    @Option(help: "A label for the report, e.g. the gateway commit and setup.")
+    var label: String = ""
+
+    @Option(help: .hidden) var workerPlan: String?
+    @Option(help: .hidden) var workerIndex: Int?
+
+    func run() async throws {
+        if let workerPlan, let workerIndex {
+            let plan = try JSONDecoder().decode(Plan.self, from: Data(contentsOf: URL(fileURLWithPath: workerPlan)))
+            let minter = try await TokenMinter.make(secret: plan.secret)
+            let result: Result<Void, any Error> = await withCheckedContinuation { done in
+                Thread.detachNewThread { done.resume(returning: Result { try Worker(plan: plan, index: workerIndex).run(minter: minter) }) }
+            }
+            if case .failure(let error) = result {
+                progress("social-loadtest worker \(workerIndex): \(error)")
+                throw ExitCode(1)
+            }
+            return
+        }
+        let plan = try makePlan()
+        progress("social-loadtest \(plan.scenario.rawValue): \(plan.connections) connections over \(plan.workers) worker process(es), \(plan.urls.joined(separator: " "))")
+        let coordinator = Coordinator(plan: plan, gatewayPids: gatewayPids, log: progress)
+        let result: Result<Coordinator.Outcome, any Error> = await withCheckedContinuation { done in
+            Thread.detachNewThread { done.resume(returning: Result { try coordinator.run() }) }
+        }
+        let outcome: Coordinator.Outcome
+        switch result {
+        case .success(let value): outcome = value
+        case .failure(let error):
+            progress("social-loadtest: \(error)")
+            throw ExitCode(1)
+        }
+        let report = RunReport(plan: plan, outcome: outcome, label: label, date: Date())
+        print(report.table())
+        let jsonPath = json ?? "loadtest-\(plan.scenario.rawValue).json"
+        let htmlPath = html ?? "loadtest-\(plan.scenario.rawValue).html"
+        try report.json().write(to: URL(fileURLWithPath: jsonPath))
+        try Data(report.html().utf8).write(to: URL(fileURLWithPath: htmlPath))
+        progress("wrote \(jsonPath) and \(htmlPath)")
+        if !report.verified { throw ExitCode(2) }
+    }
+
+    private func makePlan() throws -> Plan {
+        guard let kind = Plan.Scenario(rawValue: scenario) else {
+            throw ValidationError("unknown scenario \(scenario); one of \(Plan.Scenario.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let env = ProcessInfo.processInfo.environment
+        guard let secret = jwtSecret ?? env["SOCIAL_LOADTEST_JWT_SECRET"] ?? env["SOCIAL_GATEWAY_JWT_SECRET"] else {
+            throw ValidationError("give --jwt-secret (or SOCIAL_LOADTEST_JWT_SECRET): the HS256 secret the gateway trusts")
+        }
+        for url in urls { _ = try GatewayTarget(url: url) }
+        guard connections >= 1, groupSize >= 1, perProcess >= 1, clientThreads >= 1, textBytes >= 40, textBytes <= 4096 else {
+            throw ValidationError("--connections, --group-size, --per-process, --client-threads must be ≥ 1; --text-bytes 40…4096")
+        }
+        guard duration > 0, hold >= 0, rate >= 0, connectRate >= 0, drainTimeout > 0, setupTimeout > 0,
+              onlineMin > 0, onlineMin <= onlineMax, offlineMin > 0, offlineMin <= offlineMax else {
+            throw ValidationError("durations and rates must be positive, and each min ≤ its max")
+        }
+        guard duration + hold + drainTimeout <= 3600 else { throw ValidationError("a run lasts at most an hour (--duration + --hold + --drain-timeout)") }
+        var perWorker = min(perProcess, connections)
+        switch kind {
+        case .fanout:
+            guard connections >= 2, connections <= perProcess else {
+                throw ValidationError("fanout: 2 ≤ --connections ≤ --per-process (the group lives in one worker process)")
+            }
+        case .chat, .churn, .reconnectStorm:
+            guard groupSize <= perProcess else { throw ValidationError("--group-size must not exceed --per-process") }
+            perWorker -= perWorker % groupSize  // whole groups per worker
+            if perWorker == 0 { perWorker = groupSize }
+        case .connect:
+            break
+        }
+        let tag = "lt" + String(UUID().uuidString.prefix(8)).lowercased()
+        return Plan(
+            scenario: kind, urls: urls, secret: secret, runTag: tag, connections: connections, connectRate: connectRate,
+            hold: kind == .connect ? hold : 0, duration: kind == .connect ? 0 : duration, rate: rate, groupSize: groupSize,
+            textBytes: textBytes, drainTimeout: drainTimeout, setupTimeout: setupTimeout, onlineMin: onlineMin,
+            onlineMax: onlineMax, offlineMin: offlineMin, offlineMax: offlineMax, stormAt: stormAt ?? duration / 3,
+            clientThreads: clientThreads, insecure: insecure, workers: (connections + perWorker - 1) / perWorker,
+            perWorker: perWorker)
+    }
+}
+
+/// Progress and problems go to stderr; the summary table goes to stdout.
+func progress(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

@@ -1,1 +1,0 @@
-print("social-loadtest: not built yet")
