@@ -19,7 +19,7 @@ def total(values, name, **labels):
 async def connect(gateway, user):
     ws = await websockets.connect(gateway["ws"], additional_headers={"Authorization": "Bearer " + token(user)},
                                   subprotocols=["social.v1"])
-    hello = json.loads(await ws.recv())
+    hello = json.loads((await ws.recv()).split("\n")[0])
     assert hello["event"] == "hello"
     return ws
 
@@ -29,9 +29,13 @@ async def replies(ws, ids):
     out = {}
     try:
         while len(out) < len(ids):
-            frame = json.loads(await asyncio.wait_for(ws.recv(), 20))
-            if frame.get("id") in ids:
-                out[frame["id"]] = frame
+            # A frame may hold several messages, one per line (protocol/README.md).
+            for line in (await asyncio.wait_for(ws.recv(), 20)).split("\n"):
+                if not line:
+                    continue
+                frame = json.loads(line)
+                if frame.get("id") in ids:
+                    out[frame["id"]] = frame
     except websockets.ConnectionClosed:
         pass
     return out
