@@ -5,7 +5,7 @@ import Histogram
 /// compact list of its non-empty buckets, so that the coordinator can merge
 /// the workers' histograms exactly.
 struct Latency: Codable {
-    private(set) var histogram = Latency.empty(.three)
+    private(set) var histogram: Histogram<UInt64>
     private static let highestMicros: UInt64 = 3_600_000_000
 
     init(digits: SignificantDigits = .three) { histogram = Self.empty(digits) }
