@@ -100,10 +100,13 @@ struct GatewayCommand: AsyncParsableCommand {
             }
         }
         signals.cancel()
+        // Everything that calls the store stops before the store closes.
         sweeper.cancel()
+        botRefresh.cancel()
         stream?.stop()
         await stream?.waitUntilExited()
-        botRefresh.cancel()
+        await sweeper.value
+        await botRefresh.value
         await store.close()
         logger.info("stopped")
     }
