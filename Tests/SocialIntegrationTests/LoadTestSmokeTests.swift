@@ -68,4 +68,31 @@ import SocialTesting
         expectExactlyOnce(r)
         #expect(r.json["storm_resync_seconds"] as? Double != nil)
     }
+
+    @Test func botsPostIntoManyChatsAndEveryMemberGetsEachMessageOnceMarkedAsBot() throws {
+        let r = try run("bots", ["--connections", "40", "--group-size", "5", "--bots", "4", "--bot-chats", "3",
+                                 "--rate", "40", "--duration", "3"])
+        expectExactlyOnce(r)
+        #expect(r.json["wrong_sender_kind"] as? Int == 0)
+        #expect(r.json["acked"] as? Int ?? 0 > 80)
+        // 4 bots × 3 chats = 12 memberships over the 8 chats: every message reaches the 5 members of its chat.
+        #expect(r.json["expected_deliveries"] as? Int == 5 * (r.json["acked"] as? Int ?? -1))
+        #expect((r.json["plan"] as? [String: Any])?["botAccounts"] == nil, "the bots' secrets stay out of the report")
+    }
+
+    @Test func botsRefusesARatePerBotAboveTheGatewaysLimit() throws {
+        // Refused while checking the flags: no gateway needed, nothing created.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["bots", "--url", "ws://127.0.0.1:9/ws", "--jwt-secret", Fixture.secret, "--connections", "10",
+                             "--group-size", "5", "--bots", "2", "--bot-chats", "1", "--rate", "100", "--duration", "1"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0 && process.terminationStatus != 2, "\(text)")
+        #expect(text.contains("50.0 messages/s per bot") && text.contains("--bot-rate-limit"), "\(text)")
+    }
 }
