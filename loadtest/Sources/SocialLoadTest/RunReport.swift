@@ -14,7 +14,12 @@ struct RunReport {
     var verified: Bool {
         outcome.workerFailures.isEmpty && tally.problems == 0 && tally.expected == tally.delivered
             && tally.unexpectedCloses.isEmpty && (plan.scenario != .connect || tally.connected == plan.connections)
+            && botsWithinLimit
     }
+
+    /// `bots`: a `rate_limited` reply means the gateway's per-bot limit is below the
+    /// `--bot-rate-limit` the plan was checked against: the run measured the limiter.
+    var botsWithinLimit: Bool { plan.scenario != .bots || (tally.errors["rate_limited"] ?? 0) == 0 }
 
     /// The seconds of the run in which something was sent (rates are over them).
     var sendSeconds: Double { plan.scenario == .connect ? 0 : plan.duration }
@@ -52,6 +57,9 @@ struct RunReport {
         if plan.scenario == .bots {
             rows.append(("bots", String(format: "%d bots, each in %d chats of %d members, %.1f messages/s each (gateway limit given: %.0f/s); %d delivered without sender_kind bot",
                                         plan.bots, plan.botChats, plan.groupSize, plan.ratePerBot, plan.botRateLimit, tally.wrongSenderKind)))
+            if !botsWithinLimit {
+                rows.append(("bot limit", "the gateway answered rate_limited: its --rate-bot-messages is below --bot-rate-limit \(plan.botRateLimit); start it with at least that, or lower --rate"))
+            }
         }
         if plan.scenario == .churn || plan.scenario == .reconnectStorm {
             rows.append(("resync", "\(tally.reconnects) reconnects, \(tally.syncs) sync calls; " + latency(tally.resync)))
