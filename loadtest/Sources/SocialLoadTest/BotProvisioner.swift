@@ -31,16 +31,24 @@ struct BotProvisioner {
     }
 
     /// Creates `count` bots with the default scopes; returns their ids and the secrets the API shows once.
-    func create(count: Int, namePrefix: String) throws -> [Plan.BotAccount] {
-        try (0..<count).map { i in
-            let body = try JSONSerialization.data(withJSONObject: ["name": "\(namePrefix) b\(i)"])
-            let response = try call("POST", "/api/v1/bots", body: String(decoding: body, as: UTF8.self))
-            guard response.status == 201, let json = response.json, let bot = json["bot"] as? [String: Any],
-                  let id = bot["id"] as? String, let secret = json["secret"] as? String else {
-                throw LoadTestError("creating bot \(i) failed: HTTP \(response.status) \(response.body.prefix(300))")
+    /// When one fails, those already created are disabled before the error is thrown.
+    func create(count: Int, namePrefix: String, log: (String) -> Void) throws -> [Plan.BotAccount] {
+        var created: [Plan.BotAccount] = []
+        do {
+            for i in 0..<count {
+                let body = try JSONSerialization.data(withJSONObject: ["name": "\(namePrefix) b\(i)"])
+                let response = try call("POST", "/api/v1/bots", body: String(decoding: body, as: UTF8.self))
+                guard response.status == 201, let json = response.json, let bot = json["bot"] as? [String: Any],
+                      let id = bot["id"] as? String, let secret = json["secret"] as? String else {
+                    throw LoadTestError("creating bot \(i) failed: HTTP \(response.status) \(response.body.prefix(300))")
+                }
+                created.append(Plan.BotAccount(id: id, secret: secret))
             }
-            return Plan.BotAccount(id: id, secret: secret)
+        } catch {
+            disable(created.map(\.id), log: log)
+            throw error
         }
+        return created
     }
 
     /// Disables the run's bots (their live sessions close with 4003); failures are logged, not thrown.

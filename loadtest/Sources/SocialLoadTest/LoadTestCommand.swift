@@ -116,16 +116,15 @@ struct LoadTestCommand: AsyncParsableCommand {
             let admin = try await TokenMinter.make(secret: plan.secret)
             let bots = try BotProvisioner(url: plan.urls[0], token: admin.token(user: "\(plan.runTag)-admin", extra: ["scope": "social:admin"]))
             progress("creating \(plan.bots) bot accounts through \(bots.endpoint)")
-            do {
-                plan.botAccounts = try bots.create(count: plan.bots, namePrefix: "loadtest \(plan.runTag)")
-            } catch {
+            let (count, prefix) = (plan.bots, "loadtest \(plan.runTag)")
+            switch await onThread({ try bots.create(count: count, namePrefix: prefix, log: progress) }) {
+            case .success(let accounts): plan.botAccounts = accounts
+            case .failure(let error):
                 progress("social-loadtest: \(error)")
                 throw ExitCode(1)
             }
             provisioner = bots
         }
-        // The run's bots are disabled afterwards, whatever happened: their secrets die with the run.
-        defer { if let provisioner { provisioner.disable(plan.botAccounts.map(\.id), log: progress) } }
         progress("social-loadtest \(plan.scenario.rawValue): \(plan.connections) connections over \(plan.workers) worker process(es), \(plan.urls.joined(separator: " "))")
         let coordinator = Coordinator(plan: plan, gatewayPids: gatewayPids, log: progress)
         let result: Result<Coordinator.Outcome, any Error> = await withCheckedContinuation { done in
@@ -137,6 +136,11 @@ struct LoadTestCommand: AsyncParsableCommand {
         case .failure(let error):
             progress("social-loadtest: \(error)")
             throw ExitCode(1)
+        }
+        if let provisioner {
+            // The run's bots are disabled once it is over: their secrets die with the run.
+            let ids = plan.botAccounts.map(\.id)
+            _ = await onThread { provisioner.disable(ids, log: progress) }
         }
         let report = RunReport(plan: plan, outcome: outcome, label: label, date: Date())
         print(report.table())
@@ -215,6 +219,13 @@ struct LoadTestCommand: AsyncParsableCommand {
                 throw ValidationError("bots: worker \(w) holds \(groupsHere) chats, fewer than --bot-chats \(botChats) (a bot's chats lie in one worker process): raise --connections or lower --bot-chats")
             }
         }
+    }
+}
+
+/// Runs blocking work (sockets, waits) on a thread of its own, never on Swift's cooperative pool.
+func onThread<T>(_ body: @escaping () throws -> T) async -> Result<T, any Error> {
+    await withCheckedContinuation { done in
+        Thread.detachNewThread { done.resume(returning: Result { try body() }) }
     }
 }
 
