@@ -16,8 +16,9 @@ import SocialTesting
     }
 
     /// Runs one scenario against a fresh gateway and returns its JSON results and exit status.
-    func run(_ scenario: String, _ arguments: [String]) throws -> (status: Int32, json: [String: Any], output: String) {
-        let gateway = try Fixture.gateway(["--log-level", "warning"])
+    func run(_ scenario: String, _ arguments: [String], gateway gatewayArguments: [String] = []) throws
+        -> (status: Int32, json: [String: Any], output: String) {
+        let gateway = try Fixture.gateway(["--log-level", "warning"] + gatewayArguments)
         defer { gateway.stop() }
         let dir = RepoPaths.temporaryDirectory(prefix: "loadtest")
         let process = Process()
@@ -67,5 +68,42 @@ import SocialTesting
                                             "--connect-rate", "0"])
         expectExactlyOnce(r)
         #expect(r.json["storm_resync_seconds"] as? Double != nil)
+    }
+
+    @Test func botsPostIntoManyChatsAndEveryMemberGetsEachMessageOnceMarkedAsBot() throws {
+        let r = try run("bots", ["--connections", "40", "--group-size", "5", "--bots", "4", "--bot-chats", "3",
+                                 "--rate", "40", "--duration", "3"])
+        expectExactlyOnce(r)
+        #expect(r.json["wrong_sender_kind"] as? Int == 0)
+        #expect(r.json["acked"] as? Int ?? 0 > 80)
+        // 4 bots × 3 chats = 12 memberships over the 8 chats: every message reaches the 5 members of its chat.
+        #expect(r.json["expected_deliveries"] as? Int == 5 * (r.json["acked"] as? Int ?? -1))
+        #expect((r.json["plan"] as? [String: Any])?["botAccounts"] == nil, "the bots' secrets stay out of the report")
+    }
+
+    @Test func botsFailsWhenTheGatewaysBotLimitIsBelowTheOneGiven() throws {
+        // 10 messages/s per bot is within the --bot-rate-limit given (30), not within the gateway's 2/s.
+        let r = try run("bots", ["--connections", "20", "--group-size", "5", "--bots", "2", "--bot-chats", "2",
+                                 "--rate", "20", "--duration", "2"], gateway: ["--rate-bot-messages", "2/s,burst=2"])
+        #expect(r.status == 2, "\(r.output)")
+        #expect(r.json["verified"] as? Bool == false)
+        #expect((r.json["errors"] as? [String: Any])?["rate_limited"] as? Int ?? 0 > 0)
+        #expect(r.output.contains("--rate-bot-messages is below --bot-rate-limit"), "\(r.output)")
+    }
+
+    @Test func botsRefusesARatePerBotAboveTheGatewaysLimit() throws {
+        // Refused while checking the flags: no gateway needed, nothing created.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["bots", "--url", "ws://127.0.0.1:9/ws", "--jwt-secret", Fixture.secret, "--connections", "10",
+                             "--group-size", "5", "--bots", "2", "--bot-chats", "1", "--rate", "100", "--duration", "1"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0 && process.terminationStatus != 2, "\(text)")
+        #expect(text.contains("50.0 messages/s per bot") && text.contains("--bot-rate-limit"), "\(text)")
     }
 }

@@ -38,6 +38,8 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
     private(set) var chats: [String: ChatTrack] = [:]
     /// Set when a `sync` finished after a reconnect; the worker reads it.
     private(set) var resyncedAtNs: UInt64?
+    /// `bots`: every message of this run must say `"sender_kind":"bot"`. Set before connecting.
+    var expectsBotSenders = false
 
     /// `SOCIAL_LOADTEST_DEBUG=1` prints every frame received to stderr.
     static let debug = ProcessInfo.processInfo.environment["SOCIAL_LOADTEST_DEBUG"] == "1"
@@ -193,6 +195,20 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
         }
     }
 
+    private static let botSenderKind = Array("\"sender_kind\":\"bot\"".utf8)
+
+    private static func contains(_ line: UnsafeRawBufferPointer, _ pattern: [UInt8]) -> Bool {
+        guard line.count >= pattern.count else { return false }
+        for start in 0...(line.count - pattern.count) where line[start] == pattern[0] {
+            if pattern.indices.allSatisfy({ line[start + $0] == pattern[$0] }) { return true }
+        }
+        return false
+    }
+
+    private func wrongSenderKind(at now: UInt64) {
+        metrics.record(now) { t, s in t.wrongSenderKind += 1; s.errors += 1 }
+    }
+
     private func acknowledged(id: Int, seq: Int64, duplicate: Bool, at now: UInt64) -> Bool {
         guard let sent = inflight.removeValue(forKey: id) else { return false }
         if !duplicate { chats[sent.chat]?.acked += 1 }
@@ -212,6 +228,7 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
         case .sendOk(let id, let seq, let duplicate):
             if acknowledged(id: id, seq: seq, duplicate: duplicate, at: now) { return nil }
         case .newMessage(let chat, let seq, let bench):
+            if expectsBotSenders, bench != nil, !Self.contains(line, Self.botSenderKind) { wrongSenderKind(at: now) }
             liveEvent(chat: chat, seq: seq, bench: bench, at: now)
             return nil
         case nil:
@@ -232,7 +249,9 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
             return nil
         }
         if let m = message.data?.message {
-            liveEvent(chat: m.chatId, seq: m.updatedSeq, bench: BenchText.parse(m.text), at: now)
+            let bench = BenchText.parse(m.text)
+            if expectsBotSenders, bench != nil, m.senderKind != "bot" { wrongSenderKind(at: now) }
+            liveEvent(chat: m.chatId, seq: m.updatedSeq, bench: bench, at: now)
         } else if message.event == "resync", state == .open, !syncing {
             startSync()
         }

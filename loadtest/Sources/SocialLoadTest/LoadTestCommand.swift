@@ -8,7 +8,7 @@ import SocialTesting
 struct LoadTestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "social-loadtest",
-        abstract: "Load test of the social gateway: connection storms, chat, fan-out, churn and reconnect storms.",
+        abstract: "Load test of the social gateway: connection storms, chat, fan-out, churn, reconnect storms and bots.",
         discussion: """
             Every run is bounded (duration, drain timeout, setup timeout) and stops by itself. It spreads its \
             connections over worker processes (--per-process each) and over the given --url addresses. Exit \
@@ -16,7 +16,7 @@ struct LoadTestCommand: AsyncParsableCommand {
             the run could not be set up. See loadtest/README.md.
             """)
 
-    @Argument(help: "connect, chat, fanout, churn or reconnect-storm.")
+    @Argument(help: "connect, chat, fanout, churn, reconnect-storm or bots.")
     var scenario: String
 
     @Option(name: .customLong("url"), help: "Gateway WebSocket URL (ws:// or wss://); repeat to spread connections over several.")
@@ -64,6 +64,15 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "reconnect-storm: seconds after sending starts when every client drops (default: a third of --duration).")
     var stormAt: Double?
 
+    @Option(help: "bots: bot accounts the run creates (POST /api/v1/bots); together they send --rate messages per second.")
+    var bots: Int = 10
+
+    @Option(help: "bots: chats (groups) each bot is a member of.")
+    var botChats: Int = 5
+
+    @Option(help: "bots: the gateway's per-bot message limit (its --rate-bot-messages); --rate / --bots must not exceed it.")
+    var botRateLimit: Double = 30
+
     @Option(help: "Connections per worker process (one process holds at most about 19,900 sockets at an open-file limit of 20,000).")
     var perProcess: Int = 15_000
 
@@ -101,7 +110,21 @@ struct LoadTestCommand: AsyncParsableCommand {
             }
             return
         }
-        let plan = try makePlan()
+        var plan = try makePlan()
+        var provisioner: BotProvisioner?
+        if plan.scenario == .bots {
+            let admin = try await TokenMinter.make(secret: plan.secret)
+            let bots = try BotProvisioner(url: plan.urls[0], token: admin.token(user: "\(plan.runTag)-admin", extra: ["scope": "social:admin"]))
+            progress("creating \(plan.bots) bot accounts through \(bots.endpoint)")
+            let (count, prefix) = (plan.bots, "loadtest \(plan.runTag)")
+            switch await onThread({ try bots.create(count: count, namePrefix: prefix, log: progress) }) {
+            case .success(let accounts): plan.botAccounts = accounts
+            case .failure(let error):
+                progress("social-loadtest: \(error)")
+                throw ExitCode(1)
+            }
+            provisioner = bots
+        }
         progress("social-loadtest \(plan.scenario.rawValue): \(plan.connections) connections over \(plan.workers) worker process(es), \(plan.urls.joined(separator: " "))")
         let coordinator = Coordinator(plan: plan, gatewayPids: gatewayPids, log: progress)
         let result: Result<Coordinator.Outcome, any Error> = await withCheckedContinuation { done in
@@ -113,6 +136,11 @@ struct LoadTestCommand: AsyncParsableCommand {
         case .failure(let error):
             progress("social-loadtest: \(error)")
             throw ExitCode(1)
+        }
+        if let provisioner {
+            // The run's bots are disabled once it is over: their secrets die with the run.
+            let ids = plan.botAccounts.map(\.id)
+            _ = await onThread { provisioner.disable(ids, log: progress) }
         }
         let report = RunReport(plan: plan, outcome: outcome, label: label, date: Date())
         print(report.table())
@@ -147,12 +175,16 @@ struct LoadTestCommand: AsyncParsableCommand {
             guard connections >= 2, connections <= perProcess else {
                 throw ValidationError("fanout: 2 ≤ --connections ≤ --per-process (the group lives in one worker process)")
             }
-        case .chat, .churn, .reconnectStorm:
+        case .chat, .churn, .reconnectStorm, .bots:
             guard groupSize <= perProcess else { throw ValidationError("--group-size must not exceed --per-process") }
             perWorker -= perWorker % groupSize  // whole groups per worker
             if perWorker == 0 { perWorker = groupSize }
         case .connect:
             break
+        }
+        let workers = (connections + perWorker - 1) / perWorker
+        if kind == .bots {
+            try validateBots(workers: workers, perWorker: perWorker)
         }
         let tag = "lt" + String(UUID().uuidString.prefix(8)).lowercased()
         return Plan(
@@ -160,8 +192,40 @@ struct LoadTestCommand: AsyncParsableCommand {
             hold: kind == .connect ? hold : 0, duration: kind == .connect ? 0 : duration, rate: rate, groupSize: groupSize,
             textBytes: textBytes, drainTimeout: drainTimeout, setupTimeout: setupTimeout, onlineMin: onlineMin,
             onlineMax: onlineMax, offlineMin: offlineMin, offlineMax: offlineMax, stormAt: stormAt ?? duration / 3,
-            clientThreads: clientThreads, insecure: insecure, workers: (connections + perWorker - 1) / perWorker,
-            perWorker: perWorker)
+            clientThreads: clientThreads, insecure: insecure, workers: workers,
+            perWorker: perWorker, bots: kind == .bots ? bots : 0, botChats: kind == .bots ? botChats : 0,
+            botRateLimit: kind == .bots ? botRateLimit : 0)
+    }
+
+    /// `bots`: every bot's chats must lie in its own worker's share, and no bot may be asked to
+    /// send faster than the gateway lets it (it would get `rate_limited` errors, not a measurement).
+    private func validateBots(workers: Int, perWorker: Int) throws {
+        guard bots >= 1, botChats >= 1, botRateLimit > 0 else {
+            throw ValidationError("bots: --bots and --bot-chats must be ≥ 1, --bot-rate-limit > 0")
+        }
+        let perBot = rate / Double(bots)
+        guard perBot <= botRateLimit else {
+            throw ValidationError(String(format: "bots: --rate %.0f over --bots %d is %.1f messages/s per bot, above --bot-rate-limit %.0f "
+                + "(the gateway's --rate-bot-messages, default 30/s): add bots, lower --rate, or start the gateway "
+                + "with a higher --rate-bot-messages and pass the same value as --bot-rate-limit", rate, bots, perBot, botRateLimit))
+        }
+        let target = try GatewayTarget(url: urls[0])
+        guard !target.tls, BotProvisioner.isIPv4(target.host) else {
+            throw ValidationError("bots: the first --url must be ws:// to an IPv4 address: the driver creates its bots through that gateway's HTTP API over plain HTTP")
+        }
+        for w in 0..<workers {
+            let groupsHere = (min(connections, (w + 1) * perWorker) - min(connections, w * perWorker) + groupSize - 1) / groupSize
+            if groupsHere < botChats && Array(stride(from: w, to: bots, by: workers)).count > 0 {
+                throw ValidationError("bots: worker \(w) holds \(groupsHere) chats, fewer than --bot-chats \(botChats) (a bot's chats lie in one worker process): raise --connections or lower --bot-chats")
+            }
+        }
+    }
+}
+
+/// Runs blocking work (sockets, waits) on a thread of its own, never on Swift's cooperative pool.
+func onThread<T>(_ body: @escaping () throws -> T) async -> Result<T, any Error> {
+    await withCheckedContinuation { done in
+        Thread.detachNewThread { done.resume(returning: Result { try body() }) }
     }
 }
 

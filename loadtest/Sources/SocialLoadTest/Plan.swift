@@ -7,6 +7,13 @@ struct Plan: Codable {
     enum Scenario: String, Codable, CaseIterable {
         case connect, chat, fanout, churn
         case reconnectStorm = "reconnect-storm"
+        case bots
+    }
+
+    /// A bot account the coordinator created for this run (`POST /api/v1/bots`).
+    struct BotAccount: Codable {
+        var id: String
+        var secret: String
     }
 
     var scenario: Scenario
@@ -38,6 +45,13 @@ struct Plan: Codable {
     var workers: Int
     /// Connections per worker process (the last one may have fewer).
     var perWorker: Int
+    /// `bots`: bot accounts, the chats each one is a member of, and the
+    /// gateway's per-bot message limit the plan was checked against.
+    var bots = 0
+    var botChats = 0
+    var botRateLimit = 0.0
+    /// Filled in by the coordinator before the workers start; never written to a report.
+    var botAccounts: [BotAccount] = []
 
     /// The users (global indices) worker `w` drives. Groups never span
     /// workers: a worker's share is a whole number of groups.
@@ -51,9 +65,25 @@ struct Plan: Codable {
         switch scenario {
         case .connect: return 0
         case .fanout: return connections
-        case .chat, .churn, .reconnectStorm: return groupSize
+        case .chat, .churn, .reconnectStorm, .bots: return groupSize
         }
     }
+
+    /// `bots`: the bots (global indices) worker `w` drives: every `workers`-th
+    /// one, so that each worker's bots post into that worker's own chats.
+    func bots(ofWorker w: Int) -> [Int] { Array(stride(from: w, to: bots, by: max(1, workers))) }
+
+    /// Groups worker `w` holds (the last one may be smaller than `groupSize`).
+    func groupCount(ofWorker w: Int) -> Int { (users(ofWorker: w).count + groupSize - 1) / groupSize }
+
+    /// `bots`: the groups (indices within its worker) the worker's `local`-th bot is a member of:
+    /// `botChats` consecutive ones, wrapping, so that the bots cover the chats evenly.
+    func groupsOfBot(local: Int, groupCount: Int) -> [Int] {
+        (0..<botChats).map { (local * botChats + $0) % groupCount }
+    }
+
+    /// Messages per second each bot sends.
+    var ratePerBot: Double { bots > 0 ? rate / Double(bots) : 0 }
 
     /// Whether clients send at all.
     var sends: Bool { scenario != .connect && rate > 0 }

@@ -14,7 +14,12 @@ struct RunReport {
     var verified: Bool {
         outcome.workerFailures.isEmpty && tally.problems == 0 && tally.expected == tally.delivered
             && tally.unexpectedCloses.isEmpty && (plan.scenario != .connect || tally.connected == plan.connections)
+            && botsWithinLimit
     }
+
+    /// `bots`: a `rate_limited` reply means the gateway's per-bot limit is below the
+    /// `--bot-rate-limit` the plan was checked against: the run measured the limiter.
+    var botsWithinLimit: Bool { plan.scenario != .bots || (tally.errors["rate_limited"] ?? 0) == 0 }
 
     /// The seconds of the run in which something was sent (rates are over them).
     var sendSeconds: Double { plan.scenario == .connect ? 0 : plan.duration }
@@ -49,6 +54,13 @@ struct RunReport {
                 ("lost / dup / ooo", "\(tally.lost) / \(tally.duplicated) / \(tally.outOfOrder); gaps \(tally.gaps); unacknowledged deliveries \(tally.unacknowledgedDeliveries)"),
             ]
         }
+        if plan.scenario == .bots {
+            rows.append(("bots", String(format: "%d bots, each in %d chats of %d members, %.1f messages/s each (gateway limit given: %.0f/s); %d delivered without sender_kind bot",
+                                        plan.bots, plan.botChats, plan.groupSize, plan.ratePerBot, plan.botRateLimit, tally.wrongSenderKind)))
+            if !botsWithinLimit {
+                rows.append(("bot limit", "the gateway answered rate_limited: its --rate-bot-messages is below --bot-rate-limit \(plan.botRateLimit); start it with at least that, or lower --rate"))
+            }
+        }
         if plan.scenario == .churn || plan.scenario == .reconnectStorm {
             rows.append(("resync", "\(tally.reconnects) reconnects, \(tally.syncs) sync calls; " + latency(tally.resync)))
         }
@@ -75,7 +87,9 @@ struct RunReport {
         for failure in outcome.workerFailures { rows.append(("failure", failure)) }
         let success = plan.scenario == .connect
             ? "verified: every connection opened and stayed open through the hold"
-            : "verified: every acknowledged message reached every member exactly once, in order"
+            : plan.scenario == .bots
+                ? "verified: every acknowledged bot message reached every member exactly once, in order, marked sender_kind bot"
+                : "verified: every acknowledged message reached every member exactly once, in order"
         rows.append(("result", verified ? success : "VERIFICATION FAILED"))
         return rows
     }
@@ -93,6 +107,8 @@ struct RunReport {
     func json() throws -> Data {
         var planObject = try JSONSerialization.jsonObject(with: JSONEncoder().encode(plan)) as? [String: Any] ?? [:]
         planObject["secret"] = nil
+        planObject["botAccounts"] = nil
+        if plan.scenario == .bots { planObject["botIds"] = plan.botAccounts.map(\.id) }
         var object: [String: Any] = [
             "label": label,
             "date": ISO8601DateFormatter().string(from: date),
@@ -107,7 +123,7 @@ struct RunReport {
             "duplicate_acks": tally.duplicateAcks,
             "expected_deliveries": tally.expected, "delivered": tally.delivered,
             "lost": tally.lost, "duplicated": tally.duplicated, "out_of_order": tally.outOfOrder, "gaps": tally.gaps,
-            "unacknowledged_deliveries": tally.unacknowledgedDeliveries,
+            "unacknowledged_deliveries": tally.unacknowledgedDeliveries, "wrong_sender_kind": tally.wrongSenderKind,
             "syncs": tally.syncs, "reconnects": tally.reconnects, "resynced_clients": tally.resyncedClients,
             "latency_ms": ["connect": tally.connect.summary, "ack": tally.ack.summary,
                            "delivery": tally.delivery.summary, "resync": tally.resync.summary],

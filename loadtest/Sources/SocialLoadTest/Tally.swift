@@ -26,6 +26,8 @@ struct Tally: Codable {
     var outOfOrder = 0
     /// Live events that skipped seqs; and `sync` answers whose changes were not contiguous.
     var gaps = 0
+    /// `bots`: messages of this run delivered without `sender_kind: "bot"`.
+    var wrongSenderKind = 0
     /// Expected deliveries that never arrived (expected − delivered, per member and chat, when positive).
     var lost = 0
     /// Deliveries of messages whose send was not acknowledged (per member and chat, delivered − expected when positive).
@@ -46,7 +48,7 @@ struct Tally: Codable {
 
     /// Every problem the run should not have: lost, duplicated, out of order, gaps and the rest.
     var problems: Int {
-        lost + duplicated + outOfOrder + gaps + unacknowledgedDeliveries + duplicateAcks + unanswered
+        lost + duplicated + outOfOrder + gaps + unacknowledgedDeliveries + duplicateAcks + unanswered + wrongSenderKind
     }
 
     mutating func add(_ o: Tally) {
@@ -65,6 +67,7 @@ struct Tally: Codable {
         outOfOrder += o.outOfOrder
         gaps += o.gaps
         lost += o.lost
+        wrongSenderKind += o.wrongSenderKind
         unacknowledgedDeliveries += o.unacknowledgedDeliveries
         syncs += o.syncs
         resyncedClients += o.resyncedClients

@@ -19,6 +19,9 @@ final class Worker {
     private var metrics: [Metrics] = []
     private var clients: [LoadClient] = []
     private var groups: [Group] = []
+    /// `bots`: this worker's bots, and the groups (indices in `groups`) each one posts into.
+    private var bots: [LoadClient] = []
+    private var groupsOfBot: [[Int]] = []
     /// A client's group chat, by position in `clients`.
     private var chatOf: [String] = []
     private var openPerSecond: [Int] = []
@@ -46,6 +49,20 @@ final class Worker {
             return LoadClient(index: user, user: plan.userId(user), loop: loops[offset % threads], request: request,
                               metrics: metrics[offset % threads], runTag: plan.runTag, textBytes: plan.textBytes)
         }
+        if plan.scenario == .bots {
+            let mine = plan.bots(ofWorker: index)
+            let groupCount = plan.groupCount(ofWorker: index)
+            bots = mine.enumerated().map { local, b in
+                let account = plan.botAccounts[b]
+                var request = targets[b % targets.count].request(token: nil, deviceId: "lt-bot", allowInsecureTLS: plan.insecure)
+                request.headers.append(("Authorization", "Bot \(account.id):\(account.secret)"))
+                // Bots' keys (sender indices) follow the users', so members count them as others' messages.
+                return LoadClient(index: plan.connections + b, user: account.id, loop: loops[local % threads], request: request,
+                                  metrics: metrics[local % threads], runTag: plan.runTag, textBytes: plan.textBytes)
+            }
+            groupsOfBot = mine.indices.map { plan.groupsOfBot(local: $0, groupCount: groupCount) }
+            for client in clients { client.expectsBotSenders = true }
+        }
         defer { shutdown() }
 
         if plan.scenario != .connect {
@@ -63,6 +80,9 @@ final class Worker {
             while nowNs() < holdUntil { tick(); Thread.sleep(forTimeInterval: 0.05) }
         case .chat, .fanout, .churn, .reconnectStorm:
             sendPhase()
+            drain()
+        case .bots:
+            botSendPhase()
             drain()
         }
         emit(["t": "result", "result": try resultJSON()])
@@ -137,6 +157,7 @@ final class Worker {
         guard created.wait(timeout: .now() + plan.setupTimeout) == .success, failures.first == nil else {
             throw LoadTestError("worker \(index): group setup failed: \(failures.first ?? "timed out")")
         }
+        if !bots.isEmpty { try setUpBots(seqs: setupSeq, failures: failures) }
         var joiners: [(group: Int, client: LoadClient)] = []
         for (g, group) in groups.enumerated() {
             for member in group.members { member.track(group.chatId) }
@@ -166,6 +187,37 @@ final class Worker {
         // last subscriptions settle (a member that misses messages shows as lost).
         Thread.sleep(forTimeInterval: 1)
         chatOf = groups.flatMap { group in group.members.map { _ in group.chatId } }
+    }
+
+    /// `bots`: each group's owner invites the bots that post into it (`group.invite`); then the
+    /// bots connect with their `Bot` credentials and join (`group.join`). This happens before the
+    /// members join, so every member's join reply already carries a seq above these events.
+    private func setUpBots(seqs: SeqBox, failures: FailureList) throws {
+        let invited = DispatchGroup()
+        for (b, bot) in bots.enumerated() {
+            for g in groupsOfBot[b] {
+                invited.enter()
+                groups[g].members[0].call("group.invite", args: "{\"group_id\":\"\(groups[g].chatId)\",\"user_id\":\"\(bot.user)\"}") { reply in
+                    if reply.ok == nil { failures.add("group.invite of \(bot.user): \(reply.error?.message ?? "no reply")") }
+                    invited.leave()
+                }
+            }
+        }
+        guard invited.wait(timeout: .now() + plan.setupTimeout) == .success, failures.first == nil else {
+            throw LoadTestError("worker \(index): inviting bots failed: \(failures.first ?? "timed out")")
+        }
+        try connectAll(phase: "setup", bots)
+        let joined = DispatchGroup()
+        for (b, bot) in bots.enumerated() {
+            for g in groupsOfBot[b] {
+                bot.track(groups[g].chatId)
+                joined.enter()
+                join(bot, g, attempt: 1, seqs: seqs, failures: failures, done: joined)
+            }
+        }
+        guard joined.wait(timeout: .now() + plan.setupTimeout) == .success, failures.first == nil else {
+            throw LoadTestError("worker \(index): bots joining groups failed: \(failures.first ?? "timed out")")
+        }
     }
 
     /// One `group.join`; a temporary error (`unavailable`, `overloaded`: a slow
@@ -254,6 +306,41 @@ final class Worker {
         if let stormStart { stormResync(since: stormStart) }
     }
 
+    /// `bots`: this worker's bots send their share of `--rate`, each in turn, each
+    /// into its chats in turn; members only receive.
+    private func botSendPhase() {
+        let rate = plan.rate * Double(bots.count) / Double(max(1, plan.bots))
+        var nextChat = Array(repeating: 0, count: bots.count)
+        var issued = 0
+        var cursor = 0
+        let end = originNs + seconds(plan.duration)
+        while nowNs() < end {
+            let due = Int(rate * Double(nowNs() - originNs) / 1e9) - issued
+            for _ in 0..<max(0, due) {
+                issued += 1
+                // A bot that cannot send now (reconnecting) leaves its turn to the next one.
+                for _ in 0..<bots.count {
+                    let b = cursor % bots.count
+                    cursor += 1
+                    let g = groupsOfBot[b][nextChat[b] % groupsOfBot[b].count]
+                    if bots[b].sendMessage(to: groups[g].chatId) {
+                        nextChat[b] += 1
+                        break
+                    }
+                }
+            }
+            tick()
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+    }
+
+    /// Messages of `group`'s chat acknowledged to its senders: its members and, in `bots`, its bots.
+    private func acked(in group: Group) -> Int {
+        (group.members + bots).reduce(0) { sum, client in
+            sum + (client.chatSnapshot().first { $0.chatId == group.chatId }?.acked ?? 0)
+        }
+    }
+
     /// Every client drops at once and comes back (at the connect rate, 0: all at once) and resyncs.
     private func storm(at now: UInt64) {
         while clients.contains(where: { $0.inflightCount > 0 }) && nowNs() < now + seconds(plan.drainTimeout) {
@@ -316,10 +403,10 @@ final class Worker {
     }
 
     private func settled() -> Bool {
-        guard clients.allSatisfy({ $0.inflightCount == 0 && !$0.isSyncing }) else { return false }
+        guard clients.allSatisfy({ $0.inflightCount == 0 && !$0.isSyncing }), bots.allSatisfy({ $0.inflightCount == 0 }) else { return false }
         for group in groups {
             let tracks = group.members.compactMap { $0.chatSnapshot().first { $0.chatId == group.chatId } }
-            let acked = tracks.reduce(0) { $0 + $1.acked }
+            let acked = acked(in: group)
             if tracks.contains(where: { $0.applied < acked }) { return false }
         }
         return true
@@ -360,10 +447,10 @@ final class Worker {
             for (i, second) in s.enumerated() { timeline[i].add(second) }
         }
         for (i, open) in openPerSecond.enumerated() where i < timeline.count { timeline[i].open = open }
-        for client in clients { tally.unanswered += client.abandonInflight() }
+        for client in clients + bots { tally.unanswered += client.abandonInflight() }
         for group in groups {
             let tracks = group.members.map { $0.chatSnapshot().first { $0.chatId == group.chatId } ?? ChatTrack(chatId: group.chatId) }
-            let acked = tracks.reduce(0) { $0 + $1.acked }
+            let acked = acked(in: group)
             for track in tracks {
                 tally.expected += acked
                 tally.delivered += track.applied
@@ -378,7 +465,7 @@ final class Worker {
     }
 
     private func shutdown() {
-        for client in clients where client.isOpen { client.disconnect() }
+        for client in clients + bots where client.isOpen { client.disconnect() }
         Thread.sleep(forTimeInterval: 0.3)
         for loop in loops { loop.shutdown() }
         loops = []
