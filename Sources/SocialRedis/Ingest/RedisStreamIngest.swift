@@ -17,8 +17,8 @@ import Logging
 /// 3. claim other consumers' entries idle longer than `claimIdleMs`;
 /// 4. read new entries (`>`), blocking up to `blockMs`, claiming again every
 ///    `claimIdleMs`.
-/// Entries of one read run concurrently. A `retryLater` verdict leaves its
-/// entry pending; after a backoff the thread starts again from step 2, so
+/// Entries run one at a time, in stream order. A `retryLater` verdict leaves
+/// its entry (and the rest of that read) pending; after a backoff the thread starts again from step 2, so
 /// the entry is run again before anything newer from the pending list.
 ///
 /// Threads: `init` starts the ingest's own thread, which alone owns the
@@ -53,7 +53,7 @@ public final class RedisStreamIngest: @unchecked Sendable {
     ///   - url: the Redis server.
     ///   - settings: stream, group, consumer name and timings.
     ///   - logger: connection failures and refused entries are logged here.
-    ///   - handler: stores one entry; called concurrently for the entries of one read.
+    ///   - handler: stores one entry; called for one entry at a time, in stream order.
     public init(url: RedisURL, settings: StreamIngestSettings, logger: Logger, handler: @escaping Handler) {
         self.url = url
         self.settings = settings.clamped
@@ -251,17 +251,19 @@ public final class RedisStreamIngest: @unchecked Sendable {
         return allSettled
     }
 
-    /// Calls the handler for every entry at once and waits for all verdicts.
+    /// Calls the handler for each entry, one at a time in stream order (so
+    /// a user's inbox keeps the order backends added them in), and waits for
+    /// the verdicts. After a `retryLater` the rest of the read is left for
+    /// the retry too, so nothing overtakes an entry that must wait.
     private func runHandler(_ entries: [StreamEntry]) -> [IngestVerdict] {
         let done = DispatchSemaphore(value: 0)
         let box = VerdictBox(count: entries.count)
         let handler = self.handler
         Task {
-            await withTaskGroup(of: (Int, IngestVerdict).self) { group in
-                for (index, entry) in entries.enumerated() {
-                    group.addTask { (index, await handler(entry)) }
-                }
-                for await (index, verdict) in group { box.set(index, verdict) }
+            for (index, entry) in entries.enumerated() {
+                let verdict = await handler(entry)
+                box.set(index, verdict)
+                if case .retryLater = verdict { break }
             }
             done.signal()
         }
