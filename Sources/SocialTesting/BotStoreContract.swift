@@ -12,29 +12,8 @@ import SocialCore
 public enum BotStoreContract {
     public typealias Factory = () async throws -> any BotStore
 
-    /// One named check. Threads: immutable; any task may run it.
-    public struct Check: Sendable, CustomStringConvertible {
-        public let name: String
-        let body: @Sendable (any BotStore) async throws -> Void
-
-        init(_ name: String, _ body: @escaping @Sendable (any BotStore) async throws -> Void) {
-            self.name = name
-            self.body = body
-        }
-
-        public var description: String { name }
-
-        public func run(_ factory: Factory) async throws {
-            let store = try await factory()
-            do {
-                try await body(store)
-            } catch let failure as ContractFailure {
-                throw ContractFailure("\(name): \(failure.message)", at: failure.location)
-            } catch {
-                throw ContractFailure("\(name): unexpected error \(error)", at: "")
-            }
-        }
-    }
+    /// One named check of the contract.
+    public typealias Check = ContractCheck<any BotStore>
 
     static func bot(_ id: String, disabled: Bool = false) -> BotAccount {
         BotAccount(id: id, name: "Coach \(id)", scopes: ["chat:read", "chat:send"], secretHash: String(repeating: "ab", count: 32),

@@ -13,30 +13,8 @@ import SocialProtocol
 public enum NotificationStoreContract {
     public typealias Factory = () async throws -> any NotificationStore
 
-    /// One named check. Threads: immutable; any task may run it.
-    public struct Check: Sendable, CustomStringConvertible {
-        public let name: String
-        let body: @Sendable (any NotificationStore) async throws -> Void
-
-        init(_ name: String, _ body: @escaping @Sendable (any NotificationStore) async throws -> Void) {
-            self.name = name
-            self.body = body
-        }
-
-        public var description: String { name }
-
-        /// Runs the check against a fresh store from `factory` (the caller cleans up what it made).
-        public func run(_ factory: Factory) async throws {
-            let store = try await factory()
-            do {
-                try await body(store)
-            } catch let failure as ContractFailure {
-                throw ContractFailure("\(name): \(failure.message)", at: failure.location)
-            } catch {
-                throw ContractFailure("\(name): unexpected error \(error)", at: "")
-            }
-        }
-    }
+    /// One named check of the contract.
+    public typealias Check = ContractCheck<any NotificationStore>
 
     static let now = Fixture.now
 

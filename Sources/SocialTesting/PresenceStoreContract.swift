@@ -37,31 +37,7 @@ public enum PresenceStoreContract {
     public typealias Factory = () async throws -> any PresenceStore
 
     /// One named check of the contract.
-    /// Threads: immutable; any task may run it.
-    public struct Check: Sendable, CustomStringConvertible {
-        public let name: String
-        let body: @Sendable (any PresenceStore) async throws -> Void
-
-        init(_ name: String, _ body: @escaping @Sendable (any PresenceStore) async throws -> Void) {
-            self.name = name
-            self.body = body
-        }
-
-        public var description: String { name }
-
-        /// Runs the check against a fresh store from `factory`.
-        /// - Parameter factory: makes the store; the caller cleans up what it made.
-        public func run(_ factory: Factory) async throws {
-            let store = try await factory()
-            do {
-                try await body(store)
-            } catch let failure as ContractFailure {
-                throw ContractFailure("\(name): \(failure.message)", at: failure.location)
-            } catch {
-                throw ContractFailure("\(name): unexpected error \(error)", at: "")
-            }
-        }
-    }
+    public typealias Check = ContractCheck<any PresenceStore>
 
     /// Every check, in a stable order.
     public static let checks: [Check] = aggregationChecks + expiryChecks + concurrencyChecks

@@ -30,31 +30,7 @@ public enum StoreContract {
     public typealias Factory = () async throws -> any ChatStore
 
     /// One named check of the contract.
-    /// Threads: immutable; any task may run it.
-    public struct Check: Sendable, CustomStringConvertible {
-        public let name: String
-        let body: @Sendable (any ChatStore) async throws -> Void
-
-        init(_ name: String, _ body: @escaping @Sendable (any ChatStore) async throws -> Void) {
-            self.name = name
-            self.body = body
-        }
-
-        public var description: String { name }
-
-        /// Runs the check against a fresh store from `factory`.
-        /// - Parameter factory: makes the store; the caller cleans up what it made.
-        public func run(_ factory: Factory) async throws {
-            let store = try await factory()
-            do {
-                try await body(store)
-            } catch let failure as ContractFailure {
-                throw ContractFailure("\(name): \(failure.message)", at: failure.location)
-            } catch {
-                throw ContractFailure("\(name): unexpected error \(error)", at: "")
-            }
-        }
-    }
+    public typealias Check = ContractCheck<any ChatStore>
 
     /// Every check, in a stable order.
     public static let checks: [Check] = messageChecks + editChecks + readingChecks + membershipChecks + directChecks
