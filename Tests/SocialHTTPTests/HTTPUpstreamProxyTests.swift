@@ -170,19 +170,7 @@ final class BacklogFullListener {
     private var fillers: [RawSocket] = []
 
     init() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.listener = listener
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, length) == 0 && listen(listener, 0) == 0 && getsockname(listener, $0, &length) == 0
-            }
-        }
-        guard bound else { throw MinterError("cannot listen: errno \(errno)") }
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        (listener, port) = try openLoopbackListener(backlog: 0)
         for _ in 0..<4 { if let filler = try? RawSocket(port: port, timeout: 0.3) { fillers.append(filler) } }
     }
 
