@@ -95,7 +95,7 @@ public enum Codec {
     }
 
     /// Whether `error` says where in the frame it happened.
-    private static func isPathless(_ error: any Error) -> Bool {
+    static func isPathless(_ error: any Error) -> Bool {
         guard case DecodingError.dataCorrupted(let context)? = error as? DecodingError else { return true }
         return context.codingPath.isEmpty
     }

@@ -71,6 +71,35 @@ struct sg_timer *sg_timer_start(struct lws_context *ctx, int64_t period_us, sg_t
 void sg_timer_stop(struct sg_timer *timer);
 
 /*
+ * An epoll service loop for one lws context (loop.c): lws's external-poll
+ * integration instead of its poll(2) over every socket. Create the loop
+ * before the context, forward the ADD/DEL/CHANGE_MODE_POLL_FD callbacks to
+ * sg_loop_poll_callback, then call sg_loop_run_once in a loop and
+ * sg_loop_housekeep about once a second. All on the service thread, except
+ * sg_loop_wake (any thread).
+ */
+struct sg_loop;
+struct sg_loop *sg_loop_new(void);
+void sg_loop_free(struct sg_loop *loop);
+void sg_loop_set_context(struct sg_loop *loop, struct lws_context *context);
+/** Mirrors one lws poll callback into the epoll set. Returns 0, or -1 (lws fails the socket). */
+int sg_loop_poll_callback(struct sg_loop *loop, int reason, void *in);
+/** Wakes the loop: the next sg_loop_run_once returns 1. Any thread. */
+void sg_loop_wake(struct sg_loop *loop);
+/**
+ * Waits up to `timeout_ms` (-1: forever) for ready sockets or a wake-up,
+ * services every ready socket through lws_service_fd, then lws's forced
+ * service. Returns 1 when woken by sg_loop_wake, 0 otherwise, -1 when lws
+ * failed (the context is unusable).
+ */
+int sg_loop_run_once(struct sg_loop *loop, int timeout_ms);
+/** Runs lws's due timers (handshake and close timeouts) and one zero-timeout poll pass. */
+int sg_loop_housekeep(struct sg_loop *loop);
+/** Stops watching `fd` (the listener, while accepts fail for lack of descriptors) until resumed. */
+int sg_loop_pause_fd(struct sg_loop *loop, int fd);
+int sg_loop_resume_fd(struct sg_loop *loop, int fd);
+
+/*
  * libbson storage Swift cannot allocate itself: bson_t and bson_iter_t are
  * 128-byte aligned, so Swift sees pointers to them only as OpaquePointer and
  * cannot size them. These have no thread affinity: any thread may call them,

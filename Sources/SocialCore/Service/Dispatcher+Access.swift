@@ -85,4 +85,17 @@ extension Dispatcher {
     func publish(_ events: BusEvent...) {
         bus.publish(events)
     }
+
+    /// Applies a membership or group change and publishes its events from the
+    /// store's completion, so they leave in the chat's commit order, ahead of
+    /// any later change of the chat (the chat-log ops publish the same way).
+    func commit(_ change: MembershipChange, to chat: ChatID,
+                events: @escaping @Sendable (Message) -> [BusEvent]) async throws -> Message {
+        try await withCheckedThrowingContinuation { continuation in
+            store.submit(change, to: chat, now: clock()) { [bus] result in
+                if case .success(let message) = result { bus.publish(events(message)) }
+                continuation.resume(with: result)
+            }
+        }
+    }
 }

@@ -23,9 +23,9 @@ extension Dispatcher {
             throw ServiceError.conflict("the owner's role changes only with group.transfer")
         }
         guard them.role != role else { throw ServiceError.conflict("\(target) is already \(role.rawValue)") }
-        let message = try await store.apply(.setRole(user: target, role: role, by: caller.userId), to: group.id,
-                                            now: clock())
-        publish(chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire)))
+        let message = try await commit(.setRole(user: target, role: role, by: caller.userId), to: group.id) { [self] in
+            [chatEvent(group.id, EventName.member, SystemChangeEvent(message: $0.wire))]
+        }
         return SystemMessageResult(message: message.wire)
     }
 
@@ -37,8 +37,9 @@ extension Dispatcher {
         let (group, me) = try await requireGroupMember(args.groupId, caller.userId)
         guard me.role == .owner else { throw ServiceError.forbidden("only the owner transfers ownership") }
         _ = try await requireTarget(group.id, target)
-        let message = try await store.apply(.transfer(to: target, by: caller.userId), to: group.id, now: clock())
-        publish(chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire)))
+        let message = try await commit(.transfer(to: target, by: caller.userId), to: group.id) { [self] in
+            [chatEvent(group.id, EventName.member, SystemChangeEvent(message: $0.wire))]
+        }
         return SystemMessageResult(message: message.wire)
     }
 
@@ -48,8 +49,9 @@ extension Dispatcher {
         let title = try limits.title(args.title)
         let (group, me) = try await requireGroupMember(args.groupId, caller.userId)
         guard me.role >= .admin else { throw ServiceError.forbidden("only admins and the owner rename a group") }
-        let message = try await store.apply(.rename(title: title, by: caller.userId), to: group.id, now: clock())
-        publish(chatEvent(group.id, EventName.groupUpdated, SystemChangeEvent(message: message.wire)))
+        let message = try await commit(.rename(title: title, by: caller.userId), to: group.id) { [self] in
+            [chatEvent(group.id, EventName.groupUpdated, SystemChangeEvent(message: $0.wire))]
+        }
         return SystemMessageResult(message: message.wire)
     }
 

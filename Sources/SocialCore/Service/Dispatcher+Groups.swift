@@ -25,11 +25,12 @@ extension Dispatcher {
         let (group, me) = try await requireGroupMember(args.groupId, caller.userId)
         guard me.role >= .admin else { throw ServiceError.forbidden("only admins and the owner invite to a group") }
         try await requireRoom(in: group)
-        let message = try await store.apply(.invite(user: target, by: caller.userId), to: group.id, now: clock())
-        let invitation = WireInvitation(groupId: group.id, title: group.title, invitedBy: caller.userId,
-                                        ts: message.createdAt)
-        publish(event(.user(target), EventName.invitation, InvitationEvent(invitation: invitation)),
-                chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire)))
+        let message = try await commit(.invite(user: target, by: caller.userId), to: group.id) { [self] message in
+            let invitation = WireInvitation(groupId: group.id, title: group.title, invitedBy: caller.userId,
+                                            ts: message.createdAt)
+            return [event(.user(target), EventName.invitation, InvitationEvent(invitation: invitation)),
+                    chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire))]
+        }
         return SystemMessageResult(message: message.wire)
     }
 
@@ -57,25 +58,20 @@ extension Dispatcher {
             }
         }
         try await requireRoom(in: group)
-        let message = try await store.apply(.join(user: caller.userId, role: .member), to: group.id, now: clock())
-
-        // The join stands from here on: a failure to mark the history read
-        // only leaves it unread, it does not fail the command.
-        var readSeq: Seq = 0
-        var unread = 0
-        do {
-            readSeq = try await store.markRead(group.id, user: caller.userId, seq: message.seq)
-            unread = try await store.unread(group.id, user: caller.userId)
-        } catch {
-            logger.warning("join: could not mark history read",
-                           metadata: ["chat": .string(group.id), "error": .string(String(describing: error))])
+        // The store sets the new member's read marker at the join: the
+        // history before it counts as read, and nothing after it exists yet.
+        // `chat.added` (which subscribes the user's sessions) goes out before
+        // `member` and before any later change of the chat.
+        let makeSummary: @Sendable (Message) -> WireChat = { message in
+            var chat = group
+            chat.seq = max(chat.seq, message.seq)
+            return chat.wire(role: Role.member.rawValue, readSeq: message.seq, unread: 0, lastMessage: message)
         }
-        var chat = group
-        chat.seq = max(chat.seq, message.seq)
-        let summary = chat.wire(role: Role.member.rawValue, readSeq: readSeq, unread: unread, lastMessage: message)
-        publish(chatAdded(summary, to: caller.userId),
-                chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire)))
-        return GroupResult(group: summary)
+        let message = try await commit(.join(user: caller.userId, role: .member), to: group.id) { [self] message in
+            [chatAdded(makeSummary(message), to: caller.userId),
+             chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire))]
+        }
+        return GroupResult(group: makeSummary(message))
     }
 
     /// `group.leave`: the owner may leave only as the last member.
@@ -88,9 +84,10 @@ extension Dispatcher {
                 throw ServiceError.conflict("the owner cannot leave while \(others) other members remain: transfer ownership first")
             }
         }
-        let message = try await store.apply(.leave(user: caller.userId), to: group.id, now: clock())
-        publish(chatRemoved(group.id, reason: "left", from: caller.userId),
-                chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire)))
+        let message = try await commit(.leave(user: caller.userId), to: group.id) { [self] message in
+            [chatRemoved(group.id, reason: "left", from: caller.userId),
+             chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire))]
+        }
         return SystemMessageResult(message: message.wire)
     }
 
@@ -107,9 +104,10 @@ extension Dispatcher {
         guard me.role == .owner || them.role == .member else {
             throw ServiceError.forbidden("admins remove only members; ask the owner")
         }
-        let message = try await store.apply(.kick(user: target, by: caller.userId), to: group.id, now: clock())
-        publish(chatRemoved(group.id, reason: "kicked", from: target),
-                chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire)))
+        let message = try await commit(.kick(user: target, by: caller.userId), to: group.id) { [self] message in
+            [chatRemoved(group.id, reason: "kicked", from: target),
+             chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire))]
+        }
         return SystemMessageResult(message: message.wire)
     }
 

@@ -4,10 +4,9 @@ import SocialProtocol
 // users who share a chat may watch each other.
 
 extension Dispatcher {
-    /// A session opened: its rate-limit buckets are made (full), its device is
-    /// online. Publishes `presence` if the user's changed.
+    /// A session opened: its device is online. Publishes `presence` if the
+    /// user's changed.
     public func sessionOpened(_ caller: Caller) async {
-        await rateLimits?.open(caller, now: clock())
         await updatePresence(caller.userId) {
             try await presence.set(caller.userId, SessionPresence(sessionId: caller.sessionId, deviceId: caller.deviceId,
                                                                   state: .online, activity: nil, since: clock()),
@@ -15,10 +14,8 @@ extension Dispatcher {
         }
     }
 
-    /// A session closed: its rate-limit buckets go; when it was the user's
-    /// last, the user goes offline.
+    /// A session closed: when it was the user's last, the user goes offline.
     public func sessionClosed(_ caller: Caller) async {
-        await rateLimits?.close(sessionId: caller.sessionId)
         await updatePresence(caller.userId) {
             try await presence.remove(caller.userId, sessionId: caller.sessionId, now: clock())
         }

@@ -1,6 +1,6 @@
 import SocialProtocol
 
-// Reading a chat and saying so: chat.history, chat.read, chat.typing.
+// Reading a chat and saying so: chat.history, chat.typing.
 
 extension Dispatcher {
     /// `chat.history`: a page of messages before or after a seq (or the
@@ -24,31 +24,20 @@ extension Dispatcher {
         return HistoryResult(messages: page.map(\.wire), myReactions: mine.wire, more: more)
     }
 
-    /// `chat.read`: raises the caller's read marker. Publishes `read` only when
-    /// the marker moved.
-    func read(_ args: ChatSeqArgs, _ caller: Caller) async throws -> ReadResult {
-        let chat = try limits.id(args.chatId, field: "chat_id")
-        let seq = try limits.position(args.seq, field: "seq")
-        let me = try await requireMember(chat, caller.userId)
-        let marker = try await store.markRead(chat, user: caller.userId, seq: seq)
-        let unread = try await store.unread(chat, user: caller.userId)
-        // Compared with the marker read just before: two concurrent reads may
-        // both publish, never neither.
-        if marker > me.readSeq {
-            publish(chatEvent(chat, EventName.read, ReadEvent(chatId: chat, userId: caller.userId, seq: marker)))
-        }
-        return ReadResult(chatId: chat, readSeq: marker, unread: unread)
-    }
-
-    /// `chat.typing`: broadcasts an ephemeral typing indicator, at most one
-    /// per `typingIntervalMs` per (user, device, chat). Never stored.
+    /// `chat.typing` for a chat the calling session does not follow (the
+    /// pipeline answers the others without the store): `not_found` or
+    /// `forbidden`, or, for a member whose session has not heard of the chat
+    /// yet, an unthrottled indicator.
     func typing(_ args: TypingArgs, _ caller: Caller) async throws -> TypingResult {
         let chat = try limits.id(args.chatId, field: "chat_id")
         _ = try await requireMember(chat, caller.userId)
-        let key = TypingThrottle.Key(user: caller.userId, device: caller.deviceId, chat: chat)
-        guard await typingThrottle.admit(key, now: clock()) else { return TypingResult(throttled: true) }
+        publishTyping(chat, caller)
+        return TypingResult(throttled: false)
+    }
+
+    /// Publishes an ephemeral `typing` event of `caller` to `chat`'s members.
+    public func publishTyping(_ chat: ChatID, _ caller: Caller) {
         publish(event(.chat(chat), EventName.typing,
                       TypingEvent(chatId: chat, userId: caller.userId, deviceId: caller.deviceId), ephemeral: true))
-        return TypingResult(throttled: false)
     }
 }

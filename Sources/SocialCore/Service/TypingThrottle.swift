@@ -3,7 +3,10 @@
 /// interval. The table stays bounded: entries older than the interval are
 /// swept once per interval, and while it is full of fresh entries new keys
 /// are refused (typing is ephemeral, the first thing to shed under load).
-actor TypingThrottle {
+///
+/// A value type with no I/O: the command pipeline that owns it lives on one
+/// thread (the transport's service thread).
+public struct TypingThrottle: Sendable {
     struct Key: Hashable, Sendable {
         var user: UserID
         var device: String
@@ -24,7 +27,7 @@ actor TypingThrottle {
     }
 
     /// Whether `key` may broadcast now; records it when it may.
-    func admit(_ key: Key, now: Int64) -> Bool {
+    mutating func admit(_ key: Key, now: Int64) -> Bool {
         if lastSweep == .min || now - lastSweep >= intervalMs { sweep(now) }
         if let last = lastSent[key], now - last < intervalMs, now >= last { return false }
         guard lastSent[key] != nil || lastSent.count < capacity else { return false }
@@ -36,7 +39,7 @@ actor TypingThrottle {
     var count: Int { lastSent.count }
 
     /// Forgets every key whose last indicator is an interval old or more.
-    private func sweep(_ now: Int64) {
+    private mutating func sweep(_ now: Int64) {
         lastSweep = now
         lastSent = lastSent.filter { now - $0.value < intervalMs && now >= $0.value }
     }

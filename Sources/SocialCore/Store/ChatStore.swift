@@ -3,7 +3,9 @@ import SocialProtocol
 /// A group or membership change, applied atomically with the system message
 /// that records it in the chat (which takes the chat's next seq).
 public enum MembershipChange: Sendable, Equatable {
-    /// `user` becomes a member with `role`; removes any invitation. Conflict if already a member.
+    /// `user` becomes a member with `role`, their read marker at the join's
+    /// system message (the history before counts as read); removes any
+    /// invitation. Conflict if already a member.
     case join(user: UserID, role: Role)
     /// Records an invitation. Conflict if `user` is already a member or invited.
     case invite(user: UserID, by: UserID)
@@ -62,20 +64,26 @@ public protocol ChatStore: Sendable {
     func invitations(of user: UserID) async throws -> [Invitation]
     func invitation(_ chat: ChatID, _ user: UserID) async throws -> Invitation?
 
-    /// Applies a membership or group change and appends its system message.
-    func apply(_ change: MembershipChange, to chat: ChatID, now: Int64) async throws -> Message
+    /// Applies a membership or group change and appends its system message,
+    /// then calls `completion` with that message once it is durable. Changes
+    /// and their completions keep the order `submit(_:completion:)` keeps, in
+    /// one queue with the chat-log changes: a completion that publishes the
+    /// change's events publishes them in the chat's commit order.
+    func submit(_ change: MembershipChange, to chat: ChatID, now: Int64,
+                completion: @escaping @Sendable (Result<Message, any Error>) -> Void)
 
-    /// Stores a message with the chat's next seq, or returns the original when
-    /// `(chatId, sender, clientMsgId)` is already stored.
-    func append(_ message: NewMessage) async throws -> AppendResult
-    /// Replaces a message's text (and data, when given). Conflict if deleted.
-    func edit(_ chat: ChatID, seq: Seq, text: String, data: JSONValue?, now: Int64) async throws -> Message
-    /// Tombstones a message: text, attachments and data are cleared. Conflict if already deleted.
-    func delete(_ chat: ChatID, seq: Seq, now: Int64) async throws -> Message
-    /// Adds or removes `user`'s reaction `emoji`. Returns nil when nothing
-    /// changed (adding an existing reaction, removing a missing one): no seq is taken.
-    /// Conflict if the message is deleted.
-    func react(_ chat: ChatID, seq: Seq, user: UserID, emoji: String, add: Bool) async throws -> Message?
+    /// Checks and applies a change of a chat's log (a message, an edit, a
+    /// delete, a reaction) or a read marker, with the rules of `LogRules`
+    /// checked atomically with the change, and calls `completion` once the
+    /// change is durable, or with why it was refused (`ServiceError` bodies
+    /// for rule failures, `StoreError` otherwise).
+    ///
+    /// Order: changes submitted from one thread are applied in submission
+    /// order (the embedded store's writer queue gives them consecutive seqs of
+    /// a chat), and their completions run in that order, on the store's own
+    /// thread (the memory store: on the caller's, before `submit` returns).
+    /// A completion must not block: it publishes events and hands the reply on.
+    func submit(_ change: LogChange, completion: @escaping @Sendable (Result<LogEffect, any Error>) -> Void)
 
     func message(_ chat: ChatID, seq: Seq) async throws -> Message?
     /// At most `limit` messages in ascending `seq` order: those just before
@@ -86,14 +94,32 @@ public protocol ChatStore: Sendable {
     /// The emoji `user` has reacted with on each of `seqs` (absent: none).
     func reactions(of user: UserID, in chat: ChatID, seqs: [Seq]) async throws -> [Seq: [String]]
 
-    /// Raises `user`'s read marker to `seq` (never lowers it, never past the
-    /// chat's position). Returns the marker now stored.
-    func markRead(_ chat: ChatID, user: UserID, seq: Seq) async throws -> Seq
-
     /// `user`'s unread count in `chat`: messages after the read marker, from
     /// others, neither deleted nor system messages.
     func unread(_ chat: ChatID, user: UserID) async throws -> Int
 
     /// Whether the backend answers (for `/readyz`).
     func ping() async -> Bool
+}
+
+extension ChatStore {
+    /// Applies a membership or group change, awaited: its system message once durable.
+    public func apply(_ change: MembershipChange, to chat: ChatID, now: Int64) async throws -> Message {
+        try await withCheckedThrowingContinuation { continuation in
+            submit(change, to: chat, now: now) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// `submit`, awaited: the change's effect once it is durable.
+    public func commit(_ change: LogChange) async throws -> LogEffect {
+        try await withCheckedThrowingContinuation { continuation in
+            submit(change) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Stores a message (`.send`): the sender must be a member of the chat (or the system).
+    public func append(_ message: NewMessage) async throws -> AppendResult {
+        guard case .sent(let result) = try await commit(.send(message)) else { throw StoreError.unavailable("unexpected effect") }
+        return result
+    }
 }

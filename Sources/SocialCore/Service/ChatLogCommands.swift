@@ -1,0 +1,170 @@
+import Logging
+import SocialProtocol
+
+/// The chat-log ops, `chat.send`, `chat.edit`, `chat.delete`, `chat.react`
+/// and `chat.read`, without a task and without an actor: the args are checked
+/// against the limits on the caller's thread (`change`), the change goes
+/// straight to the store's writer (`submit`), and the store calls back once it
+/// is durable, on its own thread and in its commit order. That callback
+/// encodes the changed message once, publishes the events that carry it, and
+/// hands the reply, built around the same bytes, to `reply`.
+///
+/// Events therefore leave in the order the chat's changes were committed: no
+/// reorder window is needed for what this node writes.
+///
+/// Threads: any; `change` is pure, `submit` does not block.
+public final class ChatLogCommands: Sendable {
+    let store: any ChatStore
+    let bus: any EventBus
+    let limits: ChatLimits
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - store: where the changes go; its `submit` orders them.
+    ///   - bus: where their events go, from the store's completion.
+    ///   - limits: the limits args are checked against.
+    ///   - clock: milliseconds since 1970 (message timestamps).
+    ///   - logger: store failures.
+    public init(store: any ChatStore, bus: any EventBus, limits: ChatLimits, clock: @escaping @Sendable () -> Int64,
+                logger: Logger) {
+        self.store = store
+        self.bus = bus
+        self.limits = limits
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The change a chat-log op asks for, checked against the limits: nil
+    /// when `args` are not a chat-log op, `.failure` with the error reply's
+    /// body when the limits refuse them.
+    public func change(_ args: CommandArgs, caller: Caller) -> Result<LogChange, ErrorBody>? {
+        do throws(ServiceError) {
+            switch args {
+            case .chatSend(let send):
+                return .success(.send(try limits.newMessage(send, sender: caller.userId,
+                                                            kind: caller.kind == .bot ? .bot : .user, now: clock())))
+            case .chatEdit(let edit): return .success(try limits.edit(edit, by: caller.userId, now: clock()))
+            case .chatDelete(let delete): return .success(try limits.delete(delete, by: caller.userId, now: clock()))
+            case .chatReact(let react): return .success(try limits.react(react, by: caller.userId))
+            case .chatRead(let read): return .success(try limits.read(read, by: caller.userId))
+            default: return nil
+            }
+        } catch {
+            return .failure(error.body)
+        }
+    }
+
+    /// Submits `change` (of command `id`, sent by `caller`). Once the store
+    /// has made it durable, its events are published and `reply` gets the
+    /// reply, both on the store's thread, in the store's commit order.
+    public func submit(_ change: LogChange, id: Int, caller: Caller,
+                       reply: @escaping @Sendable (CommandOutcome) -> Void) {
+        store.submit(change) { [self] result in
+            switch result {
+            case .success(let effect):
+                reply(finish(change, effect, id: id, caller: caller))
+            case .failure(let error):
+                reply(.error(id: id, errorBody(error, change: change, id: id, caller: caller)))
+            }
+        }
+    }
+
+    /// `submit`, awaited (the backend API, tests): the reply frame and, for a
+    /// send, the outcome as a value.
+    public func send(_ message: NewMessage) async throws -> SendResult {
+        let effect = try await store.commit(.send(message))
+        guard case .sent(let result) = effect else { throw StoreError.unavailable("unexpected effect \(effect)") }
+        let wire = result.message.wire
+        if !result.duplicate {
+            bus.publish([logEvent(wire.chatId, EventName.messageNew, Self.messageData(Codec.encode(wire)),
+                                  position: wire.updatedSeq)])
+        }
+        return SendResult(message: wire, duplicate: result.duplicate)
+    }
+
+    /// The events and reply of a durable change. Store thread.
+    private func finish(_ change: LogChange, _ effect: LogEffect, id: Int, caller: Caller) -> CommandOutcome {
+        switch effect {
+        case .sent(let result):
+            let message = Codec.encode(result.message.wire)
+            if !result.duplicate {
+                bus.publish([logEvent(result.message.chatId, EventName.messageNew, Self.messageData(message),
+                                      position: result.message.updatedSeq)])
+            }
+            var ok = FrameBuilder(capacity: message.count + 32)
+            ok.raw("message", message)
+            ok.bool("duplicate", result.duplicate)
+            return CommandOutcome(reply: Codec.ok(id: id, encodedResult: ok.finish()))
+
+        case .changed(let changed):
+            let message = Codec.encode(changed.wire)
+            var ok = FrameBuilder(capacity: message.count + 32)
+            ok.raw("message", message)
+            switch change {
+            case .react(_, _, let user, let emoji, let add):
+                var data = FrameBuilder(capacity: message.count + 64)
+                data.raw("message", message)
+                data.string("user_id", user)
+                data.string("emoji", emoji)
+                data.bool("added", add)
+                bus.publish([logEvent(changed.chatId, EventName.reaction, data.finish(), position: changed.updatedSeq)])
+                ok.bool("changed", true)
+            case .delete:
+                bus.publish([logEvent(changed.chatId, EventName.messageDeleted, Self.messageData(message),
+                                      position: changed.updatedSeq)])
+            default:
+                bus.publish([logEvent(changed.chatId, EventName.messageEdited, Self.messageData(message),
+                                      position: changed.updatedSeq)])
+            }
+            return CommandOutcome(reply: Codec.ok(id: id, encodedResult: ok.finish()))
+
+        case .unchanged(let message):
+            return CommandOutcome(reply: Codec.ok(id: id, ReactResult(message: message.wire, changed: false)))
+
+        case .read(let marker):
+            let chat = change.chat
+            // Two concurrent reads may both publish, never neither.
+            if marker.after > marker.before {
+                bus.publish([BusEvent(topic: .chat(chat),
+                                      frame: Codec.push(EventName.read, ReadEvent(chatId: chat, userId: caller.userId,
+                                                                                   seq: marker.after)))])
+            }
+            return CommandOutcome(reply: Codec.ok(id: id, ReadResult(chatId: chat, readSeq: marker.after,
+                                                                     unread: marker.unread)))
+        }
+    }
+
+    /// `{"message": M}`
+    private static func messageData(_ message: [UInt8]) -> [UInt8] {
+        var data = FrameBuilder(capacity: message.count + 16)
+        data.raw("message", message)
+        return data.finish()
+    }
+
+    /// A chat-log event: its position lets receivers deliver a chat's events in order.
+    private func logEvent(_ chat: ChatID, _ name: String, _ data: [UInt8], position: Seq) -> BusEvent {
+        BusEvent(topic: .chat(chat), frame: Codec.push(name, encodedData: data), position: position)
+    }
+
+    /// The error reply for a refused or failed change. Store failures are
+    /// logged (an operator's concern); anything unexpected is a bug, logged as such.
+    private func errorBody(_ error: any Error, change: LogChange, id: Int, caller: Caller) -> ErrorBody {
+        switch error {
+        case let error as ServiceError:
+            return error.body
+        case let error as StoreError:
+            if error.isNotFound { return ErrorBody(.notFound, error.message) }
+            if error.isConflict { return ErrorBody(.conflict, error.message) }
+            logger.warning("store unavailable", metadata: [
+                "request_id": .string("\(caller.sessionId)-\(id)"), "chat": .string(change.chat),
+                "error": .string(error.description)])
+            return ErrorBody(.unavailable, "the store is unavailable, retry later")
+        default:
+            logger.error("internal error", metadata: [
+                "request_id": .string("\(caller.sessionId)-\(id)"), "user": .string(caller.userId),
+                "error": .string(String(describing: error))])
+            return ErrorBody(.internalError, "internal error")
+        }
+    }
+}
