@@ -58,12 +58,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
-        // libwebsockets: service thread, sessions, send queues, HTTP routes, client library.
+        // libwebsockets: the epoll service loop, sessions, send queues, HTTP routes, client library.
+        // Swift 6 mode: the server is an actor whose executor is its lws service thread.
         .target(name: "SocialLWS", dependencies: [
             "CLibWebSockets", "CGatewayShims", "SocialProtocol", "SocialCore", "SocialAuth",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
-        ], swiftSettings: adapterSettings),
+        ]),
         // Embedded persistent store on libsqlite3.
         .target(name: "SocialSQLite", dependencies: [
             "CSQLite", "SocialCore",

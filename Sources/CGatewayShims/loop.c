@@ -45,6 +45,9 @@ struct sg_fd_slot {
 };
 
 struct sg_loop {
+    sg_loop_callback_fn callback; /* the owner's protocol callback */
+    void *user;                   /* the owner, passed to callback */
+    uint64_t forwarded[2];        /* bit r: callback reason r goes to the owner */
     int epfd;
     int wakefd;
     struct lws_context *context;
@@ -83,6 +86,33 @@ void sg_loop_free(struct sg_loop *loop) {
 
 void sg_loop_set_context(struct sg_loop *loop, struct lws_context *context) {
     loop->context = context;
+}
+
+void sg_loop_set_callback(struct sg_loop *loop, sg_loop_callback_fn callback, void *user) {
+    loop->callback = callback;
+    loop->user = user;
+}
+
+void sg_loop_forward(struct sg_loop *loop, int reason) {
+    if (reason >= 0 && reason < 128) loop->forwarded[reason / 64] |= (uint64_t)1 << (reason % 64);
+}
+
+int sg_loop_protocol_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+    (void)user;
+    struct lws_context *context = wsi ? lws_get_context(wsi) : NULL;
+    struct sg_loop *loop = context ? lws_context_user(context) : NULL;
+    if (!loop) return 0;
+    switch (reason) {
+    case LWS_CALLBACK_ADD_POLL_FD:
+    case LWS_CALLBACK_DEL_POLL_FD:
+    case LWS_CALLBACK_CHANGE_MODE_POLL_FD:
+        return sg_loop_poll_callback(loop, reason, in);
+    default:
+        break;
+    }
+    int r = (int)reason;
+    if (r < 0 || r >= 128 || !(loop->forwarded[r / 64] & ((uint64_t)1 << (r % 64))) || !loop->callback) return 0;
+    return loop->callback(loop->user, wsi, r, in, len);
 }
 
 static uint32_t sg_epoll_events(int lws_events) {

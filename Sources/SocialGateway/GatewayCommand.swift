@@ -62,13 +62,13 @@ struct GatewayCommand: AsyncParsableCommand {
                                     presence: presence, proxy: proxy, notifications: notifications)
         let bots = BotDirectory(store: store.botStore, logger: Logger(label: "social.bots"))
         await bots.refresh()
-        let server = GatewayServer(settings: serverSettings(),
-                                   handler: GatewayCommands(dispatcher: dispatcher, store: store.chatStore),
-                                   verifier: verifier, bus: bus, logger: Logger(label: "social.transport"),
-                                   metrics: { registry.emitToBuffer() },
-                                   api: apiRoutes(bus: bus, dispatcher: dispatcher, bots: bots),
-                                   bots: bots.credentials)
+        let chatStore = store.chatStore
+        let server: GatewayServer
         do {
+            server = try GatewayServer(settings: serverSettings(), dispatcher: dispatcher, verifier: verifier, bus: bus,
+                                       logger: Logger(label: "social.transport"), metrics: { registry.emitToBuffer() },
+                                       api: apiRoutes(bus: bus, dispatcher: dispatcher, bots: bots),
+                                       bots: bots.credentials, backendsReady: { await chatStore.ping() })
             try server.start()
         } catch {
             await store.close()

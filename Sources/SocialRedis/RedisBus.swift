@@ -76,6 +76,9 @@ public final class RedisBus: EventBus {
     }
 
     /// Both connections are up and every subscription of interest is active.
+    /// Other nodes publish here too: their events of a chat may arrive out of order.
+    public var isDistributed: Bool { true }
+
     public func isHealthy() -> Bool {
         publisher.isConnected && subscriber.isUp
     }

@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <libwebsockets.h>
 
 struct lws;
 struct lws_context;
@@ -79,7 +80,19 @@ void sg_timer_stop(struct sg_timer *timer);
  * sg_loop_wake (any thread).
  */
 struct sg_loop;
+/** The owner's side of the protocol callback: `user` is what sg_loop_set_callback was given. */
+typedef int (*sg_loop_callback_fn)(void *user, struct lws *wsi, int reason, void *in, size_t len);
 struct sg_loop *sg_loop_new(void);
+/** Where forwarded callbacks go. Set before the context is created. */
+void sg_loop_set_callback(struct sg_loop *loop, sg_loop_callback_fn callback, void *user);
+/** Forwards callback `reason` (an lws_callback_reasons value below 128) to the owner; others are answered 0 here. */
+void sg_loop_forward(struct sg_loop *loop, int reason);
+/**
+ * The lws protocol callback for a context whose `user` is its sg_loop: it
+ * keeps the epoll set in step with lws's poll callbacks, and hands the reasons
+ * asked for with sg_loop_forward to the owner's callback. Service thread.
+ */
+int sg_loop_protocol_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 void sg_loop_free(struct sg_loop *loop);
 void sg_loop_set_context(struct sg_loop *loop, struct lws_context *context);
 /** Mirrors one lws poll callback into the epoll set. Returns 0, or -1 (lws fails the socket). */

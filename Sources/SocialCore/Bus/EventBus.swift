@@ -68,4 +68,13 @@ public protocol EventBus: Sendable {
     func setInterest(_ topic: Topic, _ interested: Bool)
     /// Whether the bus is connected (for `/readyz`).
     func isHealthy() -> Bool
+    /// Whether other nodes publish to this bus too: a chat's events from them
+    /// can arrive out of position order, so receivers hold them back briefly
+    /// (`--reorder-window-ms`). False for the in-process bus, where events
+    /// arrive in the store's commit order.
+    var isDistributed: Bool { get }
+}
+
+extension EventBus {
+    public var isDistributed: Bool { false }
 }

@@ -25,7 +25,7 @@ public struct CommandPipeline {
         /// A chat-log change: `submit` it when the connection's order allows.
         case log(LogChange)
         /// Run it through `Dispatcher.execute` in a task.
-        case task
+        case task(Command)
     }
 
     public let dispatcher: Dispatcher
@@ -83,7 +83,7 @@ public struct CommandPipeline {
         case .ping:
             return .done(CommandOutcome(reply: Codec.ok(id: command.id, PingResult(serverTime: clock()))))
         case .chatTyping(let typingArgs):
-            return typingIndicator(typingArgs, id: command.id, caller: caller, follows: follows)
+            return typingIndicator(typingArgs, command, caller: caller, follows: follows)
         case .presenceUnsubscribe(let users):
             do throws(ServiceError) {
                 let users = try dispatcher.limits.presenceUsers(users.userIds)
@@ -93,7 +93,7 @@ public struct CommandPipeline {
                 return .done(.error(id: command.id, error.body))
             }
         default:
-            return .task
+            return .task(command)
         }
     }
 
@@ -108,14 +108,16 @@ public struct CommandPipeline {
     /// `typingIntervalMs` per (user, device, chat). A chat the session does not
     /// follow goes to the dispatcher, which asks the store why (`not_found`,
     /// `forbidden`, or a membership the session has not heard of yet).
-    private mutating func typingIndicator(_ args: TypingArgs, id: Int, caller: Caller, follows: (ChatID) -> Bool) -> Start {
+    private mutating func typingIndicator(_ args: TypingArgs, _ command: Command, caller: Caller,
+                                          follows: (ChatID) -> Bool) -> Start {
+        let id = command.id
         let chat: ChatID
         do throws(ServiceError) {
             chat = try dispatcher.limits.id(args.chatId, field: "chat_id")
         } catch {
             return .done(.error(id: id, error.body))
         }
-        guard follows(chat) else { return .task }
+        guard follows(chat) else { return .task(command) }
         let key = TypingThrottle.Key(user: caller.userId, device: caller.deviceId, chat: chat)
         guard typing.admit(key, now: clock()) else {
             return .done(CommandOutcome(reply: Codec.ok(id: id, TypingResult(throttled: true))))

@@ -25,6 +25,15 @@ struct ChatReorder {
 
     var isHolding: Bool { !held.isEmpty }
 
+    /// When the oldest held event's window ends (monotonic milliseconds), if any is held.
+    var nextDeadline: Int64? {
+        var earliest: Int64?
+        for events in held.values {
+            for event in events.values where earliest == nil || event.since < earliest! { earliest = event.since }
+        }
+        return earliest.map { $0 + windowMs }
+    }
+
     /// The events to deliver now, in order, once `event` (of `chat`) arrived.
     mutating func offer(_ event: BusEvent, chat: String, now: Int64) -> [BusEvent] {
         guard let position = event.position, windowMs > 0 else { return [event] }

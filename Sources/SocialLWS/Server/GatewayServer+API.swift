@@ -73,8 +73,9 @@ extension GatewayServer {
 
     /// Runs the handler in a task; its answer comes back through the inbox. Service thread.
     private func run(_ exchange: APIExchange) {
-        guard case .receiving(let route, var request) = exchange.phase else { return }
-        request.body = exchange.body
+        guard case .receiving(let route, var received) = exchange.phase else { return }
+        received.body = exchange.body
+        let request = received
         exchange.body = []
         exchange.phase = .running
         let id = exchange.id
@@ -84,14 +85,14 @@ extension GatewayServer {
         lws_set_timeout(exchange.wsi, PENDING_TIMEOUT_HTTP_CONTENT, Int32(timeoutMs / 1000 + 5))
         // The handler may wait on a store that does not answer; the caller gets
         // 504 after `apiTimeoutMs` (the handler's own answer, if any, is dropped).
-        Task { [weak self] in
+        Task.detached { [weak self] in
             try? await Task.sleep(nanoseconds: UInt64(timeoutMs) * 1_000_000)
-            self?.post(.apiAnswer(exchange: id, response: APIProblem(
+            await self?.apiFinished(id, APIProblem(
                 status: 504, title: "Gateway Timeout",
                 detail: "no answer within \(timeoutMs) ms (--api-timeout-ms); the change may or may not have been made")
-                .response(instance: request.path)))
+                .response(instance: request.path))
         }
-        Task { [weak self] in
+        Task.detached { [weak self] in
             let response: APIResponse
             do {
                 response = try await route.handler(request)
@@ -104,7 +105,7 @@ extension GatewayServer {
                 response = APIProblem.internal("the request failed inside the gateway; request id \(request.requestId)")
                     .response(instance: request.path)
             }
-            self?.post(.apiAnswer(exchange: id, response: response))
+            await self?.apiFinished(id, response)
         }
     }
 

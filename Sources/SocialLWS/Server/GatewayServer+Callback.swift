@@ -4,21 +4,30 @@ import Foundation
 import SocialCore
 import SocialProtocol
 
-/// The lws protocol callback for HTTP and WebSocket. Runs on the service thread.
-func gatewayCallback(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
+/// The lws callbacks the server asked for (`forwardedReasons`), from the C
+/// protocol callback of its `sg_loop`. Runs on the service thread, outside any
+/// Swift job: it enters the server's isolation with `assumeIsolated`.
+func gatewayCallback(_ user: UnsafeMutableRawPointer?, _ wsi: OpaquePointer?, _ reason: Int32,
                      _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
-    guard let wsi, let context = lws_get_context(wsi), let raw = lws_context_user(context) else { return 0 }
-    let server = Unmanaged<GatewayServer>.fromOpaque(raw).takeUnretainedValue()
-    return server.handle(wsi, reason, input, len)
+    guard let user, let wsi else { return 0 }
+    let server = Unmanaged<GatewayServer>.fromOpaque(user).takeUnretainedValue()
+    let call = CallbackArguments(wsi: wsi, input: input)
+    return server.assumeIsolated { $0.handle(call.wsi, lws_callback_reasons(UInt32(reason)), call.input, len) }
+}
+
+/// The lws pointers of the callback being run. `@unchecked Sendable`: they
+/// stay on the service thread, which is running the callback, and are used
+/// only until it returns; the wrapper only carries them into the server's
+/// isolation (`assumeIsolated`), on that same thread.
+struct CallbackArguments: @unchecked Sendable {
+    let wsi: OpaquePointer
+    let input: UnsafeMutableRawPointer?
 }
 
 extension GatewayServer {
     /// Dispatches one lws callback. Service thread.
     func handle(_ wsi: OpaquePointer, _ reason: lws_callback_reasons, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
         switch reason {
-        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-            drainInbox()
-            return 0
         case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
             // While draining, TCP is still accepted so /readyz can answer 503;
             // upgrades are refused in `confirmUpgrade`.
@@ -44,7 +53,7 @@ extension GatewayServer {
             receive(session, input, len)
             return 0
         case LWS_CALLBACK_RECEIVE_PONG:
-            session(of: wsi)?.lastReceiveMs = monotonicMillis()
+            session(of: wsi)?.machine.received(now: monotonicMillis())
             return 0
         case LWS_CALLBACK_SERVER_WRITEABLE:
             guard let session = session(of: wsi) else { return -1 }
@@ -66,28 +75,16 @@ extension GatewayServer {
         return sessions[UInt64(UInt(bitPattern: tag))]
     }
 
-    /// Runs everything other threads posted. Service thread.
-    func drainInbox() {
-        for work in inbox.drain() {
-            switch work {
-            case .reply(let id, let outcome):
-                commandFinished(id, outcome)
-            case .subscribed(let id, let chats):
-                subscriptionsLoaded(id, chats: chats)
-            case .subscriptionFailed(let id):
-                if let session = sessions[id] {
-                    close(session, code: CloseCode.internalError.rawValue, reason: "subscriptions unavailable, reconnect with backoff")
-                }
-            case .deliver(let events):
-                deliver(events)
-            case .busInterrupted:
-                let frame = Codec.push(EventName.resync, ResyncEvent(reason: "bus_interrupted"))
-                for session in sessions.values { enqueue(session, frame, ephemeral: false) }
-            case .drain:
-                startDrain()
-            case .apiAnswer(let id, let response):
-                apiFinished(id, response)
-            }
+    /// One inbox item. Service thread.
+    func handle(_ work: Work) {
+        switch work {
+        case .reply(let reply):
+            finish(reply)
+        case .deliver(let events):
+            deliver(events)
+        case .busInterrupted:
+            let frame = Codec.push(EventName.resync, ResyncEvent(reason: "bus_interrupted"))
+            for session in sessions.values { enqueue(session, frame, ephemeral: false) }
         }
     }
 }

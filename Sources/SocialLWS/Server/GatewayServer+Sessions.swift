@@ -10,38 +10,41 @@ extension GatewayServer {
         guard let (identity, deviceId) = pendingUpgrades.removeValue(forKey: wsi) else { return -1 }
         let id = nextSessionId
         nextSessionId += 1
-        let info = ConnectionInfo(
-            sessionId: "\(nodeTag)-\(id)", userId: identity.userId,
-            deviceId: deviceId ?? "anon-\(nodeTag)-\(id)", scopes: identity.scopes, isBot: identity.isBot,
-            accessToken: identity.token.isEmpty ? nil : identity.token)
+        let caller = Caller(userId: identity.userId, deviceId: deviceId ?? "anon-\(nodeTag)-\(id)",
+                            sessionId: "\(nodeTag)-\(id)", kind: identity.isBot ? .bot : .user, scopes: identity.scopes,
+                            accessToken: identity.token.isEmpty ? nil : identity.token)
         let now = monotonicMillis()
-        let session = Session(id: id, wsi: wsi, info: info, tokenExpiresAt: identity.expiresAt,
-                              queue: SendQueue(maxFrames: settings.sendQueueMaxFrames, maxBytes: settings.sendQueueMaxBytes),
-                              now: now)
+        let timing = SessionMachine<PendingCommand>.Timing(
+            idleTimeoutMs: Int64(settings.idleTimeoutSeconds) * 1000, pingIntervalMs: Int64(settings.pingIntervalSeconds) * 1000,
+            tokenLeewaySeconds: Double(settings.tokenLeewaySeconds))
+        let session = Session(
+            id: id, wsi: wsi, caller: caller,
+            machine: SessionMachine(timing: timing, maxInflight: settings.maxInflight, tokenExpiresAt: identity.expiresAt, now: now),
+            queue: SendQueue(maxFrames: settings.sendQueueMaxFrames, maxBytes: settings.sendQueueMaxBytes))
         sessions[id] = session
         lws_set_opaque_user_data(wsi, UnsafeMutableRawPointer(bitPattern: UInt(id)))
         // lws sized SO_SNDBUF from the (small) receive chunk; give batches room.
         var sendBuffer = sendBufferBytes
         _ = setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sendBuffer, socklen_t(MemoryLayout<Int32>.size))
-        applyInterest(hub.addSession(id, user: info.userId))
-        stats.add(.connectionsOpened)
+        applyInterest(hub.addSession(id, user: caller.userId))
+        pipeline.open(caller)
+        presence.yield(.opened(caller))
+        counts.connectionsOpened += 1
         stats.setOpen(sessions.count)
 
         let hello = HelloEvent(
-            version: ProtocolVersion.v1, sessionId: info.sessionId, userId: info.userId, deviceId: info.deviceId,
+            version: ProtocolVersion.v1, sessionId: caller.sessionId, userId: caller.userId, deviceId: caller.deviceId,
             maxMessageBytes: settings.maxMessageBytes, pingIntervalMs: settings.pingIntervalSeconds * 1000,
             idleTimeoutMs: settings.idleTimeoutSeconds * 1000)
         enqueue(session, Codec.push(EventName.hello, hello), ephemeral: false, isReply: true)
 
-        let handler = self.handler
-        Task { [weak self] in
-            await handler.sessionOpened(info)
+        let dispatcher = self.dispatcher
+        Task.detached { [weak self] in
             do {
-                let chats = try await handler.subscriptions(of: info.userId)
-                self?.post(.subscribed(session: id, chats: chats))
+                let chats = try await dispatcher.chats(of: caller.userId)
+                await self?.subscriptionsLoaded(id, chats: chats)
             } catch {
-                self?.logger.warning("loading subscriptions failed", metadata: ["user": "\(info.userId)", "error": "\(error)"])
-                self?.post(.subscriptionFailed(session: id))
+                await self?.subscriptionsFailed(id, error: error)
             }
         }
         return 0
@@ -51,20 +54,28 @@ extension GatewayServer {
     func subscriptionsLoaded(_ id: UInt64, chats: [String]) {
         guard let session = sessions[id] else { return }
         for chat in chats { subscribe(session, to: .chat(chat)) }
-        for change in lateSubscriptions.removeValue(forKey: id) ?? [] {
+        for change in session.lateSubscriptions {
             change.joined ? subscribe(session, to: .chat(change.chat)) : unsubscribe(session, from: .chat(change.chat))
         }
-        if session.phase == .loading { session.phase = .ready }
-        pump(session)
+        session.lateSubscriptions = []
+        start(session, session.machine.loaded())
+    }
+
+    func subscriptionsFailed(_ id: UInt64, error: any Error) {
+        guard let session = sessions[id] else { return }
+        logger.warning("loading subscriptions failed", metadata: ["user": "\(session.caller.userId)", "error": "\(error)"])
+        close(session, code: .internalError, reason: "subscriptions unavailable, reconnect with backoff")
     }
 
     func subscribe(_ session: Session, to topic: Topic) {
-        session.topics.insert(topic)
+        guard session.topics.insert(topic).inserted else { return }
+        if case .presence = topic { session.presenceWatches += 1 }
         applyInterest(hub.subscribe(session.id, to: topic))
     }
 
     func unsubscribe(_ session: Session, from topic: Topic) {
-        session.topics.remove(topic)
+        guard session.topics.remove(topic) != nil else { return }
+        if case .presence = topic { session.presenceWatches -= 1 }
         applyInterest(hub.unsubscribe(session.id, from: topic))
     }
 
@@ -75,324 +86,49 @@ extension GatewayServer {
         }
     }
 
-    /// A chunk of a client message arrived. Service thread.
-    func receive(_ session: Session, _ input: UnsafeMutableRawPointer?, _ len: Int) {
-        guard session.phase != .closing else { return }
-        session.lastReceiveMs = monotonicMillis()
-        if lws_frame_is_binary(session.wsi) != 0 {
-            close(session, code: CloseCode.unsupportedData.rawValue, reason: "protocol v1 is JSON text frames only")
-            return
-        }
-        if lws_is_first_fragment(session.wsi) != 0 {
-            session.rx.removeAll(keepingCapacity: true)
-            session.discarding = false
-        }
-        if session.discarding { return }
-        if session.rx.count + len > settings.maxMessageBytes {
-            session.discarding = true
-            session.rx = []
-            stats.add(.oversizeCloses)
-            close(session, code: CloseCode.messageTooBig.rawValue, reason: "message exceeds \(settings.maxMessageBytes) bytes")
-            return
-        }
-        if let input, len > 0 {
-            session.rx.append(contentsOf: UnsafeRawBufferPointer(start: input, count: len))
-        }
-        if lws_is_final_fragment(session.wsi) != 0 && lws_remaining_packet_payload(session.wsi) == 0 {
-            let frame = session.rx
-            session.rx = []
-            commandArrived(session, frame)
-        }
-    }
-
-    /// A whole command frame arrived. Service thread.
-    func commandArrived(_ session: Session, _ frame: [UInt8]) {
-        stats.add(.commandsReceived)
-        let header = try? Codec.header(of: frame)
-        if let header, header.op == Op.ping {
-            enqueue(session, Codec.ok(id: header.id, PingResult(serverTime: wallMillis())), ephemeral: false, isReply: true)
-            return
-        }
-        if draining {
-            let error = ErrorBody(.shuttingDown, "this node is draining; reconnect and retry")
-            enqueue(session, Codec.error(id: header?.id, error), ephemeral: false, isReply: true)
-            return
-        }
-        guard session.inflight < settings.maxInflight else {
-            let error = ErrorBody(.overloaded, "more than \(settings.maxInflight) commands in flight on this connection")
-            enqueue(session, Codec.error(id: header?.id, error), ephemeral: false, isReply: true)
-            return
-        }
-        session.pending.append(frame)
-        pump(session)
-    }
-
-    /// Starts the session's next command when none is running: commands of a
-    /// connection run one at a time, in the order they arrived. Service thread.
-    func pump(_ session: Session) {
-        guard session.phase == .ready, !session.busy, !session.pending.isEmpty else { return }
-        session.busy = true
-        let frame = session.pending.removeFirst()
-        let id = session.id
-        let info = session.info
-        let handler = self.handler
-        Task { [weak self] in
-            let outcome = await handler.handle(frame, from: info)
-            self?.post(.reply(session: id, outcome: outcome))
-        }
-    }
-
-    func commandFinished(_ id: UInt64, _ outcome: CommandOutcome) {
-        guard let session = sessions[id] else { return }
-        session.busy = false
-        for topic in outcome.unsubscribe { unsubscribe(session, from: topic) }
-        for topic in outcome.subscribe {
-            let watches = session.topics.count { if case .presence = $0 { true } else { false } }
-            guard watches < settings.maxPresenceWatches else {
-                logger.notice("presence watch limit reached", metadata: ["session": "\(session.info.sessionId)"])
-                break
-            }
-            subscribe(session, to: topic)
-        }
-        if let code = outcome.close {
-            // The reply goes out just before the close frame; whatever else is queued is dropped.
-            guard session.phase != .closing else { return }
-            if code == .rateLimitExceeded { stats.add(.rateLimitCloses) }
-            logger.info("closing a session as its command asked", metadata: [
-                "session": "\(session.info.sessionId)", "user": "\(session.info.userId)", "code": "\(code.rawValue)"])
-            session.farewell = outcome.reply
-            close(session, code: code.rawValue, reason: code == .rateLimitExceeded
-                  ? "rate limits exceeded repeatedly; reconnect later and send less" : "closed by the server")
-            return
-        }
-        enqueue(session, outcome.reply, ephemeral: false, isReply: true)
-        pump(session)
-        if draining { checkDrain() }
-    }
-
-    /// Queues a frame and asks for a writable callback. Service thread.
-    func enqueue(_ session: Session, _ frame: [UInt8], ephemeral: Bool, isReply: Bool = false) {
-        guard session.phase != .closing else { return }
-        let wasEmpty = session.queue.isEmpty
-        switch session.queue.push(.init(frame: frame, ephemeral: ephemeral, isReply: isReply)) {
-        case .queued:
-            break
-        case .queuedAfterDropping(let n):
-            stats.add(.ephemeralDropped, n)
-        case .droppedNew:
-            stats.add(.ephemeralDropped)
-            return
-        case .overflow:
-            stats.add(.slowConsumerCloses)
-            logger.warning("closing slow consumer", metadata: [
-                "session": "\(session.info.sessionId)", "user": "\(session.info.userId)",
-                "queued_frames": "\(session.queue.count)", "queued_bytes": "\(session.queue.bytes)"])
-            close(session, code: CloseCode.slowConsumer.rawValue, reason: "send queue overflow; reconnect and sync")
-            return
-        }
-        if wasEmpty { lws_callback_on_writable(session.wsi) }
-    }
-
-    /// The socket can take more: write what is queued, several messages per
-    /// frame (`popBatch`, up to `batchLimit` bytes), until the socket is full
-    /// or `maxFramesPerWritable` frames went out; ask again while more is
-    /// queued. Batches are taken from the bounded queue only as the socket
-    /// accepts them, so a slow reader still fills its queue and meets the
-    /// slow-consumer policy. Service thread.
-    func writable(_ session: Session) -> Int32 {
-        if session.phase == .closing {  // the close reason was set by `close`
-            if let farewell = session.farewell {
-                session.farewell = nil
-                _ = farewell.withUnsafeBufferPointer { sg_ws_write(session.wsi, $0.baseAddress, $0.count, 0) }
-            }
-            return -1
-        }
-        if session.pingDue {
-            session.pingDue = false
-            if sg_ws_ping(session.wsi) < 0 { return -1 }
-        }
-        var frames = 0
-        var messages = 0
-        let headroom = Self.lwsPre
-        while frames < Self.maxFramesPerWritable, lws_send_pipe_choked(session.wsi) == 0 {
-            writeBuffer.removeSubrange(headroom...)
-            let taken = session.queue.popBatch(maxBytes: batchLimit, into: &writeBuffer)
-            if taken == 0 { break }
-            let length = writeBuffer.count - headroom
-            let n = writeBuffer.withUnsafeMutableBufferPointer {
-                sg_ws_write_text_in_place(session.wsi, $0.baseAddress! + headroom, length)
-            }
-            if n < length { return -1 }
-            frames += 1
-            messages += taken
-        }
-        if writeBuffer.capacity > Self.writeBufferKeep { writeBuffer = [UInt8](repeating: 0, count: headroom) }
-        unflushedFrames += frames
-        unflushedMessages += messages
-        if !session.queue.isEmpty { lws_callback_on_writable(session.wsi) }
-        if draining { checkDrain() }
-        return 0
-    }
-
-    /// Frames one writable callback may write before yielding to other sockets.
-    static let maxFramesPerWritable = 16
-    /// The write buffer keeps its storage up to this size (a large `sync` reply does not pin memory).
-    static let writeBufferKeep = 256 << 10
-
-    /// Closes with a code: the reason goes to lws now, the close frame on the
-    /// next writable callback (returning -1 from a receive callback does not
-    /// reliably send one). Service thread.
-    func close(_ session: Session, code: UInt16, reason: String) {
-        guard session.phase != .closing else { return }
-        session.phase = .closing
-        session.closeCode = code
-        var bytes = Array(reason.utf8.prefix(120))
-        lws_close_reason(session.wsi, lws_close_status(UInt32(code)), &bytes, bytes.count)
-        lws_callback_on_writable(session.wsi)
-        // Hang up even if the peer never lets us write the close frame.
-        lws_set_timeout(session.wsi, PENDING_TIMEOUT_CLOSE_SEND, 5)
-    }
-
-    /// The WebSocket is gone. Service thread.
-    func closed(_ wsi: OpaquePointer) {
-        guard let session = session(of: wsi) else { return }
-        lws_set_opaque_user_data(wsi, nil)
-        sessions[session.id] = nil
-        lateSubscriptions[session.id] = nil
-        applyInterest(hub.removeSession(session.id, user: session.info.userId, topics: session.topics))
-        let handler = self.handler
-        let info = session.info
-        Task { await handler.sessionClosed(info) }
-        stats.add(.connectionsClosed)
-        stats.setOpen(sessions.count)
-        if draining { checkDrain() }
-    }
-
-    /// Bus deliveries: a chat's log events in position order (see
-    /// `ChatReorder`), subscription changes before frames. Service thread.
-    func deliver(_ events: [BusEvent]) {
-        let now = monotonicMillis()
-        for event in events {
-            if case .chat(let chat) = event.topic, event.position != nil {
-                for ready in reorder.offer(event, chat: chat, now: now) { fanOut(ready) }
-            } else {
-                fanOut(event)
-            }
-        }
-    }
-
-    /// Every 10 ms: adds the frames written since the last call to the
-    /// counters (one lock per tick, not two per writable callback), and
-    /// delivers events held past the reorder window. Service thread.
-    func flushReorder() {
-        if unflushedFrames > 0 {
-            stats.add(.framesSent, unflushedFrames)
-            stats.add(.messagesSent, unflushedMessages)
-            unflushedFrames = 0
-            unflushedMessages = 0
-        }
-        guard reorder.isHolding else { return }
-        for event in reorder.expire(now: monotonicMillis()) { fanOut(event) }
-    }
-
-    private func fanOut(_ events: BusEvent...) {
-        for event in events {
-            let targets = hub.sessions(of: event.topic)
-            if case .user = event.topic, let change = event.subscription {
-                for id in targets { applySubscription(change, to: id) }
-            }
-            if !event.frame.isEmpty {
-                stats.add(.eventsQueued, targets.count)
-                for id in targets {
-                    if let session = sessions[id] { enqueue(session, event.frame, ephemeral: event.ephemeral) }
-                }
-            }
-            if case .user(let user) = event.topic, let reason = event.disconnect {
-                forceDisconnect(user, sessions: targets, reason: reason)
-            }
-        }
-    }
-
-    /// Closes a user's sessions on this node with 4003 (the backend API's
-    /// force-disconnect, arriving through the bus on every node). Service thread.
-    private func forceDisconnect(_ user: String, sessions ids: some Collection<UInt64>, reason: String) {
-        var closed = 0
-        for id in ids {
-            guard let session = sessions[id], session.phase != .closing else { continue }
-            close(session, code: CloseCode.forcedDisconnect.rawValue, reason: reason.isEmpty ? "disconnected by the service" : reason)
-            closed += 1
-        }
-        stats.add(.forcedDisconnects, closed)
-        logger.info("force-disconnect", metadata: ["user": "\(user)", "sessions": "\(closed)"])
-    }
-
-    private func applySubscription(_ change: BusEvent.Subscription, to id: UInt64) {
+    /// A subscription change on a user's topic (`chat.added`, `chat.removed`). Service thread.
+    func applySubscription(_ change: BusEvent.Subscription, to id: UInt64) {
         guard let session = sessions[id] else { return }
         if session.phase == .loading {
-            lateSubscriptions[id, default: []].append(change)
+            session.lateSubscriptions.append(change)
             return
         }
         change.joined ? subscribe(session, to: .chat(change.chat)) : unsubscribe(session, from: .chat(change.chat))
     }
 
-    /// Once a second: pings, idle timeouts, drain progress. Service thread.
-    func tick() {
-        let now = monotonicMillis()
-        let idleMs = Int64(settings.idleTimeoutSeconds) * 1000
-        let pingMs = Int64(settings.pingIntervalSeconds) * 1000
-        let wallNow = Date().timeIntervalSince1970
-        let leeway = Double(settings.tokenLeewaySeconds)
-        for session in sessions.values where session.phase != .closing {
-            if wallNow > session.tokenExpiresAt + leeway {
-                stats.add(.tokenExpiredCloses)
-                close(session, code: CloseCode.policyViolation.rawValue, reason: "access token expired; reconnect with a fresh token")
-            } else if now - session.lastReceiveMs > idleMs {
-                stats.add(.idleCloses)
-                logger.info("closing idle connection", metadata: [
-                    "session": "\(session.info.sessionId)", "idle_ms": "\(now - session.lastReceiveMs)"])
-                close(session, code: CloseCode.idleTimeout.rawValue, reason: "idle timeout")
-            } else if now - session.lastPingMs >= pingMs {
-                session.lastPingMs = now
-                session.pingDue = true
-                lws_callback_on_writable(session.wsi)
-            }
-        }
-        recordConnectionStates()
-        if now - lastHeartbeatMs >= Int64(settings.presenceHeartbeatSeconds) * 1000 {
-            lastHeartbeatMs = now
-            let live = sessions.values.filter { $0.phase != .closing }.map(\.info)
-            let handler = self.handler
-            if !live.isEmpty { Task { await handler.heartbeat(live) } }
-        }
+    /// The WebSocket is gone: forget the session, in order with its opening
+    /// (its rate-limit buckets here, its presence through the ordered lane). Service thread.
+    func closed(_ wsi: OpaquePointer) {
+        guard let session = session(of: wsi) else { return }
+        lws_set_opaque_user_data(wsi, nil)
+        sessions[session.id] = nil
+        applyInterest(hub.removeSession(session.id, user: session.caller.userId, topics: session.topics))
+        pipeline.close(session.caller)
+        presence.yield(.closed(session.caller))
+        counts.connectionsClosed += 1
+        stats.setOpen(sessions.count)
         if draining { checkDrain() }
     }
+}
 
-    /// How long a draining session must have received nothing before it is closed.
-    static let drainQuietMs: Int64 = 300
+/// Presence changes of this node's sessions, applied one at a time in the
+/// order the service thread saw them (a session's close never overtakes its
+/// open), by one task.
+enum PresenceWork: Sendable {
+    case opened(Caller)
+    case closed(Caller)
+    case heartbeat([Caller])
+}
 
-    func startDrain() {
-        guard !draining else { return }
-        draining = true
-        drainDeadlineMs = monotonicMillis() + Int64(settings.drainTimeoutSeconds) * 1000
-        logger.info("draining", metadata: ["connections": "\(sessions.count)"])
-        checkDrain()
-    }
-
-    /// Closes each session once its commands are done, its queue is sent and
-    /// it has been quiet for `drainQuietMs` (frames the client sent before the
-    /// signal may still be in the socket: they get replies too); everyone at
-    /// the deadline; stops when none is left. Service thread.
-    func checkDrain() {
-        let now = monotonicMillis()
-        let pastDeadline = now > drainDeadlineMs
-        for session in sessions.values where session.phase != .closing {
-            let quiet = now - session.lastReceiveMs >= Self.drainQuietMs
-            if pastDeadline || (session.inflight == 0 && session.queue.isEmpty && quiet) {
-                close(session, code: CloseCode.goingAway.rawValue, reason: "server shutting down")
+extension Dispatcher {
+    /// Runs `lane`'s presence changes in order until it finishes.
+    func runPresence(_ lane: AsyncStream<PresenceWork>) async {
+        for await work in lane {
+            switch work {
+            case .opened(let caller): await sessionOpened(caller)
+            case .closed(let caller): await sessionClosed(caller)
+            case .heartbeat(let callers): await presenceHeartbeat(callers)
             }
-        }
-        if sessions.isEmpty || now > drainDeadlineMs + 5000 {
-            stopLoop()
         }
     }
 }

@@ -5,46 +5,66 @@ import Logging
 import SocialAuth
 import SocialCore
 import SocialProtocol
+import Synchronization
 
 /// The gateway's libwebsockets server: one port for WebSocket (`/ws`) and HTTP.
 ///
-/// Threading: one lws service thread owns the context, every socket and every
-/// `Session`; it is the only thread that calls `lws_*` (other threads post
-/// `Work` to `inbox` and wake it with `lws_cancel_service`). Commands run in
-/// Swift tasks through the `CommandHandler`; bus deliveries arrive through
-/// `deliver`. Properties marked "service thread" are touched only there,
-/// which is why this class is `@unchecked Sendable`.
-public final class GatewayServer: @unchecked Sendable {
-    enum Work {
-        case reply(session: UInt64, outcome: CommandOutcome)
-        case subscribed(session: UInt64, chats: [String])
-        case subscriptionFailed(session: UInt64)
+/// An actor whose executor is its lws service thread (`ServiceLoop`): every
+/// socket, session and subscription is state of the actor, so the compiler
+/// checks that only that thread touches them. A message's path reads straight
+/// through it:
+///
+/// socket → `receive` (one parse, `Codec.command`) → `CommandPipeline.start`
+/// (rate limits, scopes, the ops that need no store, answered here) → the
+/// session's `CommandOrder` → the store's writer (chat-log changes) or a task
+/// (everything else) → the store's completion publishes the events, in commit
+/// order, and posts the reply to the inbox → `deliver` (the bus's events) and
+/// `finish` (the reply, in arrival order) → send queues → `writable` (several
+/// messages per frame) → sockets.
+///
+/// Files: `+Callback` (lws callbacks), `+Sessions` (open, subscriptions,
+/// close), `+Commands` (frames to replies), `+Delivery` (fan-out and
+/// writing), `+Lifecycle` (ticks, drain), `+HTTP`, `+API`.
+public actor GatewayServer {
+    /// What other threads hand the service thread through the inbox.
+    enum Work: Sendable {
+        /// A command finished (on the store's thread or in a task).
+        case reply(CommandReply)
+        /// Events from the bus, in the order it delivers them.
         case deliver([BusEvent])
+        /// The bus lost events: every client of this node should `sync`.
         case busInterrupted
-        case drain
-        case apiAnswer(exchange: UInt64, response: APIResponse)
     }
 
-    let settings: ServerSettings
-    let handler: any CommandHandler
-    let bus: any EventBus
-    let gate: HandshakeGate
-    let apiGate: APIGate
-    let logger: Logger
-    let inbox = WorkInbox<Work>()
-    let stats = ServerStats()
+    nonisolated let settings: ServerSettings
+    nonisolated let logger: Logger
+    /// Transport counters (also exported as metrics); any thread may read them.
+    public nonisolated let stats = ServerStats()
     /// A short random tag that makes session ids unique across nodes.
-    let nodeTag: String
-    private let readiness = ReadinessFlag()
+    nonisolated let nodeTag: String
+    nonisolated let loop: ServiceLoop<Work>
+    nonisolated let dispatcher: Dispatcher
+    nonisolated let bus: any EventBus
+    nonisolated let gate: HandshakeGate
+    nonisolated let apiGate: APIGate
+    /// Renders `/metrics` (Prometheus text format); nil serves 404 there.
+    nonisolated let metrics: (@Sendable () -> [UInt8])?
+    /// Whether the store answers (for `/readyz`).
+    nonisolated let backendsReady: @Sendable () async -> Bool
+    private nonisolated let readiness = Readiness()
+    /// Presence changes of this node's sessions, in the order the service
+    /// thread saw them; one task applies them (`Dispatcher.runPresence`).
+    nonisolated let presence: AsyncStream<PresenceWork>.Continuation
+    private nonisolated let presenceLane: AsyncStream<PresenceWork>
+    private nonisolated let stopped = DispatchSemaphore(value: 0)
+    /// How starting went, signalled by the service thread once the context exists (or failed).
+    private nonisolated let startResult = Mutex<Result<Void, ServerStartError>?>(nil)
+    private nonisolated let startSignal = DispatchSemaphore(value: 0)
 
-    // Set by `start` before the service thread exists; read-only afterwards.
-    private(set) var context: OpaquePointer?
-    private var protocols: UnsafeMutablePointer<lws_protocols>?
-    private var serviceThread: Thread?
-    private var busAdapter: (any BusSink)?
-    private let finished = DispatchSemaphore(value: 0)
-
-    // Service thread only.
+    // The service thread's state.
+    var context: OpaquePointer?
+    var protocols: UnsafeMutablePointer<lws_protocols>?
+    var pipeline: CommandPipeline
     var sessions: [UInt64: Session] = [:]
     var pendingUpgrades: [OpaquePointer: (Identity, String?)] = [:]
     var hub = Hub()
@@ -52,15 +72,24 @@ public final class GatewayServer: @unchecked Sendable {
     var draining = false
     var drainDeadlineMs: Int64 = 0
     var running = true
-    var timer: OpaquePointer?
-    /// Subscription changes that arrived while a session was still loading its chats.
-    var lateSubscriptions: [UInt64: [BusEvent.Subscription]] = [:]
+    var lastTickMs: Int64 = 0
     var lastHeartbeatMs: Int64 = 0
-    lazy var reorder = ChatReorder(windowMs: Int64(settings.reorderWindowMs))
+    /// Held chat events from other nodes (see `ChatReorder`); unused with the in-process bus.
+    var reorder: ChatReorder
     /// `LWS_PRE` bytes of headroom, then the frame being written (see `writable`).
-    lazy var writeBuffer = [UInt8](repeating: 0, count: Self.lwsPre)
+    var writeBuffer = [UInt8](repeating: 0, count: GatewayServer.lwsPre)
     /// Largest batched frame: `batchMaxBytes`, never above the `max_message_bytes` announced in `hello`.
-    lazy var batchLimit = min(settings.batchMaxBytes, settings.maxMessageBytes)
+    let batchLimit: Int
+    /// Counts kept on this thread and added to `stats` once a tick (no lock per event).
+    var counts = LocalCounts()
+    var commandMetrics = CommandMetrics()
+    /// Backend API requests in progress, by connection and by exchange id.
+    var apiByWsi: [OpaquePointer: APIExchange] = [:]
+    var apiById: [UInt64: APIExchange] = [:]
+    var nextExchangeId: UInt64 = 1
+    /// Keeps the bus's sink alive (the bus holds it weakly).
+    var busAdapter: BusAdapter?
+
     static let lwsPre = Int(sg_lws_pre())
     /// lws's per-connection receive buffer (allocated for every connection at
     /// the upgrade): messages arrive in chunks of this size and `receive`
@@ -72,48 +101,96 @@ public final class GatewayServer: @unchecked Sendable {
     /// it): room for a whole batch, so a batched frame rarely stays half-sent
     /// in lws's own buffer.
     var sendBufferBytes: Int32 { Int32(max(16 << 10, batchLimit) + Self.lwsPre) }
-    /// Frames and messages written, not yet added to `stats` (see `flushReorder`).
-    var unflushedFrames = 0
-    var unflushedMessages = 0
-    var reorderTimer: OpaquePointer?
-    /// Backend API requests in progress, by connection and by exchange id.
-    var apiByWsi: [OpaquePointer: APIExchange] = [:]
-    var apiById: [UInt64: APIExchange] = [:]
-    var nextExchangeId: UInt64 = 1
-
-    /// Renders `/metrics` (Prometheus text format); nil serves 404 there.
-    let metrics: (@Sendable () -> [UInt8])?
 
     /// - Parameters:
+    ///   - dispatcher: runs the commands; its `CommandPipeline` runs on the service thread.
     ///   - api: the backend API's endpoints (`/api/v1/...`), from every feature that has some.
     ///   - bots: the bot accounts the handshake accepts (`Authorization: Bot ...`); nil accepts none.
-    public init(settings: ServerSettings, handler: any CommandHandler, verifier: TokenVerifier,
-                bus: any EventBus, logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil,
-                api: [APIRoute] = [], bots: BotCredentials? = nil) {
-        self.metrics = metrics
+    ///   - backendsReady: whether the store answers (`/readyz`, with the bus's health).
+    public init(settings: ServerSettings, dispatcher: Dispatcher, verifier: TokenVerifier, bus: any EventBus,
+                logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil, api: [APIRoute] = [],
+                bots: BotCredentials? = nil, backendsReady: @escaping @Sendable () async -> Bool) throws {
         self.settings = settings
-        self.handler = handler
+        self.logger = logger
+        self.metrics = metrics
+        self.dispatcher = dispatcher
         self.bus = bus
+        self.backendsReady = backendsReady
         self.gate = HandshakeGate(verifier: verifier, allowedOrigins: Set(settings.allowedOrigins), bots: bots)
         let router = APIRouter(api)
         for duplicate in router.duplicates { logger.warning("API route defined twice; the first wins: \(duplicate)") }
         self.apiGate = APIGate(verifier: verifier, router: router, maxBodyBytes: settings.maxAPIBodyBytes)
-        self.logger = logger
         self.nodeTag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        self.loop = try ServiceLoop()
+        (presenceLane, presence) = AsyncStream.makeStream(of: PresenceWork.self)
+        self.pipeline = CommandPipeline(dispatcher: dispatcher)
+        self.reorder = ChatReorder(windowMs: bus.isDistributed ? Int64(settings.reorderWindowMs) : 0)
+        self.batchLimit = min(settings.batchMaxBytes, settings.maxMessageBytes)
     }
 
-    /// Binds the port and starts the service thread. Throws when the port
-    /// cannot be bound or TLS files do not load.
-    public func start() throws {
+    nonisolated public var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+
+    /// Binds the port on a new service thread and starts serving. Throws when
+    /// the port cannot be bound or TLS files do not load.
+    public nonisolated func start() throws {
         LWSLog.install(logger)
-        let adapter = BusAdapter(server: self)
-        busAdapter = adapter  // the bus holds its sink weakly
+        let dispatcher = self.dispatcher
+        let lane = presenceLane
+        Task.detached { await dispatcher.runPresence(lane) }
+        loop.start(name: "lws-service") { [self] in
+            assumeIsolated { $0.serviceThread() }
+        }
+        startSignal.wait()
+        try startResult.withLock { $0 }?.get()
+    }
+
+    /// Blocks until the server has drained and stopped. Any thread but the service thread.
+    public nonisolated func waitUntilStopped() {
+        stopped.wait()
+        stopped.signal()
+    }
+
+    /// Starts a drain: stop accepting, finish in-flight commands, close every
+    /// connection with 1001, stop. Any thread.
+    public nonisolated func beginDrain() {
+        Task { await self.startDrain() }
+    }
+
+    /// Whether the backends and the bus answered the last probe (`/readyz`).
+    nonisolated var isReady: Bool { readiness.ready }
+
+    /// The service thread: creates the context, runs the loop, destroys the context.
+    private func serviceThread() {
+        do {
+            try createContext()
+            startResult.withLock { $0 = .success(()) }
+            startSignal.signal()
+        } catch {
+            startResult.withLock { $0 = .failure(error as? ServerStartError ?? ServerStartError("\(error)")) }
+            startSignal.signal()
+            stopped.signal()
+            return
+        }
+        startReadinessProbe()
+        runLoop()
+        if let context { lws_context_destroy(context) }
+        context = nil
+        readiness.stop()
+        busAdapter = nil
+        stopped.signal()
+    }
+
+    private func createContext() throws {
+        let adapter = BusAdapter(loop: loop)
+        busAdapter = adapter
         bus.attach(adapter)
 
+        sg_loop_set_callback(loop.raw, gatewayCallback, Unmanaged.passUnretained(self).toOpaque())
+        for reason in Self.forwardedReasons { sg_loop_forward(loop.raw, Int32(reason.rawValue)) }
         let protocols = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 2)
         protocols.initialize(repeating: lws_protocols(), count: 2)
         protocols[0].name = UnsafePointer(strdup(ProtocolVersion.v1))
-        protocols[0].callback = gatewayCallback
+        protocols[0].callback = sg_loop_protocol_callback
         protocols[0].rx_buffer_size = Self.receiveChunkBytes
         self.protocols = protocols
 
@@ -124,7 +201,7 @@ public final class GatewayServer: @unchecked Sendable {
         info.iface = UnsafePointer(iface)
         info.protocols = UnsafePointer(protocols)
         info.extensions = sg_ws_extensions()
-        info.user = Unmanaged.passUnretained(self).toOpaque()
+        info.user = UnsafeMutableRawPointer(loop.raw)
         info.timeout_secs = UInt32(settings.handshakeTimeoutSeconds)
         info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(settings.maxConnections + 64))
         info.retry_and_idle_policy = UnsafePointer(noValidityPolicy)  // `tick` runs pings and idle timeouts
@@ -151,111 +228,83 @@ public final class GatewayServer: @unchecked Sendable {
         guard let context = lws_create_context(&info) else {
             throw ServerStartError("cannot listen on \(settings.host):\(settings.port) (in use, bad address, or TLS files unreadable)")
         }
+        sg_loop_set_context(loop.raw, context)
         self.context = context
-        timer = sg_timer_start(context, 1_000_000, serverTick, Unmanaged.passUnretained(self).toOpaque())
-        reorderTimer = sg_timer_start(context, 10_000, reorderTick, Unmanaged.passUnretained(self).toOpaque())
-
-        startReadinessProbe()
-        let thread = Thread { [self] in serviceLoop() }
-        thread.name = "lws-service"
-        thread.stackSize = 4 << 20
-        serviceThread = thread
-        thread.start()
     }
 
-    /// Blocks until the server has drained and stopped.
-    public func waitUntilStopped() {
-        finished.wait()
-    }
-
-    /// Starts a drain: stop accepting, finish in-flight commands, close every
-    /// connection with 1001, stop. Any thread.
-    public func beginDrain() {
-        post(.drain)
-    }
-
-    /// Queues work for the service thread and wakes it. Any thread.
-    func post(_ work: Work) {
-        if inbox.post(work), let context {
-            lws_cancel_service(context)
-        }
-    }
-
-    var isReady: Bool { readiness.value }
-
-    private func serviceLoop() {
-        guard let context else { return }
+    /// Sockets, the inbox and the timers until `stopLoop`. Service thread.
+    private func runLoop() {
+        let start = monotonicMillis()
+        lastTickMs = start
+        lastHeartbeatMs = start
         while running {
-            if lws_service(context, 0) < 0 { break }
+            loop.drain { handle($0) }
+            guard running else { break }
+            let now = monotonicMillis()
+            if now - lastTickMs >= 1000 {
+                lastTickMs = now
+                loop.housekeep()
+                tick(now: now)
+                continue
+            }
+            var timeout = 1000 - (now - lastTickMs)
+            if let due = reorder.nextDeadline { timeout = min(timeout, max(0, due - now)) }
+            if !loop.runOnce(timeoutMs: Int32(timeout)) {
+                logger.error("the lws service loop failed; stopping")
+                break
+            }
+            if reorder.isHolding { for event in reorder.expire(now: monotonicMillis()) { fanOut(event) } }
         }
-        sg_timer_stop(timer)
-        sg_timer_stop(reorderTimer)
-        timer = nil
-        reorderTimer = nil
-        lws_context_destroy(context)
-        readiness.stopped = true
-        finished.signal()
     }
 
     /// Stops the service loop after the current iteration. Service thread.
     func stopLoop() {
         running = false
-        if let context { lws_cancel_service(context) }
     }
 
     private func startReadinessProbe() {
-        let handler = self.handler
+        let backendsReady = self.backendsReady
         let bus = self.bus
         let readiness = self.readiness
         Task.detached {
-            while !readiness.stopped {
-                let ready = await handler.backendsReady()
-                readiness.value = ready && bus.isHealthy()
+            while !readiness.isStopped {
+                let ready = await backendsReady()
+                readiness.ready = ready && bus.isHealthy()
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
             }
         }
     }
+
+    /// The callback reasons the server handles; lws's others are answered 0 in C.
+    static let forwardedReasons: [lws_callback_reasons] = [
+        LWS_CALLBACK_FILTER_NETWORK_CONNECTION, LWS_CALLBACK_HTTP, LWS_CALLBACK_HTTP_BODY,
+        LWS_CALLBACK_HTTP_BODY_COMPLETION, LWS_CALLBACK_HTTP_WRITEABLE, LWS_CALLBACK_HTTP_CONFIRM_UPGRADE,
+        LWS_CALLBACK_ESTABLISHED, LWS_CALLBACK_RECEIVE, LWS_CALLBACK_RECEIVE_PONG, LWS_CALLBACK_SERVER_WRITEABLE,
+        LWS_CALLBACK_CLOSED, LWS_CALLBACK_WSI_DESTROY, LWS_CALLBACK_CLOSED_HTTP,
+    ]
 }
 
 /// Why the server could not start.
-public struct ServerStartError: Error, CustomStringConvertible {
+public struct ServerStartError: Error, CustomStringConvertible, Sendable {
     public let description: String
     init(_ description: String) { self.description = description }
 }
 
-/// The bus's view of the server: deliveries become work for the service thread.
-private final class BusAdapter: BusSink, @unchecked Sendable {
-    // `server` outlives the bus attachment (both live for the process).
-    unowned let server: GatewayServer
-    init(server: GatewayServer) { self.server = server }
-    func deliver(_ events: [BusEvent]) { server.post(.deliver(events)) }
-    func busInterrupted() { server.post(.busInterrupted) }
+/// The bus's view of the server: deliveries become inbox work for the service thread.
+final class BusAdapter: BusSink {
+    let loop: ServiceLoop<GatewayServer.Work>
+    init(loop: ServiceLoop<GatewayServer.Work>) { self.loop = loop }
+    func deliver(_ events: [BusEvent]) { loop.post(.deliver(events)) }
+    func busInterrupted() { loop.post(.busInterrupted) }
 }
 
-/// The last readiness probe's answer, read by `/readyz` on the service thread.
-private final class ReadinessFlag: @unchecked Sendable {
-    // The lock guards both fields.
-    private let lock = NSLock()
-    private var _value = false
-    private var _stopped = false
-    var value: Bool {
-        get { lock.lock(); defer { lock.unlock() }; return _value }
-        set { lock.lock(); _value = newValue; lock.unlock() }
+/// The last readiness probe's answer, read by `/readyz`.
+private final class Readiness: Sendable {
+    private let state = Mutex((ready: false, stopped: false))
+    var ready: Bool {
+        get { state.withLock { $0.ready } }
+        set { state.withLock { $0.ready = newValue } }
     }
-    var stopped: Bool {
-        get { lock.lock(); defer { lock.unlock() }; return _stopped }
-        set { lock.lock(); _stopped = newValue; lock.unlock() }
-    }
-}
-
-/// Every 10 ms on the service thread: flushes write counters, delivers chat events held past the reorder window.
-private func reorderTick(_ user: UnsafeMutableRawPointer?) {
-    guard let user else { return }
-    Unmanaged<GatewayServer>.fromOpaque(user).takeUnretainedValue().flushReorder()
-}
-
-/// The periodic tick (once a second) on the service thread.
-private func serverTick(_ user: UnsafeMutableRawPointer?) {
-    guard let user else { return }
-    Unmanaged<GatewayServer>.fromOpaque(user).takeUnretainedValue().tick()
+    var isStopped: Bool { state.withLock { $0.stopped } }
+    func stop() { state.withLock { $0.stopped = true } }
 }

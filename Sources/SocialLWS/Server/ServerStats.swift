@@ -1,10 +1,11 @@
-import Foundation
 import Metrics
+import Synchronization
 
 /// The transport's counters, reported through swift-metrics (exported at
 /// `/metrics` as `social_<name>_total`) and readable here for tests and logs.
-/// Any thread may add; the lock guards `values`.
-public final class ServerStats: @unchecked Sendable {
+/// The service thread adds its counts once a second (`LocalCounts`); any
+/// thread may read.
+public final class ServerStats: Sendable {
     public enum Counter: String, CaseIterable, Sendable {
         case connectionsOpened = "connections_opened"
         case connectionsClosed = "connections_closed"
@@ -24,15 +25,13 @@ public final class ServerStats: @unchecked Sendable {
         case rateLimitCloses = "rate_limit_closes"
     }
 
-    private let lock = NSLock()
-    private var values: [Counter: Int] = [:]
+    private let values = Mutex<[Counter: Int]>([:])
+    private let open = Atomic<Int>(0)
     private let counters: [Counter: Metrics.Counter]
     /// `social_connections{state}`: WebSockets loading their chats, ready, closing (they add up to the open ones).
-    private let connectionStates: [Session.Phase: Gauge] = [
-        .loading: Gauge(label: "social_connections", dimensions: [("state", "loading")]),
-        .ready: Gauge(label: "social_connections", dimensions: [("state", "ready")]),
-        .closing: Gauge(label: "social_connections", dimensions: [("state", "closing")]),
-    ]
+    private let loading = Gauge(label: "social_connections", dimensions: [("state", "loading")])
+    private let ready = Gauge(label: "social_connections", dimensions: [("state", "ready")])
+    private let closing = Gauge(label: "social_connections", dimensions: [("state", "closing")])
 
     public init() {
         var counters: [Counter: Metrics.Counter] = [:]
@@ -44,34 +43,24 @@ public final class ServerStats: @unchecked Sendable {
 
     func add(_ counter: Counter, _ n: Int = 1) {
         guard n > 0 else { return }
-        lock.lock()
-        values[counter, default: 0] += n
-        lock.unlock()
+        values.withLock { $0[counter, default: 0] += n }
         counters[counter]?.increment(by: n)
     }
 
-    /// Records how many sessions are in each phase (every phase named; absent ones count 0).
-    func setConnections(_ byPhase: [Session.Phase: Int]) {
-        for (phase, gauge) in connectionStates { gauge.record(byPhase[phase] ?? 0) }
+    /// Records how many sessions are in each phase.
+    func setConnections(loading: Int, ready: Int, closing: Int) {
+        self.loading.record(loading)
+        self.ready.record(ready)
+        self.closing.record(closing)
     }
 
     func setOpen(_ n: Int) {
-        lock.lock()
-        open = n
-        lock.unlock()
+        open.store(n, ordering: .relaxed)
     }
-
-    private var open = 0
 
     public func value(_ counter: Counter) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return values[counter] ?? 0
+        values.withLock { $0[counter] ?? 0 }
     }
 
-    public var openConnections: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return open
-    }
+    public var openConnections: Int { open.load(ordering: .relaxed) }
 }

@@ -1,0 +1,190 @@
+import CGatewayShims
+import CLibWebSockets
+import Foundation
+import SocialCore
+import SocialProtocol
+
+/// A command's outcome on its way back to the service thread.
+struct CommandReply: Sendable {
+    let session: UInt64
+    let slot: UInt64
+    let lane: CommandOrder<PendingCommand>.Lane
+    /// The op as sent and when the command arrived, for the command metrics.
+    let op: String
+    let arrivedNs: UInt64
+    let outcome: CommandOutcome
+}
+
+extension GatewayServer {
+    /// A chunk of a client message arrived. Service thread.
+    func receive(_ session: Session, _ input: UnsafeMutableRawPointer?, _ len: Int) {
+        guard session.phase != .closing else { return }
+        session.machine.received(now: monotonicMillis())
+        if lws_frame_is_binary(session.wsi) != 0 {
+            close(session, code: .unsupportedData, reason: "protocol v1 is JSON text frames only")
+            return
+        }
+        let first = lws_is_first_fragment(session.wsi) != 0
+        let last = lws_is_final_fragment(session.wsi) != 0 && lws_remaining_packet_payload(session.wsi) == 0
+        if first {
+            session.rx.removeAll(keepingCapacity: true)
+            session.discarding = false
+        }
+        if session.discarding { return }
+        if session.rx.count + len > settings.maxMessageBytes {
+            session.discarding = true
+            session.rx = []
+            counts.oversizeCloses += 1
+            close(session, code: .messageTooBig, reason: "message exceeds \(settings.maxMessageBytes) bytes")
+            return
+        }
+        guard let input, len > 0 else {
+            if last { commandArrived(session, session.rx) }
+            return
+        }
+        let chunk = UnsafeRawBufferPointer(start: input, count: len)
+        if first && last {
+            // The whole message in one callback (nearly always): parse it where lws put it.
+            commandArrived(session, Array(chunk))
+            return
+        }
+        session.rx.append(contentsOf: chunk)
+        if last {
+            let frame = session.rx
+            session.rx = []
+            commandArrived(session, frame)
+        }
+    }
+
+    /// A whole command frame arrived: parse it once, take its place in the
+    /// session's order, answer it now or start what may start. Service thread.
+    func commandArrived(_ session: Session, _ frame: [UInt8]) {
+        counts.commandsReceived += 1
+        let arrived = DispatchTime.now().uptimeNanoseconds
+        let op: String
+        let begin: CommandPipeline.Start
+        let commandId: Int?
+        do {
+            let command = try Codec.command(of: frame)
+            (op, commandId) = (command.op, command.id)
+            if draining, command.op != Op.ping {
+                begin = .done(.error(id: command.id, ErrorBody(.shuttingDown, "this node is draining; reconnect and retry")))
+            } else {
+                begin = pipeline.start(command, caller: session.caller) { session.follows($0) }
+            }
+        } catch {
+            (op, commandId) = ("invalid", error.id)
+            begin = .done(.error(id: error.id, error.body))
+        }
+        let lane: CommandOrder<PendingCommand>.Lane
+        let job: PendingCommand?
+        switch begin {
+        case .done: (lane, job) = (.immediate, nil)
+        case .log(let change): (lane, job) = (.pipelined, .log(change, id: commandId ?? 0))
+        case .task(let command): (lane, job) = (.barrier, .task(command))
+        }
+        switch session.machine.arrive(lane, job: job) {
+        case .refuse:
+            // Outside the order: a command beyond the limit has no slot.
+            let outcome = CommandOutcome.error(id: commandId, ErrorBody(
+                .overloaded, "more than \(settings.maxInflight) commands in flight on this connection"))
+            commandMetrics.record(op: op, result: outcome.result, arrivedNs: arrived)
+            enqueue(session, outcome.reply, ephemeral: false, isReply: true)
+        case .accepted(let slot):
+            if case .done(let outcome) = begin {
+                finish(CommandReply(session: session.id, slot: slot, lane: .immediate, op: op,
+                                    arrivedNs: arrived, outcome: outcome))
+            } else {
+                start(session, session.machine.startable())
+            }
+        }
+    }
+
+    /// Starts commands the session's order released: chat-log changes go to
+    /// the store's writer in this order; the rest run in tasks. Service thread.
+    func start(_ session: Session, _ started: [CommandOrder<PendingCommand>.Started]) {
+        for item in started {
+            let arrived = DispatchTime.now().uptimeNanoseconds
+            let id = session.id
+            let slot = item.slot
+            let loop = self.loop
+            switch item.job {
+            case .log(let change, let commandId):
+                let op = change.op
+                pipeline.submit(change, id: commandId, caller: session.caller) { outcome in
+                    loop.post(.reply(CommandReply(session: id, slot: slot, lane: .pipelined, op: op,
+                                                  arrivedNs: arrived, outcome: outcome)))
+                }
+            case .task(let command):
+                let caller = session.caller
+                let dispatcher = self.dispatcher
+                // `group.join`: the session follows the chat before the join is
+                // stored, so no event of the chat after the join is missed live.
+                var joining: ChatID?
+                if case .success(.groupJoin(let ref)) = command.args, !session.follows(ref.groupId) {
+                    joining = ref.groupId
+                    subscribe(session, to: .chat(ref.groupId))
+                }
+                Task.detached { [joining] in
+                    let outcome = await dispatcher.execute(command, from: caller)
+                    if let joining, outcome.result != CommandOutcome.ok {
+                        await self.undoJoin(id, chat: joining)
+                    }
+                    loop.post(.reply(CommandReply(session: id, slot: slot, lane: .barrier, op: command.op,
+                                                  arrivedNs: arrived, outcome: outcome)))
+                }
+            }
+        }
+    }
+
+    /// A `group.join` that subscribed its session first failed: the session stops following the chat.
+    func undoJoin(_ id: UInt64, chat: ChatID) {
+        guard let session = sessions[id] else { return }
+        unsubscribe(session, from: .chat(chat))
+    }
+
+    /// A command finished: its reply goes out in arrival order, its effects
+    /// on the session apply, and what was waiting behind it may start. Service thread.
+    func finish(_ reply: CommandReply) {
+        commandMetrics.record(op: reply.op, result: reply.outcome.result, arrivedNs: reply.arrivedNs)
+        guard let session = sessions[reply.session] else { return }
+        let outcome = reply.outcome
+        for topic in outcome.unsubscribe { unsubscribe(session, from: topic) }
+        for topic in outcome.subscribe {
+            if case .presence = topic, session.presenceWatches >= settings.maxPresenceWatches {
+                logger.notice("presence watch limit reached", metadata: ["session": "\(session.caller.sessionId)"])
+                break
+            }
+            subscribe(session, to: topic)
+        }
+        if let code = outcome.close {
+            // The reply goes out just before the close frame; whatever else is queued is dropped.
+            guard session.phase != .closing else { return }
+            if code == .rateLimitExceeded { counts.rateLimitCloses += 1 }
+            logger.info("closing a session as its command asked", metadata: [
+                "session": "\(session.caller.sessionId)", "user": "\(session.caller.userId)", "code": "\(code.rawValue)"])
+            session.farewell = outcome.reply
+            close(session, code: code, reason: code == .rateLimitExceeded
+                  ? "rate limits exceeded repeatedly; reconnect later and send less" : "closed by the server")
+            return
+        }
+        for frame in session.machine.finish(reply.slot, lane: reply.lane, reply: outcome.reply) {
+            enqueue(session, frame, ephemeral: false, isReply: true)
+        }
+        start(session, session.machine.startable())
+        if draining { checkDrain() }
+    }
+}
+
+extension LogChange {
+    /// The op that asked for the change (the command metrics' label).
+    var op: String {
+        switch self {
+        case .send: Op.chatSend
+        case .edit: Op.chatEdit
+        case .delete: Op.chatDelete
+        case .react: Op.chatReact
+        case .read: Op.chatRead
+        }
+    }
+}

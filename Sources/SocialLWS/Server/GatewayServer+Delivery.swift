@@ -1,0 +1,127 @@
+import CGatewayShims
+import CLibWebSockets
+import Foundation
+import SocialCore
+import SocialProtocol
+
+extension GatewayServer {
+    /// Bus deliveries, in the order the bus hands them over (this node's own
+    /// events in the store's commit order). With a bus shared by several
+    /// nodes, a chat's events from other nodes can arrive out of position
+    /// order: those are put back in order by `ChatReorder`. Service thread.
+    func deliver(_ events: [BusEvent]) {
+        guard reorder.windowMs > 0 else {
+            for event in events { fanOut(event) }
+            return
+        }
+        let now = monotonicMillis()
+        for event in events {
+            if case .chat(let chat) = event.topic, event.position != nil {
+                for ready in reorder.offer(event, chat: chat, now: now) { fanOut(ready) }
+            } else {
+                fanOut(event)
+            }
+        }
+    }
+
+    /// Queues one event for every local session of its topic: the same frame
+    /// bytes for all of them (encoded once, by whoever published it). Service thread.
+    func fanOut(_ event: BusEvent) {
+        let targets = hub.sessions(of: event.topic)
+        if case .user = event.topic, let change = event.subscription {
+            for id in targets { applySubscription(change, to: id) }
+        }
+        if !event.frame.isEmpty {
+            counts.eventsQueued += targets.count
+            for id in targets {
+                if let session = sessions[id] { enqueue(session, event.frame, ephemeral: event.ephemeral) }
+            }
+        }
+        if case .user(let user) = event.topic, let reason = event.disconnect {
+            forceDisconnect(user, sessions: targets, reason: reason)
+        }
+    }
+
+    /// Closes a user's sessions on this node with 4003 (the backend API's
+    /// force-disconnect, arriving through the bus on every node). Service thread.
+    private func forceDisconnect(_ user: String, sessions ids: some Collection<UInt64>, reason: String) {
+        var closed = 0
+        for id in ids {
+            guard let session = sessions[id], session.phase != .closing else { continue }
+            close(session, code: .forcedDisconnect, reason: reason.isEmpty ? "disconnected by the service" : reason)
+            closed += 1
+        }
+        stats.add(.forcedDisconnects, closed)
+        logger.info("force-disconnect", metadata: ["user": "\(user)", "sessions": "\(closed)"])
+    }
+
+    /// Queues a frame and asks for a writable callback (once, when the queue
+    /// was empty). Service thread.
+    func enqueue(_ session: Session, _ frame: [UInt8], ephemeral: Bool, isReply: Bool = false) {
+        guard session.phase != .closing else { return }
+        let wasEmpty = session.queue.isEmpty
+        switch session.queue.push(.init(frame: frame, ephemeral: ephemeral, isReply: isReply)) {
+        case .queued:
+            break
+        case .queuedAfterDropping(let n):
+            counts.ephemeralDropped += n
+        case .droppedNew:
+            counts.ephemeralDropped += 1
+            return
+        case .overflow:
+            counts.slowConsumerCloses += 1
+            logger.warning("closing slow consumer", metadata: [
+                "session": "\(session.caller.sessionId)", "user": "\(session.caller.userId)",
+                "queued_frames": "\(session.queue.count)", "queued_bytes": "\(session.queue.bytes)"])
+            close(session, code: .slowConsumer, reason: "send queue overflow; reconnect and sync")
+            return
+        }
+        if wasEmpty { lws_callback_on_writable(session.wsi) }
+    }
+
+    /// The socket can take more: write what is queued, several messages per
+    /// frame (`popBatch`, up to `batchLimit` bytes), until the socket is full
+    /// or `maxFramesPerWritable` frames went out; ask again while more is
+    /// queued. Batches are taken from the bounded queue only as the socket
+    /// accepts them, so a slow reader still fills its queue and meets the
+    /// slow-consumer policy. Service thread.
+    func writable(_ session: Session) -> Int32 {
+        if session.phase == .closing {  // the close reason was set by `close`
+            if let farewell = session.farewell {
+                session.farewell = nil
+                _ = farewell.withUnsafeBufferPointer { sg_ws_write(session.wsi, $0.baseAddress, $0.count, 0) }
+            }
+            return -1
+        }
+        if session.pingDue {
+            session.pingDue = false
+            if sg_ws_ping(session.wsi) < 0 { return -1 }
+        }
+        var frames = 0
+        var messages = 0
+        let headroom = Self.lwsPre
+        while frames < Self.maxFramesPerWritable, lws_send_pipe_choked(session.wsi) == 0 {
+            writeBuffer.removeSubrange(headroom...)
+            let taken = session.queue.popBatch(maxBytes: batchLimit, into: &writeBuffer)
+            if taken == 0 { break }
+            let length = writeBuffer.count - headroom
+            let n = writeBuffer.withUnsafeMutableBufferPointer {
+                sg_ws_write_text_in_place(session.wsi, $0.baseAddress! + headroom, length)
+            }
+            if n < length { return -1 }
+            frames += 1
+            messages += taken
+        }
+        if writeBuffer.capacity > Self.writeBufferKeep { writeBuffer = [UInt8](repeating: 0, count: headroom) }
+        counts.framesSent += frames
+        counts.messagesSent += messages
+        if !session.queue.isEmpty { lws_callback_on_writable(session.wsi) }
+        if draining { checkDrain() }
+        return 0
+    }
+
+    /// Frames one writable callback may write before yielding to other sockets.
+    static let maxFramesPerWritable = 16
+    /// The write buffer keeps its storage up to this size (a large `sync` reply does not pin memory).
+    static let writeBufferKeep = 256 << 10
+}

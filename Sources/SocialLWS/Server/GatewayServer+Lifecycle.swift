@@ -1,0 +1,82 @@
+import CGatewayShims
+import CLibWebSockets
+import Foundation
+import SocialCore
+import SocialProtocol
+
+extension GatewayServer {
+    /// Closes with a code: the reason goes to lws now, the close frame on the
+    /// next writable callback (returning -1 from a receive callback does not
+    /// reliably send one). Service thread.
+    func close(_ session: Session, code: CloseCode, reason: String) {
+        guard session.machine.close(code) else { return }
+        var bytes = Array(reason.utf8.prefix(120))
+        lws_close_reason(session.wsi, lws_close_status(UInt32(code.rawValue)), &bytes, bytes.count)
+        lws_callback_on_writable(session.wsi)
+        // Hang up even if the peer never lets us write the close frame.
+        lws_set_timeout(session.wsi, PENDING_TIMEOUT_CLOSE_SEND, 5)
+    }
+
+    /// Once a second: pings, idle timeouts, token expiry, presence heartbeat,
+    /// counters, drain progress. Service thread.
+    func tick(now: Int64) {
+        let wallNow = Date().timeIntervalSince1970
+        var loading = 0
+        var ready = 0
+        var closing = 0
+        for session in sessions.values {
+            switch session.machine.tick(now: now, wallSeconds: wallNow) {
+            case .none:
+                break
+            case .ping:
+                session.pingDue = true
+                lws_callback_on_writable(session.wsi)
+            case .close(let code, let reason):
+                if code == .policyViolation {
+                    counts.tokenExpiredCloses += 1
+                } else {
+                    counts.idleCloses += 1
+                    logger.info("closing idle connection", metadata: ["session": "\(session.caller.sessionId)"])
+                }
+                close(session, code: code, reason: reason)
+            }
+            switch session.phase {
+            case .loading: loading += 1
+            case .ready: ready += 1
+            case .closing: closing += 1
+            }
+        }
+        stats.setConnections(loading: loading, ready: ready, closing: closing)
+        counts.flush(into: stats)
+        if now - lastHeartbeatMs >= Int64(settings.presenceHeartbeatSeconds) * 1000 {
+            lastHeartbeatMs = now
+            let live = sessions.values.filter { $0.phase != .closing }.map(\.caller)
+            if !live.isEmpty { presence.yield(.heartbeat(live)) }
+        }
+        if draining { checkDrain() }
+    }
+
+    func startDrain() {
+        guard !draining else { return }
+        draining = true
+        drainDeadlineMs = monotonicMillis() + Int64(settings.drainTimeoutSeconds) * 1000
+        logger.info("draining", metadata: ["connections": "\(sessions.count)"])
+        checkDrain()
+    }
+
+    /// Closes each session once its commands are answered, its queue is sent
+    /// and it has been quiet (see `SessionMachine.mayCloseForDrain`); everyone
+    /// at the deadline; stops when none is left. Service thread.
+    func checkDrain() {
+        let now = monotonicMillis()
+        let pastDeadline = now > drainDeadlineMs
+        for session in sessions.values
+        where session.machine.mayCloseForDrain(now: now, queueEmpty: session.queue.isEmpty, pastDeadline: pastDeadline) {
+            close(session, code: .goingAway, reason: "server shutting down")
+        }
+        if sessions.isEmpty || now > drainDeadlineMs + 5000 {
+            presence.finish()
+            stopLoop()
+        }
+    }
+}

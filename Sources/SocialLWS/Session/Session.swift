@@ -1,0 +1,49 @@
+import CLibWebSockets
+import SocialCore
+import SocialProtocol
+
+/// One WebSocket connection: its socket, who is on the other end, its
+/// lifecycle and command order (`SessionMachine`), its send queue and the
+/// topics it receives. State of `GatewayServer`, touched only on its service thread.
+final class Session {
+    let id: UInt64
+    let wsi: OpaquePointer
+    let caller: Caller
+    var machine: SessionMachine<PendingCommand>
+    var queue: SendQueue
+    /// The message being received, across fragments.
+    var rx: [UInt8] = []
+    /// The current message is being dropped (over the size limit).
+    var discarding = false
+    /// A ping goes out on the next writable callback.
+    var pingDue = false
+    /// The chat and presence topics this session receives.
+    var topics: Set<Topic> = []
+    /// Subscription changes that arrived while the session was loading its chats.
+    var lateSubscriptions: [BusEvent.Subscription] = []
+    /// A reply written just before the close frame (a command whose outcome closes the session).
+    var farewell: [UInt8]?
+    /// Presence watches held (`presence.subscribe`), bounded by `maxPresenceWatches`.
+    var presenceWatches = 0
+
+    init(id: UInt64, wsi: OpaquePointer, caller: Caller, machine: SessionMachine<PendingCommand>, queue: SendQueue) {
+        self.id = id
+        self.wsi = wsi
+        self.caller = caller
+        self.machine = machine
+        self.queue = queue
+    }
+
+    var phase: SessionMachine<PendingCommand>.Phase { machine.phase }
+
+    /// Whether the session receives `chat`'s events (so its user is a member).
+    func follows(_ chat: ChatID) -> Bool { topics.contains(.chat(chat)) }
+}
+
+/// A command waiting in a session's order to start.
+enum PendingCommand {
+    /// A chat-log change, checked against the limits: straight to the store's writer.
+    case log(LogChange, id: Int)
+    /// Any other command: a task through the dispatcher.
+    case task(Command)
+}
