@@ -3,19 +3,20 @@ import CLibWebSockets
 import Foundation
 import Logging
 
-/// A libwebsockets client context with its own service thread, holding any
-/// number of client connections (the integration tests, the CLI and the
-/// load-test driver use it). Only the loop's thread calls `lws_*`; other
-/// threads post work. Fields marked "loop thread" are touched only there,
-/// which is why this class is `@unchecked Sendable`.
+/// A libwebsockets client context with its own service thread and epoll loop
+/// (`ServiceLoop`), holding any number of client connections (the
+/// integration tests, the CLI and the load-test driver use it). Only the
+/// loop's thread calls `lws_*`; other threads post work. Fields marked "loop
+/// thread" are touched only there, which is why this class is
+/// `@unchecked Sendable`.
 public final class WebSocketClientLoop: @unchecked Sendable {
-    enum Work {
+    enum Work: Sendable {
         case connect(ClientConnection)
         case writable(ClientConnection)
         case stop
     }
 
-    private let inbox = WorkInbox<Work>()
+    private let loop: ServiceLoop<Work>
     private var context: OpaquePointer?
     private var protocols: UnsafeMutablePointer<lws_protocols>?
     private let localProtocolName = strdup("social-client")!
@@ -33,38 +34,61 @@ public final class WebSocketClientLoop: @unchecked Sendable {
     ///     (below that, lws sizes its tables by the limit; see `sg_fd_limit_per_thread`).
     public init(deflate: Bool = false, maxConnections: Int = 1024, logger: Logger = Logger(label: "social.client")) throws {
         LWSLog.install(logger)
+        loop = try ServiceLoop()
+        sg_loop_set_callback(loop.raw, clientCallback, Unmanaged.passUnretained(self).toOpaque())
+        for reason in Self.forwardedReasons { sg_loop_forward(loop.raw, Int32(reason.rawValue)) }
         let protocols = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 2)
         protocols.initialize(repeating: lws_protocols(), count: 2)
         protocols[0].name = UnsafePointer(localProtocolName)
-        protocols[0].callback = clientCallback
+        protocols[0].callback = sg_loop_protocol_callback
         protocols[0].rx_buffer_size = 16 * 1024
         self.protocols = protocols
 
-        var info = lws_context_creation_info()
-        info.port = CONTEXT_PORT_NO_LISTEN
-        info.protocols = UnsafePointer(protocols)
-        if deflate { info.extensions = sg_ws_extensions() }
-        info.user = Unmanaged.passUnretained(self).toOpaque()
-        info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxConnections + 64))
-        info.retry_and_idle_policy = UnsafePointer(noValidityPolicy)
-        info.options = UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT) | UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)
-        guard let context = lws_create_context(&info) else {
-            throw ServerStartError("cannot create the WebSocket client context")
+        let created = DispatchSemaphore(value: 0)
+        loop.start(name: "lws-client") { [self] in
+            // The context is made on its own thread: lws reports its sockets
+            // to the loop from inside lws_create_context.
+            var info = lws_context_creation_info()
+            info.port = CONTEXT_PORT_NO_LISTEN
+            info.protocols = UnsafePointer(self.protocols)
+            if deflate { info.extensions = sg_ws_extensions() }
+            info.user = UnsafeMutableRawPointer(loop.raw)
+            info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxConnections + 64))
+            info.retry_and_idle_policy = UnsafePointer(noValidityPolicy)
+            info.options = UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT) | UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)
+            context = lws_create_context(&info)
+            if let context { sg_loop_set_context(loop.raw, context) }
+            created.signal()
+            if context != nil { serviceLoop() } else { stopped.signal() }
         }
-        self.context = context
-        let thread = Thread { [self] in serviceLoop() }
-        thread.name = "lws-client"
-        thread.start()
+        created.wait()
+        guard context != nil else { throw ServerStartError("cannot create the WebSocket client context") }
     }
 
+    /// Sockets and the inbox until `stop`; lws's timers about once a second. Loop thread.
     private func serviceLoop() {
         guard let context else { return }
+        var lastHousekeep = monotonicMillis()
         while running {
-            if lws_service(context, 0) < 0 { break }
+            loop.drain { handle($0) }
+            guard running else { break }
+            let now = monotonicMillis()
+            if now - lastHousekeep >= 1000 {
+                lastHousekeep = now
+                loop.housekeep()
+            }
+            if !loop.runOnce(timeoutMs: Int32(max(1, 1000 - (now - lastHousekeep)))) { break }
         }
         lws_context_destroy(context)
         stopped.signal()
     }
+
+    /// The callback reasons the client handles; lws's others are answered 0 in C.
+    static let forwardedReasons: [lws_callback_reasons] = [
+        LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER, LWS_CALLBACK_CLIENT_ESTABLISHED, LWS_CALLBACK_CLIENT_RECEIVE,
+        LWS_CALLBACK_CLIENT_WRITEABLE, LWS_CALLBACK_WS_PEER_INITIATED_CLOSE, LWS_CALLBACK_CLIENT_CLOSED,
+        LWS_CALLBACK_CLIENT_CONNECTION_ERROR, LWS_CALLBACK_WSI_DESTROY,
+    ]
 
     /// Starts connecting. The delegate hears `clientOpened` or `clientFailed`. Any thread.
     public func connect(_ request: ClientRequest, delegate: any ClientDelegate) -> ClientConnection {
@@ -84,17 +108,13 @@ public final class WebSocketClientLoop: @unchecked Sendable {
     }
 
     func post(_ work: Work) {
-        if inbox.post(work), let context { lws_cancel_service(context) }
+        loop.post(work)
     }
 
     // MARK: loop thread
 
     fileprivate func handle(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons,
                             _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
-        if reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED {
-            drainInbox()
-            return 0
-        }
         guard let wsi, let connection = connection(of: wsi) else { return 0 }
         switch reason {
         case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
@@ -187,8 +207,7 @@ public final class WebSocketClientLoop: @unchecked Sendable {
         return 0
     }
 
-    private func drainInbox() {
-        for work in inbox.drain() {
+    private func handle(_ work: Work) {
             switch work {
             case .connect(let connection):
                 open(connection)
@@ -199,7 +218,6 @@ public final class WebSocketClientLoop: @unchecked Sendable {
             case .stop:
                 running = false
             }
-        }
     }
 
     private func open(_ connection: ClientConnection) {
@@ -238,9 +256,11 @@ public final class WebSocketClientLoop: @unchecked Sendable {
     }
 }
 
-/// The lws client protocol callback. Runs on the loop's service thread.
-private func clientCallback(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
+/// The client callbacks asked for (`forwardedReasons`), from the C protocol
+/// callback of the loop. Runs on the loop's service thread.
+private func clientCallback(_ user: UnsafeMutableRawPointer?, _ wsi: OpaquePointer?, _ reason: Int32,
                             _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
-    guard let wsi, let context = lws_get_context(wsi), let raw = lws_context_user(context) else { return 0 }
-    return Unmanaged<WebSocketClientLoop>.fromOpaque(raw).takeUnretainedValue().handle(wsi, reason, input, len)
+    guard let user, let wsi else { return 0 }
+    return Unmanaged<WebSocketClientLoop>.fromOpaque(user).takeUnretainedValue()
+        .handle(wsi, lws_callback_reasons(UInt32(reason)), input, len)
 }
