@@ -481,3 +481,50 @@ def test_presence_args_the_server_accepts():
     # ops.md: `training` without an activity, and duplicate user ids (removed by the server).
     assert mutate("presence.set.command.json", "presence.set.command.json", lambda f: f["args"].pop("activity"))
     assert mutate("presence.query.command.json", "presence.query.command.json", lambda f: f["args"].update(user_ids=["u_leo"] * 100))
+
+
+# --- Transcripts ----------------------------------------------------------------
+# `transcripts/*.json`: sequences of commands sent back to back and the replies
+# they get, which the Swift integration tests replay against a gateway. Here:
+# every command is a valid command frame once its placeholders are filled in,
+# and every expected reply names a command of the transcript, in order.
+
+TRANSCRIPTS = sorted((HERE / "transcripts").glob("*.json"))
+
+
+def fill(value, chat="grp_01JDQ7M3ZC", n=7):
+    """Replaces `$chat` and "N"/"N+k" placeholders by a chat id and integers."""
+    if isinstance(value, dict):
+        return {k: fill(v, chat, n) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, chat, n) for v in value]
+    if value == "$chat":
+        return chat
+    if isinstance(value, str) and re.fullmatch(r"N(\+\d+)?", value):
+        return n + (int(value[2:]) if "+" in value else 0)
+    return value
+
+
+def test_there_are_transcripts():
+    assert TRANSCRIPTS, "protocol/transcripts/ holds no transcript"
+
+
+@pytest.mark.parametrize("path", TRANSCRIPTS, ids=lambda p: p.name)
+def test_transcript_commands_are_valid_frames(path):
+    transcript = load(path)
+    assert transcript["commands"], "a transcript sends commands"
+    for command in transcript["commands"]:
+        frame = fill(command)
+        validator_for(f"{frame['op']}.command.json").validate(frame)
+
+
+@pytest.mark.parametrize("path", TRANSCRIPTS, ids=lambda p: p.name)
+def test_transcript_replies_answer_each_command_once_in_order(path):
+    transcript = load(path)
+    assert [r["id"] for r in transcript["replies"]] == [c["id"] for c in transcript["commands"]]
+
+
+def test_transcripts_are_linked_from_the_prose():
+    readme = (HERE / "README.md").read_text(encoding="utf-8")
+    for path in TRANSCRIPTS:
+        assert f"transcripts/{path.name}" in readme, f"{path.name} is not linked from protocol/README.md"
