@@ -33,15 +33,25 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 #include "CGatewayShims.h"
 
 #define SG_LOOP_MAX_EVENTS 256
+/* How long a listener rests after a readable event that yielded no socket. */
+#define SG_LOOP_ACCEPT_PAUSE_MS 20
+
+static int64_t sg_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct sg_fd_slot {
     uint32_t generation; /* bumped on every add: stale events for a reused fd are skipped */
     int16_t events;      /* LWS_POLLIN / LWS_POLLOUT as lws last asked */
     uint8_t active;
+    uint8_t listener;    /* added while the context was being created: a listening socket */
 };
 
 struct sg_loop {
@@ -55,6 +65,11 @@ struct sg_loop {
     int nslots;
     uint32_t next_generation;
     int paused_fd; /* the listener while accepts are paused (-1: none) */
+    int64_t paused_until_ms;
+    int creating;  /* the context is being created: sockets added now are listeners */
+    int sockets;   /* active sockets that are not listeners */
+    uint64_t refused; /* connections the owner's filter refused (sg_loop_refused) */
+    uint64_t accept_pauses;
     struct epoll_event events[SG_LOOP_MAX_EVENTS];
 };
 
@@ -153,6 +168,8 @@ int sg_loop_poll_callback(struct sg_loop *loop, int reason, void *in) {
         loop->slots[fd].generation = ++loop->next_generation;
         loop->slots[fd].events = (int16_t)pa->events;
         loop->slots[fd].active = 1;
+        loop->slots[fd].listener = (uint8_t)(loop->creating != 0);
+        if (!loop->creating) loop->sockets++;
         if (sg_ctl(loop, EPOLL_CTL_ADD, fd) < 0) {
             if (errno != EEXIST || sg_ctl(loop, EPOLL_CTL_MOD, fd) < 0) return -1;
         }
@@ -160,6 +177,7 @@ int sg_loop_poll_callback(struct sg_loop *loop, int reason, void *in) {
     case LWS_CALLBACK_DEL_POLL_FD:
         if (fd >= loop->nslots || !loop->slots[fd].active) return 0;
         loop->slots[fd].active = 0;
+        if (!loop->slots[fd].listener) loop->sockets--;
         if (loop->paused_fd == fd) loop->paused_fd = -1;
         epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
         return 0;
@@ -167,7 +185,7 @@ int sg_loop_poll_callback(struct sg_loop *loop, int reason, void *in) {
         if (fd >= loop->nslots || !loop->slots[fd].active) return 0;
         if (loop->slots[fd].events == (int16_t)pa->events) return 0;
         loop->slots[fd].events = (int16_t)pa->events;
-        if (loop->paused_fd == fd) return 0; /* re-armed by sg_loop_resume_fd */
+        if (loop->paused_fd == fd) return 0; /* re-armed when the pause ends */
         return sg_ctl(loop, EPOLL_CTL_MOD, fd) < 0 ? -1 : 0;
     default:
         return 0;
@@ -209,7 +227,27 @@ int sg_loop_run_once(struct sg_loop *loop, int timeout_ms) {
         if (e & EPOLLOUT) pfd.revents |= LWS_POLLOUT;
         if (e & (EPOLLHUP | EPOLLERR)) pfd.revents |= LWS_POLLHUP;
         if (e & EPOLLRDHUP) pfd.revents |= LWS_POLLIN;
+        int before = loop->sockets;
+        uint64_t refused = loop->refused;
         if (lws_service_fd(loop->context, &pfd) < 0) return -1;
+        if (slot->listener && slot->active && loop->sockets <= before && loop->refused == refused
+            && loop->paused_fd < 0) {
+            /*
+             * A readable listener that yielded no socket and no refusal:
+             * accept failed (out of descriptors: EMFILE/ENFILE). lws leaves
+             * the listener readable, so a level-triggered loop would spin on
+             * it; rest it briefly instead.
+             */
+            loop->paused_fd = fd;
+            loop->paused_until_ms = sg_now_ms() + SG_LOOP_ACCEPT_PAUSE_MS;
+            epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+            loop->accept_pauses++;
+        }
+    }
+    if (loop->paused_fd >= 0 && sg_now_ms() >= loop->paused_until_ms) {
+        int fd = loop->paused_fd;
+        loop->paused_fd = -1;
+        if (fd < loop->nslots && loop->slots[fd].active) sg_ctl(loop, EPOLL_CTL_ADD, fd);
     }
     /* Data lws already holds (inflated remainders, TLS records) gets its turn. */
     if (!lws_service_adjust_timeout(loop->context, 1, 0))
@@ -221,15 +259,24 @@ int sg_loop_housekeep(struct sg_loop *loop) {
     return lws_service_tsi(loop->context, -1, 0) < 0 ? -1 : 0;
 }
 
-int sg_loop_pause_fd(struct sg_loop *loop, int fd) {
-    if (fd < 0 || fd >= loop->nslots || !loop->slots[fd].active) return -1;
-    loop->paused_fd = fd;
-    return epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+void sg_loop_creating(struct sg_loop *loop, int creating) {
+    loop->creating = creating;
 }
 
-int sg_loop_resume_fd(struct sg_loop *loop, int fd) {
-    if (loop->paused_fd != fd) return 0;
-    loop->paused_fd = -1;
-    if (fd < 0 || fd >= loop->nslots || !loop->slots[fd].active) return -1;
-    return sg_ctl(loop, EPOLL_CTL_ADD, fd);
+void sg_loop_refused(struct sg_loop *loop) {
+    loop->refused++;
+}
+
+int sg_loop_socket_count(const struct sg_loop *loop) {
+    return loop->sockets;
+}
+
+int sg_loop_accept_paused_ms(const struct sg_loop *loop) {
+    if (loop->paused_fd < 0) return -1;
+    int64_t left = loop->paused_until_ms - sg_now_ms();
+    return left > 0 ? (int)left : 0;
+}
+
+uint64_t sg_loop_accept_pauses(const struct sg_loop *loop) {
+    return loop->accept_pauses;
 }

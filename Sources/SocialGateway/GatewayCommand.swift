@@ -142,6 +142,7 @@ struct GatewayCommand: AsyncParsableCommand {
         s.maxInflight = options.maxInflight
         s.drainTimeoutSeconds = options.drainTimeout
         s.maxConnections = options.maxConnections
+        s.maxPendingHandshakes = options.maxPendingHandshakes
         s.tokenLeewaySeconds = options.jwtLeeway
         s.reorderWindowMs = options.reorderWindowMs
         s.presenceHeartbeatSeconds = max(1, options.presenceTtl / 3)

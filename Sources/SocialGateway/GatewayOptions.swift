@@ -24,6 +24,9 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Most connections this process accepts. \(Env.note("MAX_CONNECTIONS"))")
     var maxConnections: Int = Env.int("MAX_CONNECTIONS", 19_500)
 
+    @Option(help: "Accepted sockets that have not finished their WebSocket upgrade (or HTTP request) at one time; beyond it new sockets are refused at once. \(Env.note("MAX_PENDING_HANDSHAKES"))")
+    var maxPendingHandshakes: Int = Env.int("MAX_PENDING_HANDSHAKES", 1024)
+
     // MARK: auth
     @Option(help: "HS256 secret of the SSO's access tokens (at least 32 bytes). \(Env.note("JWT_SECRET"))")
     var jwtSecret: String = ""  // read from the environment in `secret`, so --help never prints it
@@ -236,8 +239,8 @@ struct GatewayOptions: ParsableArguments {
         guard sendQueueFrames >= 16, sendQueueBytes >= 65_536 else {
             throw ValidationError("--send-queue-frames ≥ 16 and --send-queue-bytes ≥ 65536")
         }
-        guard maxInflight >= 1, maxConnections >= 1, drainTimeout >= 0, handshakeTimeout >= 1 else {
-            throw ValidationError("--max-inflight, --max-connections and --handshake-timeout must be positive")
+        guard maxInflight >= 1, maxConnections >= 1, maxPendingHandshakes >= 1, drainTimeout >= 0, handshakeTimeout >= 1 else {
+            throw ValidationError("--max-inflight, --max-connections, --max-pending-handshakes and --handshake-timeout must be positive")
         }
         guard ["embedded", "memory"].contains(store) || store.hasPrefix("mongodb://") || store.hasPrefix("mongodb+srv://") else {
             throw ValidationError("--store must be 'embedded', 'memory' or a mongodb:// URI")

@@ -108,9 +108,19 @@ void sg_loop_wake(struct sg_loop *loop);
 int sg_loop_run_once(struct sg_loop *loop, int timeout_ms);
 /** Runs lws's due timers (handshake and close timeouts) and one zero-timeout poll pass. */
 int sg_loop_housekeep(struct sg_loop *loop);
-/** Stops watching `fd` (the listener, while accepts fail for lack of descriptors) until resumed. */
-int sg_loop_pause_fd(struct sg_loop *loop, int fd);
-int sg_loop_resume_fd(struct sg_loop *loop, int fd);
+/** Marks sockets added from now on as listeners (1) or not (0): set around lws_create_context. */
+void sg_loop_creating(struct sg_loop *loop, int creating);
+/** The owner's filter refused a connection (LWS_CALLBACK_FILTER_NETWORK_CONNECTION returned non-zero). */
+void sg_loop_refused(struct sg_loop *loop);
+/** Open sockets other than listeners: every accepted connection, upgraded or not. */
+int sg_loop_socket_count(const struct sg_loop *loop);
+/**
+ * A listener that is readable but yields neither a socket nor a refusal
+ * (accept failing with EMFILE) rests for 20 ms instead of spinning the loop:
+ * the milliseconds left of the current rest (-1: none), and how many rests so far.
+ */
+int sg_loop_accept_paused_ms(const struct sg_loop *loop);
+uint64_t sg_loop_accept_pauses(const struct sg_loop *loop);
 
 /*
  * libbson storage Swift cannot allocate itself: bson_t and bson_iter_t are

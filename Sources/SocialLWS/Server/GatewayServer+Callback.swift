@@ -29,13 +29,7 @@ extension GatewayServer {
     func handle(_ wsi: OpaquePointer, _ reason: lws_callback_reasons, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
         switch reason {
         case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-            // While draining, TCP is still accepted so /readyz can answer 503;
-            // upgrades are refused in `confirmUpgrade`.
-            if sessions.count >= settings.maxConnections {
-                stats.add(.handshakesRejected)
-                return 1
-            }
-            return 0
+            return admitSocket()
         case LWS_CALLBACK_HTTP:
             return serveHTTP(wsi, path: input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "/")
         case LWS_CALLBACK_HTTP_BODY:
@@ -68,6 +62,22 @@ extension GatewayServer {
         default:
             return 0
         }
+    }
+
+    /// A socket was accepted: keep it, or close it at once when the node holds
+    /// all the sockets it may (`maxConnections` sessions plus room for probes
+    /// and handshakes), or all the unfinished handshakes it may
+    /// (`maxPendingHandshakes`). While draining, TCP is still accepted so
+    /// /readyz can answer 503; upgrades are refused in `confirmUpgrade`. Service thread.
+    func admitSocket() -> Int32 {
+        let open = Int(sg_loop_socket_count(loop.raw))  // the new socket is not counted yet
+        let pending = open - sessions.count
+        guard open < maxSockets, pending < settings.maxPendingHandshakes else {
+            counts.socketsRefused += 1
+            sg_loop_refused(loop.raw)
+            return 1
+        }
+        return 0
     }
 
     func session(of wsi: OpaquePointer) -> Session? {

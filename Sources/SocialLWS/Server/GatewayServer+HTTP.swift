@@ -65,6 +65,11 @@ extension GatewayServer {
             respond(wsi, status: 503, body: #"{"error":{"code":"shutting_down","message":"this node is draining"}}"#)
             return 1
         }
+        if sessions.count >= maxSessions {
+            counts.socketsRefused += 1
+            respond(wsi, status: 503, body: #"{"error":{"code":"full","message":"this node holds all the connections it may; retry on another node"}}"#)
+            return 1
+        }
         let request = HandshakeRequest(
             path: header(wsi, WSI_TOKEN_GET_URI) ?? "",
             authorization: header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION),

@@ -80,6 +80,16 @@ public actor GatewayServer {
     var writeBuffer = [UInt8](repeating: 0, count: GatewayServer.lwsPre)
     /// Largest batched frame: `batchMaxBytes`, never above the `max_message_bytes` announced in `hello`.
     let batchLimit: Int
+    /// Sessions this node holds: `maxConnections`, lowered to fit the open-file limit.
+    nonisolated let maxSessions: Int
+    /// Accepted sockets of any kind this node holds: sessions, unfinished
+    /// handshakes and a little room for probes (`/healthz`) when full.
+    nonisolated var maxSockets: Int { maxSessions + min(settings.maxPendingHandshakes, Self.probeRoom) }
+    /// Sockets beyond `maxConnections` kept for health probes and API calls.
+    static let probeRoom = 64
+    /// Descriptors kept for everything but client sockets: the listener, the
+    /// store's files and connections, the bus, outgoing HTTP.
+    static let reservedDescriptors = 256
     /// Counts kept on this thread and added to `stats` once a tick (no lock per event).
     var counts = LocalCounts()
     var commandMetrics = CommandMetrics()
@@ -126,6 +136,7 @@ public actor GatewayServer {
         self.pipeline = CommandPipeline(dispatcher: dispatcher)
         self.reorder = ChatReorder(windowMs: bus.isDistributed ? Int64(settings.reorderWindowMs) : 0)
         self.batchLimit = min(settings.batchMaxBytes, settings.maxMessageBytes)
+        self.maxSessions = Self.sessionBudget(settings, logger: logger)
     }
 
     nonisolated public var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
@@ -225,7 +236,10 @@ public actor GatewayServer {
         }
         info.options = options
 
-        guard let context = lws_create_context(&info) else {
+        sg_loop_creating(loop.raw, 1)
+        let created = lws_create_context(&info)
+        sg_loop_creating(loop.raw, 0)
+        guard let context = created else {
             throw ServerStartError("cannot listen on \(settings.host):\(settings.port) (in use, bad address, or TLS files unreadable)")
         }
         sg_loop_set_context(loop.raw, context)
@@ -249,6 +263,8 @@ public actor GatewayServer {
             }
             var timeout = 1000 - (now - lastTickMs)
             if let due = reorder.nextDeadline { timeout = min(timeout, max(0, due - now)) }
+            let paused = sg_loop_accept_paused_ms(loop.raw)
+            if paused >= 0 { timeout = min(timeout, Int64(paused)) }
             if !loop.runOnce(timeoutMs: Int32(timeout)) {
                 logger.error("the lws service loop failed; stopping")
                 break
@@ -282,6 +298,24 @@ public actor GatewayServer {
         LWS_CALLBACK_ESTABLISHED, LWS_CALLBACK_RECEIVE, LWS_CALLBACK_RECEIVE_PONG, LWS_CALLBACK_SERVER_WRITEABLE,
         LWS_CALLBACK_CLOSED, LWS_CALLBACK_WSI_DESTROY, LWS_CALLBACK_CLOSED_HTTP,
     ]
+}
+
+extension GatewayServer {
+    /// `maxConnections`, lowered so that every socket the node may hold fits
+    /// under the open-file limit with `reservedDescriptors` to spare: accept
+    /// then never fails for want of a descriptor (`EMFILE`), which lws would
+    /// retry in a loop.
+    static func sessionBudget(_ settings: ServerSettings, logger: Logger) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < (1 << 40) else {
+            return settings.maxConnections
+        }
+        let fit = Int(limit.rlim_cur) - reservedDescriptors - min(settings.maxPendingHandshakes, probeRoom)
+        guard fit < settings.maxConnections else { return settings.maxConnections }
+        logger.warning("--max-connections lowered to fit the open-file limit", metadata: [
+            "max_connections": "\(settings.maxConnections)", "open_file_limit": "\(limit.rlim_cur)", "lowered_to": "\(max(1, fit))"])
+        return max(1, fit)
+    }
 }
 
 /// Why the server could not start.

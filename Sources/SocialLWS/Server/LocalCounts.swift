@@ -17,6 +17,7 @@ struct LocalCounts {
     var idleCloses = 0
     var tokenExpiredCloses = 0
     var rateLimitCloses = 0
+    var socketsRefused = 0
 
     /// Adds everything counted since the last flush to `stats` and starts again from zero.
     mutating func flush(into stats: ServerStats) {
@@ -32,6 +33,7 @@ struct LocalCounts {
         stats.add(.idleCloses, idleCloses)
         stats.add(.tokenExpiredCloses, tokenExpiredCloses)
         stats.add(.rateLimitCloses, rateLimitCloses)
+        stats.add(.handshakesRejected, socketsRefused)
         self = LocalCounts()
     }
 }

@@ -37,8 +37,13 @@ public struct ServerSettings: Sendable {
     /// Milliseconds a chat event waits for a missing earlier one before it is
     /// delivered anyway (0 delivers in arrival order).
     public var reorderWindowMs: Int = 250
-    /// Most connections this process accepts (bounded by the open-file limit).
+    /// Most WebSocket sessions this process holds; lowered at start to fit
+    /// the open-file limit (see `GatewayServer.descriptorBudget`).
     public var maxConnections: Int = 19_500
+    /// Most accepted sockets still in their HTTP request or WebSocket upgrade;
+    /// beyond it new sockets are closed at once (a slow or half-open
+    /// handshake flood cannot use up the descriptors).
+    public var maxPendingHandshakes: Int = 1024
     /// Largest backend API request body (`/api/v1/...`); larger gets 413.
     public var maxAPIBodyBytes: Int = 65_536
     /// Milliseconds a backend API handler may take before the caller gets 504.
