@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "SocialSQLite", dependencies: [
             "CSQLite", "SocialCore",
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: adapterSettings),
+        ]),
         // The distributed store: MongoDB through libmongoc, on its own worker threads.
         .target(name: "SocialMongo", dependencies: [
             "CMongoC", "CGatewayShims", "SocialCore",

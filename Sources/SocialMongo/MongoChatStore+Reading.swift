@@ -1,6 +1,6 @@
 import SocialCore
 
-/// Messages, history, changes, reactions, read markers and unread counts.
+/// Messages, history, changes, reactions and unread counts.
 /// Every body runs on a worker thread (`run`). Calls on a chat load its
 /// document first: an unknown chat is `notFound`, and a change a crashed node
 /// left pending is completed before reading (see `ChatLog`).
@@ -48,17 +48,6 @@ extension MongoChatStore {
                 if !emoji.isEmpty { result[stored.message.seq] = emoji }
             }
             return result
-        }
-    }
-
-    public func markRead(_ chat: ChatID, user: UserID, seq: Seq) async throws -> Seq {
-        try await run { log in
-            let position = try log.require(chat).seq
-            // Not a log change: `$max` only raises the marker, so concurrent marks need no claim.
-            let result = try log.db.members.updateOne(["chat": .string(chat), "user": .string(user), "on": true],
-                                                      ["$max": ["read": .int64(min(seq, position))]])
-            guard result.matched == 1 else { throw StoreError.notFound("\(user) is not a member of \(chat)") }
-            return try log.requireMember(chat, user).readSeq
         }
     }
 

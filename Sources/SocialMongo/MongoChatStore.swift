@@ -22,6 +22,8 @@ import SocialCore
 ///   on the way back, or a claimed change that the next call completes).
 public final class MongoChatStore: ChatStore {
     let workers: MongoWorkers
+    /// The per-chat order of the changes this node submits.
+    let lanes = ChatLanes()
     let logger: Logger
     /// The database this store uses.
     public let database: String
@@ -81,5 +83,26 @@ public final class MongoChatStore: ChatStore {
     /// Runs `body` on a worker with the chat log of its connection.
     func run<T>(_ body: @escaping (ChatLog) throws -> T) async throws -> T {
         try await workers.run { db in try body(ChatLog(db: db)) }
+    }
+
+    /// Runs the change `body` in `chat`'s lane: on a worker, once the chat's
+    /// changes submitted before it have completed. `completion` gets its
+    /// result on that worker; then the lane's next change starts.
+    /// Errors: libmongoc failures become `StoreError`s; any other error (a
+    /// rule's refusal) reaches `completion` unchanged.
+    func inLane<T>(_ chat: ChatID, _ body: @escaping (ChatLog) throws -> T,
+                   completion: @escaping @Sendable (Result<T, any Error>) -> Void) {
+        lanes.submit(chat) { [workers, lanes] in
+            workers.submit { connection in
+                let result: Result<T, any Error>
+                if let connection {
+                    result = Result { try body(ChatLog(db: connection)) }.mapError(StoreError.refusal)
+                } else {
+                    result = .failure(StoreError.unavailable("mongo: store is closed"))
+                }
+                completion(result)
+                lanes.finished(chat)
+            }
+        }
     }
 }

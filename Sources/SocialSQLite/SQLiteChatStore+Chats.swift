@@ -47,7 +47,7 @@ extension SQLiteChatStore {
     public func members(_ chat: ChatID) async throws -> [Member] {
         try await readers.read { db in
             guard try db.chatExists(chat) else { throw StoreError.notFound("no chat \(chat)") }
-            return try db.with("SELECT \(SQLiteRows.memberColumns) FROM members WHERE chat_id = ? ORDER BY user_id") {
+            return try db.with(Self.membersOfChat) {
                 try $0.bind(chat).rows(SQLiteRows.member)
             }
         }
@@ -55,17 +55,7 @@ extension SQLiteChatStore {
 
     public func memberships(of user: UserID) async throws -> [Membership] {
         try await readers.read { db in
-            // One pass over the user's memberships (index on user_id); each unread
-            // count scans only that chat's messages after the read marker.
-            try db.with("""
-                SELECT c.id, c.kind, c.title, c.is_open, c.owner, c.direct_a, c.direct_b, c.seq, c.created_at,
-                       m.chat_id, m.user_id, m.role, m.read_seq, m.joined_at,
-                       (SELECT count(*) FROM messages x
-                        WHERE x.chat_id = m.chat_id AND x.seq > m.read_seq AND x.sender <> m.user_id
-                          AND x.deleted = 0 AND x.sender_kind <> 'system')
-                FROM members m JOIN chats c ON c.id = m.chat_id
-                WHERE m.user_id = ? ORDER BY m.chat_id
-                """) {
+            try db.with(Self.membershipsOfUser) {
                 try $0.bind(user).rows { row in
                     Membership(chat: try SQLiteRows.chat(row), member: try SQLiteRows.member(row, from: 9),
                                unread: Int(row.int64(14)))
@@ -73,6 +63,21 @@ extension SQLiteChatStore {
             }
         }
     }
+
+    static let membersOfChat = SQLiteQuery(
+        "SELECT \(SQLiteRows.memberColumns) FROM members WHERE chat_id = ? ORDER BY user_id")
+
+    /// One pass over the user's memberships (index on user_id); each unread
+    /// count scans only that chat's messages after the read marker.
+    static let membershipsOfUser = SQLiteQuery("""
+        SELECT c.id, c.kind, c.title, c.is_open, c.owner, c.direct_a, c.direct_b, c.seq, c.created_at,
+               m.chat_id, m.user_id, m.role, m.read_seq, m.joined_at,
+               (SELECT count(*) FROM messages x
+                WHERE x.chat_id = m.chat_id AND x.seq > m.read_seq AND x.sender <> m.user_id
+                  AND x.deleted = 0 AND x.sender_kind <> 'system')
+        FROM members m JOIN chats c ON c.id = m.chat_id
+        WHERE m.user_id = ? ORDER BY m.chat_id
+        """)
 
     public func invitations(of user: UserID) async throws -> [Invitation] {
         try await readers.read { db in
@@ -86,16 +91,22 @@ extension SQLiteChatStore {
         try await readers.read { db in try db.invitation(chat, user) }
     }
 
-    public func apply(_ change: MembershipChange, to chat: ChatID, now: Int64) async throws -> Message {
-        try await writer.submit { db in
+    /// Applies `change` and appends its system message in the writer's next
+    /// group commit (one savepoint); `completion` runs on the writer thread
+    /// once the batch is committed, in submission order with the log changes.
+    public func submit(_ change: MembershipChange, to chat: ChatID, now: Int64,
+                       completion: @escaping @Sendable (Result<Message, any Error>) -> Void) {
+        writer.enqueue({ db in
             let current = try db.requireChat(chat)
             guard current.kind == .group else { throw StoreError.conflict("chat \(chat) is not a group") }
             try Self.apply(change, to: current, now: now, db)
             let message = Message.system(change.systemEvent, chat: chat, seq: try db.nextSeq(chat),
                                          actor: change.actor, now: now)
             try db.insert(message)
+            // A new member has read the history up to their own join.
+            if case .join(let user, _) = change { try db.setReadSeq(chat, user: user, seq: message.seq) }
             return message
-        }
+        }, completion: completion)
     }
 
     /// The state part of a membership change; checks come first in each case.

@@ -4,7 +4,7 @@ import SocialCore
 /// connection's own thread (the writer, or a reader inside `read`).
 extension SQLiteConnection {
     func chat(_ id: ChatID) throws -> Chat? {
-        try with("SELECT \(SQLiteRows.chatColumns) FROM chats WHERE id = ?") { try $0.bind(id).first(SQLiteRows.chat) }
+        try with(.chat) { try $0.bind(id).first(SQLiteRows.chat) }
     }
 
     func requireChat(_ id: ChatID) throws -> Chat {
@@ -12,22 +12,20 @@ extension SQLiteConnection {
         return chat
     }
 
-    func chatExists(_ id: ChatID) throws -> Bool {
-        try with("SELECT 1 FROM chats WHERE id = ?") { try $0.bind(id).step() }
+    /// The chat's position (its latest seq); nil when there is no such chat.
+    func chatSeq(_ id: ChatID) throws -> Seq? {
+        try with(.chatSeq) { try $0.bind(id).first { $0.int64(0) } }
     }
 
+    func chatExists(_ id: ChatID) throws -> Bool { try chatSeq(id) != nil }
+
     func directChat(_ pair: [UserID]) throws -> Chat? {
-        try with("SELECT \(SQLiteRows.chatColumns) FROM chats WHERE direct_a = ? AND direct_b = ?") {
-            try $0.bind(pair[0], pair[1]).first(SQLiteRows.chat)
-        }
+        try with(.directChat) { try $0.bind(pair[0], pair[1]).first(SQLiteRows.chat) }
     }
 
     func insert(_ chat: Chat) throws {
         let pair: [UserID?] = chat.directUsers.count == 2 ? chat.directUsers : [nil, nil]
-        try with("""
-            INSERT INTO chats (id, kind, title, is_open, owner, direct_a, direct_b, seq, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """) {
+        try with(.insertChat) {
             try $0.bind(chat.id, chat.kind.rawValue, chat.title, chat.isOpen, chat.owner, pair[0], pair[1],
                         chat.seq, chat.createdAt).run()
         }
@@ -35,25 +33,22 @@ extension SQLiteConnection {
 
     /// Takes `chat`'s next seq. NotFound when there is no such chat.
     func nextSeq(_ chat: ChatID) throws -> Seq {
-        let seq = try with("UPDATE chats SET seq = seq + 1 WHERE id = ? RETURNING seq") {
-            try $0.bind(chat).first { $0.int64(0) }
+        guard let seq = try with(.nextSeq, { try $0.bind(chat).first { $0.int64(0) } }) else {
+            throw StoreError.notFound("no chat \(chat)")
         }
-        guard let seq else { throw StoreError.notFound("no chat \(chat)") }
         return seq
     }
 
     func setTitle(_ chat: ChatID, _ title: String) throws {
-        try with("UPDATE chats SET title = ? WHERE id = ?") { try $0.bind(title, chat).run() }
+        try with(.setTitle) { try $0.bind(title, chat).run() }
     }
 
     func setOwner(_ chat: ChatID, _ owner: UserID) throws {
-        try with("UPDATE chats SET owner = ? WHERE id = ?") { try $0.bind(owner, chat).run() }
+        try with(.setOwner) { try $0.bind(owner, chat).run() }
     }
 
     func member(_ chat: ChatID, _ user: UserID) throws -> Member? {
-        try with("SELECT \(SQLiteRows.memberColumns) FROM members WHERE chat_id = ? AND user_id = ?") {
-            try $0.bind(chat, user).first(SQLiteRows.member)
-        }
+        try with(.member) { try $0.bind(chat, user).first(SQLiteRows.member) }
     }
 
     func requireMember(_ chat: ChatID, _ user: UserID) throws -> Member {
@@ -62,38 +57,36 @@ extension SQLiteConnection {
     }
 
     func insert(_ member: Member) throws {
-        try with("INSERT INTO members (chat_id, user_id, role, read_seq, joined_at) VALUES (?, ?, ?, ?, ?)") {
+        try with(.insertMember) {
             try $0.bind(member.chatId, member.userId, member.role.rawValue, member.readSeq, member.joinedAt).run()
         }
     }
 
     func deleteMember(_ chat: ChatID, _ user: UserID) throws {
-        try with("DELETE FROM members WHERE chat_id = ? AND user_id = ?") { try $0.bind(chat, user).run() }
+        try with(.deleteMember) { try $0.bind(chat, user).run() }
     }
 
     func setRole(_ chat: ChatID, _ user: UserID, _ role: Role) throws {
-        try with("UPDATE members SET role = ? WHERE chat_id = ? AND user_id = ?") {
-            try $0.bind(role.rawValue, chat, user).run()
-        }
+        try with(.setRole) { try $0.bind(role.rawValue, chat, user).run() }
     }
 
-    func setReadSeq(_ chat: ChatID, _ user: UserID, _ seq: Seq) throws {
-        try with("UPDATE members SET read_seq = ? WHERE chat_id = ? AND user_id = ?") { try $0.bind(seq, chat, user).run() }
+    /// Sets a member's read marker. NotFound when `user` is not a member.
+    func setReadSeq(_ chat: ChatID, user: UserID, seq: Seq) throws {
+        try with(.setReadSeq) { try $0.bind(seq, chat, user).run() }
+        guard changedRows == 1 else { throw StoreError.notFound("\(user) is not a member of \(chat)") }
     }
 
     func invitation(_ chat: ChatID, _ user: UserID) throws -> Invitation? {
-        try with("SELECT \(SQLiteRows.invitationColumns) FROM invitations WHERE chat_id = ? AND user_id = ?") {
-            try $0.bind(chat, user).first(SQLiteRows.invitation)
-        }
+        try with(.invitation) { try $0.bind(chat, user).first(SQLiteRows.invitation) }
     }
 
     func insert(_ invitation: Invitation) throws {
-        try with("INSERT INTO invitations (chat_id, user_id, invited_by, created_at) VALUES (?, ?, ?, ?)") {
+        try with(.insertInvitation) {
             try $0.bind(invitation.chatId, invitation.userId, invitation.invitedBy, invitation.createdAt).run()
         }
     }
 
     func deleteInvitation(_ chat: ChatID, _ user: UserID) throws {
-        try with("DELETE FROM invitations WHERE chat_id = ? AND user_id = ?") { try $0.bind(chat, user).run() }
+        try with(.deleteInvitation) { try $0.bind(chat, user).run() }
     }
 }

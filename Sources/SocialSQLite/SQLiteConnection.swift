@@ -1,4 +1,4 @@
-import CSQLite
+internal import CSQLite
 import SocialCore
 
 /// Owns one `sqlite3*` connection and its cached prepared statements.
@@ -8,6 +8,9 @@ import SocialCore
 /// for that reason.
 final class SQLiteConnection {
     private let handle: OpaquePointer
+    /// Statements of `SQLiteQuery`s, by slot.
+    private var queries: [SQLiteStatement?] = []
+    /// Ad-hoc statements (cold paths: schema, bots, notifications), by text.
     private var statements: [String: SQLiteStatement] = [:]
 
     private init(handle: OpaquePointer) {
@@ -15,7 +18,8 @@ final class SQLiteConnection {
     }
 
     deinit {
-        statements.removeAll()              // finalizes every statement before the close
+        queries.removeAll()                 // finalizes every statement before the close
+        statements.removeAll()
         sqlite3_close_v2(handle)
     }
 
@@ -46,9 +50,24 @@ final class SQLiteConnection {
         }
     }
 
-    /// Runs `body` with the cached statement for `sql` (prepared on first use),
-    /// then resets it so it holds no read lock and no bound values.
+    /// Runs `body` with the cached statement of `query` (prepared on first
+    /// use), then resets it so it holds no read lock and no bound values.
     /// The statement must not escape `body`.
+    func with<T>(_ query: SQLiteQuery, _ body: (SQLiteStatement) throws -> T) throws -> T {
+        let statement: SQLiteStatement
+        if query.slot < queries.count, let cached = queries[query.slot] {
+            statement = cached
+        } else {
+            statement = try SQLiteStatement.prepare(query.sql, on: self)
+            if query.slot >= queries.count { queries += Array(repeating: nil, count: query.slot + 1 - queries.count) }
+            queries[query.slot] = statement
+        }
+        defer { statement.reset() }
+        return try body(statement)
+    }
+
+    /// Like `with(_:_:)` for a query, keyed by the SQL text: for statements
+    /// off the hot path. The statement must not escape `body`.
     func with<T>(_ sql: String, _ body: (SQLiteStatement) throws -> T) throws -> T {
         let statement: SQLiteStatement
         if let cached = statements[sql] {

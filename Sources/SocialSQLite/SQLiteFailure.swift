@@ -1,4 +1,4 @@
-import CSQLite
+internal import CSQLite
 import SocialCore
 
 /// A failed SQLite call, turned into a `StoreError` at the boundary.

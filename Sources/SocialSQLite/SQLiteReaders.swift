@@ -6,19 +6,18 @@ import SocialCore
 /// transaction, so a read of several statements sees one snapshot.
 ///
 /// Threads: `read` and `close` from any thread or task; each connection is
-/// used only by its own reader thread. `@unchecked Sendable` because the
-/// connections never leave their threads and the queue is thread-safe.
-final class SQLiteReaders: @unchecked Sendable {
-    private typealias Job = (SQLiteConnection) -> Void
+/// used only by its own reader thread.
+final class SQLiteReaders: Sendable {
+    private typealias Job = @Sendable (SQLiteConnection) -> Void
 
     private let queue = WorkQueue<Job>()
-    private let exits: [Completion]
+    private let exits: [ThreadExit]
 
     /// Takes ownership of `connections` and starts one thread for each.
     init(connections: [SQLiteConnection]) {
-        exits = connections.map { _ in Completion() }
+        exits = connections.map { _ in ThreadExit() }
         for (index, connection) in connections.enumerated() {
-            let handoff = Handoff(connection)
+            let handoff = ThreadHandoff(connection)
             let thread = Thread { [queue, exited = exits[index]] in
                 Self.loop(handoff.take(), queue: queue)
                 exited.finish()
@@ -35,13 +34,13 @@ final class SQLiteReaders: @unchecked Sendable {
     }
 
     /// Runs `body` in a read transaction on a reader thread.
-    func read<T>(_ body: @escaping (SQLiteConnection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+    func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job: Job = { db in
-                let result: Result<T, Error>
+                let result: Result<T, any Error>
                 do {
-                    try db.with("BEGIN") { try $0.run() }
-                    defer { try? db.with("COMMIT") { try $0.run() } }     // ends the read snapshot
+                    try db.with(.begin) { try $0.run() }
+                    defer { try? db.with(.commit) { try $0.run() } }     // ends the read snapshot
                     result = .success(try body(db))
                 } catch {
                     result = .failure(error as? StoreError ?? .unavailable("sqlite: \(error)"))
@@ -61,19 +60,4 @@ final class SQLiteReaders: @unchecked Sendable {
 
     /// Refuses new reads; the threads finish those queued, then exit.
     func stopAccepting() { queue.close() }
-}
-
-/// Moves a connection to the thread that will own it: the thread takes it
-/// out first thing, so no other reference remains.
-/// `@unchecked Sendable`: written once before the thread starts, then read
-/// once by that thread only.
-final class Handoff: @unchecked Sendable {
-    private var connection: SQLiteConnection?
-
-    init(_ connection: SQLiteConnection) { self.connection = connection }
-
-    func take() -> SQLiteConnection {
-        defer { connection = nil }
-        return connection!
-    }
 }

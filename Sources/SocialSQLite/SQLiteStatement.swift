@@ -1,4 +1,4 @@
-import CSQLite
+internal import CSQLite
 import SocialCore
 
 /// Owns one prepared `sqlite3_stmt*`, finalized in `deinit`.

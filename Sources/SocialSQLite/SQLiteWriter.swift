@@ -1,61 +1,75 @@
 import Foundation
 import Logging
 import SocialCore
+import Synchronization
 
 /// The store's one writer: a thread that owns the read-write connection and
 /// commits queued writes in groups.
 ///
-/// Group commit: callers enqueue an op and suspend. The thread takes
+/// Group commit: callers enqueue an op with a completion. The thread takes
 /// everything queued (at most `maxBatch`), runs it in one `BEGIN IMMEDIATE`
 /// transaction with each op inside its own `SAVEPOINT` (a failing op rolls
 /// back alone and gets its own error), commits once (one WAL fsync with
-/// `synchronous=FULL`), and only then resumes every caller. A caller that is
-/// resumed with a result therefore has its change on disk.
+/// `synchronous=FULL`), and only then calls the completions, on the writer
+/// thread, in the order the ops were enqueued (failed ones included). A
+/// completion called with a value therefore has its change on disk, and
+/// completions run in commit order.
 ///
-/// Threads: `submit`, `close` and `stats` from any thread or task;
-/// `connection` is used only by the writer thread once started.
-/// `@unchecked Sendable` because the connection never leaves that thread, the
-/// queue is itself thread-safe and the counters are only touched under `statsLock`.
-final class SQLiteWriter: @unchecked Sendable {
-    /// A queued write. `run` executes inside the batch transaction and returns
-    /// how to resume its caller once the batch is committed; `fail` resumes it
-    /// with an error instead.
-    struct Op {
-        let run: (SQLiteConnection) throws -> () -> Void
-        let fail: (StoreError) -> Void
+/// Threads: `enqueue`, `submit`, `close` and `stats` from any thread or task;
+/// the connection is used only by the writer thread.
+final class SQLiteWriter: Sendable {
+    /// A queued write. `run` executes inside the batch transaction (in its
+    /// savepoint) and returns the call that completes it once the batch is
+    /// committed; `fail` completes it with an error instead.
+    struct Op: Sendable {
+        let run: @Sendable (SQLiteConnection) throws -> () -> Void
+        let fail: @Sendable (any Error) -> Void
     }
 
     private let queue = WorkQueue<Op>()
-    private var connection: SQLiteConnection?
     private let maxBatch: Int
     private let logger: Logger
-    private let exited = Completion()
-    private let statsLock = NSLock()
-    private var committedBatches = 0
-    private var committedOps = 0
+    private let exited = ThreadExit()
+    /// Transactions committed and the successful writes they held.
+    private let committed = Mutex((batches: 0, ops: 0))
 
     /// Takes ownership of `connection` and starts the writer thread.
     init(connection: SQLiteConnection, maxBatch: Int, logger: Logger) {
-        self.connection = connection
         self.maxBatch = max(1, maxBatch)
         self.logger = logger
-        let thread = Thread { [self] in self.loop() }
+        let handoff = ThreadHandoff(connection)
+        let thread = Thread { [self] in self.loop(handoff.take()) }
         thread.name = "sqlite-writer"
         thread.start()
     }
 
-    /// Runs `body` in the next group commit and returns its result once committed.
+    /// Runs `body` in the next group commit, then calls `completion` with its
+    /// result (or its error) once the batch is committed, on the writer thread.
+    ///
     /// `body` runs on the writer thread. When it throws, the SQLite changes it
-    /// made are rolled back (its savepoint); it must keep no other state.
-    func submit<T>(_ body: @escaping (SQLiteConnection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
-            let op = Op(
-                run: { db in
-                    let value = try body(db)
-                    return { continuation.resume(returning: value) }
-                },
-                fail: { continuation.resume(throwing: $0) })
-            if !queue.push(op) { continuation.resume(throwing: StoreError.unavailable("sqlite: store is closed")) }
+    /// made are rolled back (its savepoint); it must keep no other state. Its
+    /// error reaches `completion` unchanged (SQLite failures are already
+    /// `StoreError`s; a rule's error passes through). When the batch's
+    /// transaction is lost, every op of it fails `unavailable`.
+    ///
+    /// Order: ops enqueued from one thread run, and complete, in that order.
+    /// A closed writer calls `completion` at once, on the caller's thread,
+    /// with `unavailable`.
+    func enqueue<T>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T,
+                    completion: @escaping @Sendable (Result<T, any Error>) -> Void) {
+        let op = Op(
+            run: { db in
+                let value = try body(db)
+                return { completion(.success(value)) }
+            },
+            fail: { completion(.failure($0)) })
+        if !queue.push(op) { completion(.failure(StoreError.unavailable("sqlite: store is closed"))) }
+    }
+
+    /// `enqueue`, awaited: `body`'s result once committed.
+    func submit<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(body) { continuation.resume(with: $0) }
         }
     }
 
@@ -74,81 +88,87 @@ final class SQLiteWriter: @unchecked Sendable {
 
     /// Transactions committed and the writes they held (successful writes
     /// only), since start: their ratio is the mean group size.
-    var stats: (batches: Int, ops: Int) {
-        statsLock.lock()
-        defer { statsLock.unlock() }
-        return (committedBatches, committedOps)
-    }
+    var stats: (batches: Int, ops: Int) { committed.withLock { $0 } }
 
     // MARK: Writer thread
 
-    private func loop() {
+    private func loop(_ db: SQLiteConnection) {
         while true {
             let batch = queue.take(max: maxBatch)
             if batch.isEmpty { break }
-            if let db = connection { commit(batch, on: db) }
+            commit(batch, on: db)
         }
-        if let db = connection {
-            do { try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") } catch {
-                logger.warning("sqlite: checkpoint on close failed", metadata: ["error": "\(error)"])
-            }
+        do { try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") } catch {
+            logger.warning("sqlite: checkpoint on close failed", metadata: ["error": "\(error)"])
         }
-        connection = nil
-        exited.finish()
+        exited.finish()         // `db` closes when this frame ends, on this thread
+    }
+
+    /// One op's place in the batch: how it completes after the COMMIT.
+    private enum Outcome {
+        /// Succeeded inside the transaction: `complete` once committed, `fail` if the transaction is lost.
+        case succeeded(complete: () -> Void, fail: @Sendable (any Error) -> Void)
+        case failed(() -> Void)
     }
 
     /// Runs `batch` in one transaction, each op in its own savepoint, then
-    /// resumes every caller after the commit.
+    /// completes every op, in batch order, after the commit.
     private func commit(_ batch: [Op], on db: SQLiteConnection) {
-        var succeeded: [(resume: () -> Void, fail: (StoreError) -> Void)] = []   // waiting for COMMIT
-        var failed: [() -> Void] = []
+        var outcomes: [Outcome] = []
+        outcomes.reserveCapacity(batch.count)
+        var succeeded = 0
         /// The open transaction is lost: every op that succeeded in it fails.
         func abandon(_ error: StoreError) {
             logger.error("sqlite: write batch rolled back", metadata: ["error": "\(error)"])
-            if !db.isAutocommit { try? db.execute("ROLLBACK") }
-            for op in succeeded { failed.append { op.fail(error) } }
-            succeeded = []
+            if !db.isAutocommit { try? db.with(.rollback) { try $0.run() } }
+            for index in outcomes.indices {
+                if case .succeeded(_, let fail) = outcomes[index] { outcomes[index] = .failed { fail(error) } }
+            }
+            succeeded = 0
         }
 
         for op in batch {
             do {
-                if db.isAutocommit { try db.with("BEGIN IMMEDIATE") { try $0.run() } }
-                try db.with("SAVEPOINT op") { try $0.run() }
-                let resume = try op.run(db)
-                try db.with("RELEASE op") { try $0.run() }
-                succeeded.append((resume, op.fail))
+                if db.isAutocommit { try db.with(.beginImmediate) { try $0.run() } }
+                try db.with(.savepoint) { try $0.run() }
+                let complete = try op.run(db)
+                try db.with(.release) { try $0.run() }
+                outcomes.append(.succeeded(complete: complete, fail: op.fail))
+                succeeded += 1
             } catch {
-                let failure = Self.storeError(error)
                 if db.isAutocommit {
                     // BEGIN failed, or SQLite rolled the whole transaction back (I/O error, disk full...).
-                    abandon(.unavailable("sqlite: transaction rolled back: \(failure.message)"))
+                    let message = (error as? StoreError)?.message ?? "\(error)"
+                    abandon(.unavailable("sqlite: transaction rolled back: \(message)"))
                 } else {
                     do {
-                        try db.with("ROLLBACK TO op") { try $0.run() }
-                        try db.with("RELEASE op") { try $0.run() }
+                        try db.with(.rollbackToSavepoint) { try $0.run() }
+                        try db.with(.release) { try $0.run() }
                     } catch {
                         abandon(Self.storeError(error))
                     }
                 }
-                failed.append { op.fail(failure) }
+                outcomes.append(.failed { op.fail(error) })
             }
         }
         if !db.isAutocommit {
             do {
-                try db.with("COMMIT") { try $0.run() }
-                statsLock.lock()
-                committedBatches += 1
-                committedOps += succeeded.count
-                statsLock.unlock()
+                try db.with(.commit) { try $0.run() }
+                let ops = succeeded
+                committed.withLock { $0.batches += 1; $0.ops += ops }
             } catch {
                 abandon(Self.storeError(error))
             }
         }
-        for op in succeeded { op.resume() }
-        for fail in failed { fail() }
+        for outcome in outcomes {
+            switch outcome {
+            case .succeeded(let complete, _): complete()
+            case .failed(let fail): fail()
+            }
+        }
     }
 
-    private static func storeError(_ error: Error) -> StoreError {
+    private static func storeError(_ error: any Error) -> StoreError {
         error as? StoreError ?? .unavailable("sqlite: \(error)")
     }
 }

@@ -1,61 +1,89 @@
-import Foundation
+import Dispatch
+import Synchronization
 
 /// A FIFO of jobs for the store's own threads.
 ///
-/// Threads: any thread may `push` and `close`; the store's worker threads call
-/// `take`. `@unchecked Sendable` because every stored field is read and
-/// written only while holding `condition`.
-final class WorkQueue<Job>: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var jobs: [Job] = []
-    private var head = 0
-    private var closed = false
+/// The jobs sit under a `Mutex`; a consumer that finds none registers as a
+/// sleeper and waits on a semaphore, and a producer signals the semaphore
+/// only when a consumer sleeps. So a push while the writer is busy costs a
+/// lock and an append, no wake-up (and no system call).
+///
+/// Threads: any thread may `push` and `close`; the store's worker threads call `take`.
+final class WorkQueue<Job: Sendable>: Sendable {
+    private struct State {
+        var jobs: [Job] = []
+        var head = 0
+        var closed = false
+        /// Consumers waiting on `wake` (each owed one signal when work arrives).
+        var sleepers = 0
+
+        /// Up to `max` jobs, oldest first.
+        mutating func take(max: Int) -> [Job] {
+            let available = jobs.count - head
+            if available <= max {
+                let batch = head == 0 ? jobs : Array(jobs[head...])
+                jobs.removeAll(keepingCapacity: true)
+                head = 0
+                return batch
+            }
+            let batch = Array(jobs[head..<(head + max)])
+            head += max
+            if head > jobs.count / 2 {
+                jobs.removeFirst(head)
+                head = 0
+            }
+            return batch
+        }
+    }
+
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
 
     /// Queues `job`; false when the queue is closed (the job will not run).
     func push(_ job: Job) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        guard !closed else { return false }
-        jobs.append(job)
-        condition.signal()
-        return true
+        let (accepted, wakeOne) = state.withLock { state -> (Bool, Bool) in
+            guard !state.closed else { return (false, false) }
+            state.jobs.append(job)
+            guard state.sleepers > 0 else { return (true, false) }
+            state.sleepers -= 1
+            return (true, true)
+        }
+        if wakeOne { wake.signal() }
+        return accepted
     }
 
     /// Blocks until jobs are queued or the queue is closed. Returns up to
     /// `max` jobs, oldest first; empty only once the queue is closed and drained.
     func take(max: Int) -> [Job] {
-        condition.lock()
-        defer { condition.unlock() }
-        while head == jobs.count && !closed { condition.wait() }
-        let available = jobs.count - head
-        if available <= max {
-            let batch = head == 0 ? jobs : Array(jobs[head...])
-            jobs.removeAll(keepingCapacity: true)
-            head = 0
-            return batch
+        while true {
+            let (batch, more) = state.withLock { state -> ([Job]?, Bool) in
+                if state.head < state.jobs.count {
+                    let batch = state.take(max: max)
+                    // Jobs left over: another sleeping consumer may take them.
+                    let more = state.head < state.jobs.count && state.sleepers > 0
+                    if more { state.sleepers -= 1 }
+                    return (batch, more)
+                }
+                if state.closed { return ([], false) }
+                state.sleepers += 1
+                return (nil, false)
+            }
+            if more { wake.signal() }
+            if let batch { return batch }
+            wake.wait()
         }
-        let batch = Array(jobs[head..<(head + max)])
-        head += max
-        if head > jobs.count / 2 {
-            jobs.removeFirst(head)
-            head = 0
-        }
-        if head < jobs.count { condition.signal() }     // another consumer may take the rest
-        return batch
     }
 
     /// How many jobs wait to be taken.
-    var count: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return jobs.count - head
-    }
+    var count: Int { state.withLock { $0.jobs.count - $0.head } }
 
     /// Refuses new jobs and wakes every consumer; queued jobs still run.
     func close() {
-        condition.lock()
-        closed = true
-        condition.broadcast()
-        condition.unlock()
+        let sleepers = state.withLock { state -> Int in
+            state.closed = true
+            defer { state.sleepers = 0 }
+            return state.sleepers
+        }
+        for _ in 0..<sleepers { wake.signal() }
     }
 }

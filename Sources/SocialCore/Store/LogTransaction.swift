@@ -153,3 +153,17 @@ extension Message {
                   deleted: false, reactions: [:])
     }
 }
+
+extension LogRules {
+    /// The wire error code a failed change answers with: a rule's own
+    /// (`forbidden`, `not_found`, `conflict`, `invalid_args`...) or a store
+    /// error's (`not_found`, `conflict`, `unavailable`); nil for anything else.
+    /// Lets code outside SocialCore (store tests) tell refusals apart.
+    public static func errorCode(of error: any Error) -> ErrorCode? {
+        switch error {
+        case let refused as ServiceError: return refused.body.code
+        case let failed as StoreError: return failed.isNotFound ? .notFound : failed.isConflict ? .conflict : .unavailable
+        default: return nil
+        }
+    }
+}

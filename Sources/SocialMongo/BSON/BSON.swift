@@ -4,7 +4,7 @@
 ///
 /// Integers are always written as int64; int32 values the server sends
 /// (counts, flags) are read as `.int64` too.
-enum BSON: Equatable {
+enum BSON: Equatable, Sendable {
     case string(String)
     case int64(Int64)
     case double(Double)
@@ -31,7 +31,7 @@ enum BSON: Equatable {
 }
 
 /// An ordered BSON document: field order matters to MongoDB (sort specs, index keys, commands).
-struct BSONDocument: Equatable, ExpressibleByDictionaryLiteral {
+struct BSONDocument: Equatable, Sendable, ExpressibleByDictionaryLiteral {
     private(set) var fields: [(key: String, value: BSON)]
 
     init() { fields = [] }

@@ -38,6 +38,19 @@ enum MessageDocuments {
         return doc
     }
 
+    /// The fields of `m` that edits, deletes and reactions change, as a
+    /// write of its whole mutable state: what to set, and the optional fields
+    /// now absent, to unset. Reactions (`rx`, per user) are not among them.
+    static func mutableFields(_ m: Message) throws -> (set: BSONDocument, unset: [String]) {
+        let doc = try document(m)
+        var set: BSONDocument = ["del": .bool(m.deleted)]
+        var unset: [String] = []
+        for key in ["text", "att", "data", "edited"] {
+            if let value = doc[key] { set[key] = value } else { unset.append(key) }
+        }
+        return (set, unset)
+    }
+
     static func stored(_ doc: BSONDocument) throws -> StoredMessage {
         let reactors = try (doc["rx"]?.array ?? []).map { item -> StoredMessage.Reaction in
             guard let pair = item.document else { throw doc.malformed("rx") }

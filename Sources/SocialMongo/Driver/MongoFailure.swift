@@ -47,4 +47,10 @@ extension StoreError {
         default: return .unavailable("mongo: \(error)")
         }
     }
+
+    /// `error` as a change's completion gets it: libmongoc failures map as
+    /// above; store errors and a rule's refusal (`LogRules`) pass unchanged.
+    static func refusal(_ error: any Error) -> any Error {
+        (error as? MongoFailure)?.storeError ?? error
+    }
 }

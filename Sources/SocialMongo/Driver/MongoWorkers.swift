@@ -41,7 +41,7 @@ final class MongoWorkers: @unchecked Sendable {
     func run<T>(_ body: @escaping (MongoConnection) throws -> T) async throws -> T {
         let requestId = RequestContext.requestId
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
-            let job: Job = { connection in
+            submit { connection in
                 guard let connection else {
                     return continuation.resume(throwing: StoreError.unavailable("mongo: store is closed"))
                 }
@@ -51,15 +51,21 @@ final class MongoWorkers: @unchecked Sendable {
                     }
                 }
             }
-            condition.lock()
-            let accepted = !closed
-            if accepted {
-                jobs.append(job)
-                condition.signal()
-            }
-            condition.unlock()
-            if !accepted { job(nil) }
         }
+    }
+
+    /// Queues `job` for the next free worker, which calls it with a
+    /// connection; a closed store calls it at once, on the caller's thread,
+    /// with nil. Jobs start in the order they were queued.
+    func submit(_ job: @escaping Job) {
+        condition.lock()
+        let accepted = !closed
+        if accepted {
+            jobs.append(job)
+            condition.signal()
+        }
+        condition.unlock()
+        if !accepted { job(nil) }
     }
 
     /// Refuses new jobs, lets queued ones finish, waits for every thread to

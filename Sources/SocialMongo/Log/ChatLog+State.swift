@@ -21,13 +21,6 @@ extension ChatLog {
         try db.messages.findOne(["chat": .string(chat), "seq": .int64(seq)]).map(MessageDocuments.stored)
     }
 
-    /// Message `seq` of `chat`: notFound when missing, conflict when deleted.
-    func liveMessage(_ chat: ChatID, _ seq: Seq) throws -> StoredMessage {
-        guard let stored = try message(chat, seq) else { throw StoreError.notFound("no message \(chat)/\(seq)") }
-        guard !stored.message.deleted else { throw StoreError.conflict("message \(chat)/\(seq) is deleted") }
-        return stored
-    }
-
     /// The message `sender` stored with `clientMsgId` in `chat`, if any.
     func message(_ chat: ChatID, sender: UserID, clientMsgId: String) throws -> Message? {
         try db.messages.findOne(["chat": .string(chat), "sender": .string(sender), "cmid": .string(clientMsgId)])
