@@ -31,6 +31,8 @@ public struct BusEvent: Sendable, Equatable {
     public var subscription: Subscription?
     /// On `.chat` topics, for events of the chat's log: the chat position the
     /// event moves to. Receivers deliver a chat's events in position order.
+    /// On `.user` topics with a `subscription` that joins: the chat's position
+    /// at the join (the user receives the chat's events from there on).
     public var position: Seq?
     /// On `.user` topics: close every session of the user on every node with
     /// 4003 `forcedDisconnect`, this text as the close reason (the backend

@@ -69,10 +69,13 @@ extension Dispatcher {
         return event
     }
 
-    /// `chat.added` to `user`'s devices, subscribing them to the chat.
+    /// `chat.added` to `user`'s devices, subscribing them to the chat from
+    /// its position now (`chat.seq`) on.
     func chatAdded(_ chat: WireChat, to user: UserID) -> BusEvent {
-        event(.user(user), EventName.chatAdded, ChatAddedEvent(chat: chat),
-              subscription: .init(chat: chat.chatId, joined: true))
+        var added = event(.user(user), EventName.chatAdded, ChatAddedEvent(chat: chat),
+                          subscription: .init(chat: chat.chatId, joined: true))
+        added.position = chat.seq
+        return added
     }
 
     /// `chat.removed` to `user`'s devices, unsubscribing them from the chat.

@@ -118,12 +118,13 @@ extension GatewayServer {
             case .task(let command):
                 let caller = session.caller
                 let dispatcher = self.dispatcher
-                // `group.join`: the session follows the chat before the join is
-                // stored, so no event of the chat after the join is missed live.
+                // `group.join`: the node receives the chat's events before the
+                // join is stored, so none after the join is missed live.
                 var joining: ChatID?
-                if case .success(.groupJoin(let ref)) = command.args, !session.follows(ref.groupId) {
+                if case .success(.groupJoin(let ref)) = command.args, !session.follows(ref.groupId),
+                   session.joining[ref.groupId] == nil {
                     joining = ref.groupId
-                    subscribe(session, to: .chat(ref.groupId))
+                    beginJoin(session, ref.groupId)
                 }
                 Task.detached { [joining] in
                     let outcome = await dispatcher.execute(command, from: caller)
@@ -137,10 +138,19 @@ extension GatewayServer {
         }
     }
 
-    /// A `group.join` that subscribed its session first failed: the session stops following the chat.
+    /// A `group.join` is about to run: the hub (and so the bus) starts
+    /// sending this node the chat's events; the session holds them back until
+    /// the join's `chat.added` arrives (`applySubscription`). Service thread.
+    func beginJoin(_ session: Session, _ chat: ChatID) {
+        session.joining[chat] = []
+        applyInterest(hub.subscribe(session.id, to: .chat(chat)))
+    }
+
+    /// A `group.join` that began to follow its chat failed: the session stops
+    /// receiving it, and what it held back is dropped. Service thread.
     func undoJoin(_ id: UInt64, chat: ChatID) {
-        guard let session = sessions[id] else { return }
-        unsubscribe(session, from: .chat(chat))
+        guard let session = sessions[id], session.joining.removeValue(forKey: chat) != nil else { return }
+        if !session.topics.contains(.chat(chat)) { applyInterest(hub.unsubscribe(session.id, from: .chat(chat))) }
     }
 
     /// A command finished: its reply goes out in arrival order, its effects

@@ -29,17 +29,36 @@ extension GatewayServer {
     func fanOut(_ event: BusEvent) {
         let targets = hub.sessions(of: event.topic)
         if case .user = event.topic, let change = event.subscription {
-            for id in targets { applySubscription(change, to: id) }
+            for id in targets { applySubscription(change, from: event.position, to: id) }
         }
         if !event.frame.isEmpty {
             counts.eventsQueued += targets.count
             for id in targets {
-                if let session = sessions[id] { enqueue(session, event.frame, ephemeral: event.ephemeral) }
+                guard let session = sessions[id] else { continue }
+                if case .chat(let chat) = event.topic, session.joining[chat] != nil {
+                    hold(event, for: session, joining: chat)
+                } else {
+                    enqueue(session, event.frame, ephemeral: event.ephemeral)
+                }
             }
         }
         if case .user(let user) = event.topic, let reason = event.disconnect {
             forceDisconnect(user, sessions: targets, reason: reason)
         }
+    }
+
+    /// An event of a chat the session is joining waits for the join's
+    /// `chat.added`. Only positioned events are kept (typing and read
+    /// markers of the moment are dropped); past the send queue's frame bound
+    /// the session is told to `sync` instead. Service thread.
+    private func hold(_ event: BusEvent, for session: Session, joining chat: ChatID) {
+        guard event.position != nil, var held = session.joining[chat] else { return }
+        if held.count >= settings.sendQueueMaxFrames {
+            enqueue(session, Codec.push(EventName.resync, ResyncEvent(reason: "join_backlog")), ephemeral: false)
+            held.removeAll()
+        }
+        held.append(event)
+        session.joining[chat] = held
     }
 
     /// Closes a user's sessions on this node with 4003 (the backend API's

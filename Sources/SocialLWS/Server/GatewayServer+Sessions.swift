@@ -86,9 +86,18 @@ extension GatewayServer {
         }
     }
 
-    /// A subscription change on a user's topic (`chat.added`, `chat.removed`). Service thread.
-    func applySubscription(_ change: BusEvent.Subscription, to id: UInt64) {
+    /// A subscription change on a user's topic (`chat.added`, `chat.removed`).
+    /// A session that was joining the chat gets the events it held back from
+    /// the join's position on, then follows the chat. Service thread.
+    func applySubscription(_ change: BusEvent.Subscription, from position: Seq?, to id: UInt64) {
         guard let session = sessions[id] else { return }
+        if change.joined, let held = session.joining.removeValue(forKey: change.chat) {
+            session.topics.insert(.chat(change.chat))  // the hub has it since `beginJoin`
+            for event in held where (event.position ?? 0) >= (position ?? 0) {
+                enqueue(session, event.frame, ephemeral: event.ephemeral)
+            }
+            return
+        }
         if session.phase == .loading {
             session.lateSubscriptions.append(change)
             return
@@ -102,7 +111,7 @@ extension GatewayServer {
         guard let session = session(of: wsi) else { return }
         lws_set_opaque_user_data(wsi, nil)
         sessions[session.id] = nil
-        applyInterest(hub.removeSession(session.id, user: session.caller.userId, topics: session.topics))
+        applyInterest(hub.removeSession(session.id, user: session.caller.userId, topics: session.hubTopics))
         pipeline.close(session.caller)
         presence.yield(.closed(session.caller))
         counts.connectionsClosed += 1

@@ -25,6 +25,10 @@ final class Session {
     var farewell: [UInt8]?
     /// Presence watches held (`presence.subscribe`), bounded by `maxPresenceWatches`.
     var presenceWatches = 0
+    /// Chats this session is joining (`group.join` sent, not yet confirmed):
+    /// the node already receives their events, which wait here until the
+    /// join's `chat.added` says from which position on they are the user's.
+    var joining: [ChatID: [BusEvent]] = [:]
 
     init(id: UInt64, wsi: OpaquePointer, caller: Caller, machine: SessionMachine<PendingCommand>, queue: SendQueue) {
         self.id = id
@@ -38,6 +42,9 @@ final class Session {
 
     /// Whether the session receives `chat`'s events (so its user is a member).
     func follows(_ chat: ChatID) -> Bool { topics.contains(.chat(chat)) }
+
+    /// Every topic the hub has this session under: its topics and the chats it is joining.
+    var hubTopics: Set<Topic> { topics.union(joining.keys.map { .chat($0) }) }
 }
 
 /// A command waiting in a session's order to start.
