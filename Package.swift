@@ -35,8 +35,10 @@ let package = Package(
                        providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
-        // What Swift cannot import: LWS_PRE, callbacks tables, variadics.
-        .target(name: "CGatewayShims", dependencies: ["CLibWebSockets", "CMongoC"]),
+        .systemLibrary(name: "CUV", pkgConfig: "libuv",
+                       providers: [.apt(["libuv1-dev"])]),
+        // What Swift cannot import: LWS_PRE, callbacks tables, variadics; the libuv service loop.
+        .target(name: "CGatewayShims", dependencies: ["CLibWebSockets", "CMongoC", "CUV"]),
 
         // Wire protocol v1: types and codec. No I/O.
         .target(name: "SocialProtocol"),

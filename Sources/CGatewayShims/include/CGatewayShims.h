@@ -72,55 +72,53 @@ struct sg_timer *sg_timer_start(struct lws_context *ctx, int64_t period_us, sg_t
 void sg_timer_stop(struct sg_timer *timer);
 
 /*
- * An epoll service loop for one lws context (loop.c): lws's external-poll
- * integration instead of its poll(2) over every socket. Create the loop
- * before the context, forward the ADD/DEL/CHANGE_MODE_POLL_FD callbacks to
- * sg_loop_poll_callback, then call sg_loop_run_once in a loop and
- * sg_loop_housekeep about once a second. All on the service thread, except
+ * The service loop of one lws context (loop.c): a libuv loop of the
+ * gateway's own, given to lws as its foreign loop (LWS_SERVER_OPTION_LIBUV),
+ * so sockets are watched with epoll instead of lws's poll(2) over all of them.
+ * Create the loop, set its callbacks, sg_loop_start it on the service
+ * thread, create the context with `user` = the loop and `foreign_loops` =
+ * sg_loop_uv, then sg_loop_run until sg_loop_stop; sg_loop_finish destroys
+ * the context and closes the loop. All on the service thread, except
  * sg_loop_wake (any thread).
  */
 struct sg_loop;
 /** The owner's side of the protocol callback: `user` is what sg_loop_set_callback was given. */
 typedef int (*sg_loop_callback_fn)(void *user, struct lws *wsi, int reason, void *in, size_t len);
+/**
+ * What the loop tells its owner, besides lws callbacks: a wake-up, the
+ * moment before the loop waits for I/O (work the service thread posted to
+ * itself is drained then), the periodic tick, the deadline.
+ */
+enum { SG_LOOP_WAKE = 1, SG_LOOP_PREPARE = 2, SG_LOOP_TICK = 3, SG_LOOP_DEADLINE = 4 };
+typedef void (*sg_loop_event_fn)(void *user, int event);
 struct sg_loop *sg_loop_new(void);
-/** Where forwarded callbacks go. Set before the context is created. */
+/** Frees a loop that was never started or has finished. */
+void sg_loop_free(struct sg_loop *loop);
+/** Where forwarded lws callbacks go. Set before the context is created. */
 void sg_loop_set_callback(struct sg_loop *loop, sg_loop_callback_fn callback, void *user);
+/** Where loop events go. Set before the loop starts. */
+void sg_loop_set_events(struct sg_loop *loop, sg_loop_event_fn event, void *user);
 /** Forwards callback `reason` (an lws_callback_reasons value below 128) to the owner; others are answered 0 here. */
 void sg_loop_forward(struct sg_loop *loop, int reason);
+/** Initialises the uv loop, its wake-up and timers (a tick every `tick_ms`, 0: none). Service thread. Returns 0 or -1. */
+int sg_loop_start(struct sg_loop *loop, uint64_t tick_ms);
+/** The uv_loop_t, for lws_context_creation_info.foreign_loops. */
+void *sg_loop_uv(struct sg_loop *loop);
 /**
- * The lws protocol callback for a context whose `user` is its sg_loop: it
- * keeps the epoll set in step with lws's poll callbacks, and hands the reasons
- * asked for with sg_loop_forward to the owner's callback. Service thread.
+ * The lws protocol callback for a context whose `user` is its sg_loop: hands
+ * the reasons asked for with sg_loop_forward to the owner's callback. Service thread.
  */
 int sg_loop_protocol_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
-void sg_loop_free(struct sg_loop *loop);
-void sg_loop_set_context(struct sg_loop *loop, struct lws_context *context);
-/** Mirrors one lws poll callback into the epoll set. Returns 0, or -1 (lws fails the socket). */
-int sg_loop_poll_callback(struct sg_loop *loop, int reason, void *in);
-/** Wakes the loop: the next sg_loop_run_once returns 1. Any thread. */
+/** Wakes the loop: the owner gets SG_LOOP_WAKE soon (several wakes may arrive as one). Any thread. */
 void sg_loop_wake(struct sg_loop *loop);
-/**
- * Waits up to `timeout_ms` (-1: forever) for ready sockets or a wake-up,
- * services every ready socket through lws_service_fd, then lws's forced
- * service. Returns 1 when woken by sg_loop_wake, 0 otherwise, -1 when lws
- * failed (the context is unusable).
- */
-int sg_loop_run_once(struct sg_loop *loop, int timeout_ms);
-/** Runs lws's due timers (handshake and close timeouts) and one zero-timeout poll pass. */
-int sg_loop_housekeep(struct sg_loop *loop);
-/** Marks sockets added from now on as listeners (1) or not (0): set around lws_create_context. */
-void sg_loop_creating(struct sg_loop *loop, int creating);
-/** The owner's filter refused a connection (LWS_CALLBACK_FILTER_NETWORK_CONNECTION returned non-zero). */
-void sg_loop_refused(struct sg_loop *loop);
-/** Open sockets other than listeners: every accepted connection, upgraded or not. */
-int sg_loop_socket_count(const struct sg_loop *loop);
-/**
- * A listener that is readable but yields neither a socket nor a refusal
- * (accept failing with EMFILE) rests for 20 ms instead of spinning the loop:
- * the milliseconds left of the current rest (-1: none), and how many rests so far.
- */
-int sg_loop_accept_paused_ms(const struct sg_loop *loop);
-uint64_t sg_loop_accept_pauses(const struct sg_loop *loop);
+/** SG_LOOP_DEADLINE in `in_ms` milliseconds (once; a later call replaces it; negative: none). */
+void sg_loop_set_deadline(struct sg_loop *loop, int64_t in_ms);
+/** Runs the loop until sg_loop_stop. */
+void sg_loop_run(struct sg_loop *loop);
+/** Makes sg_loop_run return (from a callback or event on the service thread). */
+void sg_loop_stop(struct sg_loop *loop);
+/** Destroys `context` (may be NULL), closes the loop's handles and the loop, after sg_loop_run returned. */
+void sg_loop_finish(struct sg_loop *loop, struct lws_context *context);
 
 /*
  * libbson storage Swift cannot allocate itself: bson_t and bson_iter_t are

@@ -2,6 +2,7 @@ import CGatewayShims
 import CLibWebSockets
 import Foundation
 import Logging
+import Synchronization
 
 /// A libwebsockets client context with its own service thread and epoll loop
 /// (`ServiceLoop`), holding any number of client connections (the
@@ -35,7 +36,6 @@ public final class WebSocketClientLoop: @unchecked Sendable {
     public init(deflate: Bool = false, maxConnections: Int = 1024, logger: Logger = Logger(label: "social.client")) throws {
         LWSLog.install(logger)
         loop = try ServiceLoop()
-        sg_loop_set_callback(loop.raw, clientCallback, Unmanaged.passUnretained(self).toOpaque())
         for reason in Self.forwardedReasons { sg_loop_forward(loop.raw, Int32(reason.rawValue)) }
         let protocols = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 2)
         protocols.initialize(repeating: lws_protocols(), count: 2)
@@ -44,44 +44,45 @@ public final class WebSocketClientLoop: @unchecked Sendable {
         protocols[0].rx_buffer_size = 16 * 1024
         self.protocols = protocols
 
-        let created = DispatchSemaphore(value: 0)
-        loop.start(name: "lws-client") { [self] in
-            // The context is made on its own thread: lws reports its sockets
-            // to the loop from inside lws_create_context.
-            var info = lws_context_creation_info()
-            info.port = CONTEXT_PORT_NO_LISTEN
-            info.protocols = UnsafePointer(self.protocols)
-            if deflate { info.extensions = sg_ws_extensions() }
-            info.user = UnsafeMutableRawPointer(loop.raw)
-            info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxConnections + 64))
-            info.retry_and_idle_policy = UnsafePointer(noValidityPolicy)
-            info.options = UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT) | UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)
-            context = lws_create_context(&info)
-            if let context { sg_loop_set_context(loop.raw, context) }
-            created.signal()
-            if context != nil { serviceLoop() } else { stopped.signal() }
-        }
+        loop.start(
+            name: "lws-client", tickMs: 0, callback: clientCallback,
+            callbackUser: Unmanaged.passUnretained(self).toOpaque(),
+            event: { [self] event in
+                if event == Int32(SG_LOOP_WAKE) || (event == Int32(SG_LOOP_PREPARE) && loop.hasSelfPosted) {
+                    loop.drain { handle($0) }
+                }
+            },
+            setUp: { [self] in
+                // The context is made on its own thread, on the loop it runs on.
+                var info = lws_context_creation_info()
+                info.port = CONTEXT_PORT_NO_LISTEN
+                info.protocols = UnsafePointer(self.protocols)
+                if deflate { info.extensions = sg_ws_extensions() }
+                info.user = UnsafeMutableRawPointer(loop.raw)
+                info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxConnections + 64))
+                info.retry_and_idle_policy = UnsafePointer(noValidityPolicy)
+                info.options = UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT) | UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)
+                    | UInt64(LWS_SERVER_OPTION_LIBUV)
+                var foreignLoops: [UnsafeMutableRawPointer?] = [sg_loop_uv(loop.raw)]
+                context = foreignLoops.withUnsafeMutableBufferPointer { loops in
+                    info.foreign_loops = loops.baseAddress
+                    return lws_create_context(&info)
+                }
+                guard let context else { throw ServerStartError("cannot create the WebSocket client context") }
+                created.signal()
+                return ContextHandle(pointer: context)
+            },
+            failed: { [self] error in
+                startFailure.withLock { $0 = error }
+                created.signal()
+            },
+            finished: { [self] in stopped.signal() })
         created.wait()
-        guard context != nil else { throw ServerStartError("cannot create the WebSocket client context") }
+        if let error = startFailure.withLock({ $0 }) { throw error }
     }
 
-    /// Sockets and the inbox until `stop`; lws's timers about once a second. Loop thread.
-    private func serviceLoop() {
-        guard let context else { return }
-        var lastHousekeep = monotonicMillis()
-        while running {
-            loop.drain { handle($0) }
-            guard running else { break }
-            let now = monotonicMillis()
-            if now - lastHousekeep >= 1000 {
-                lastHousekeep = now
-                loop.housekeep()
-            }
-            if !loop.runOnce(timeoutMs: Int32(max(1, 1000 - (now - lastHousekeep)))) { break }
-        }
-        lws_context_destroy(context)
-        stopped.signal()
-    }
+    private let created = DispatchSemaphore(value: 0)
+    private let startFailure = Mutex<(any Error)?>(nil)
 
     /// The callback reasons the client handles; lws's others are answered 0 in C.
     static let forwardedReasons: [lws_callback_reasons] = [
@@ -217,6 +218,7 @@ public final class WebSocketClientLoop: @unchecked Sendable {
                 }
             case .stop:
                 running = false
+                loop.stop()
             }
     }
 

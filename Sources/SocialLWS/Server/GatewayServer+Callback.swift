@@ -55,7 +55,15 @@ extension GatewayServer {
         case LWS_CALLBACK_CLOSED:
             closed(wsi)
             return 0
-        case LWS_CALLBACK_WSI_DESTROY, LWS_CALLBACK_CLOSED_HTTP:
+        case LWS_CALLBACK_WSI_CREATE:
+            sockets += 1
+            return 0
+        case LWS_CALLBACK_WSI_DESTROY:
+            sockets -= 1
+            pendingUpgrades[wsi] = nil
+            forgetAPI(wsi)
+            return 0
+        case LWS_CALLBACK_CLOSED_HTTP:
             pendingUpgrades[wsi] = nil
             forgetAPI(wsi)
             return 0
@@ -70,11 +78,9 @@ extension GatewayServer {
     /// (`maxPendingHandshakes`). While draining, TCP is still accepted so
     /// /readyz can answer 503; upgrades are refused in `confirmUpgrade`. Service thread.
     func admitSocket() -> Int32 {
-        let open = Int(sg_loop_socket_count(loop.raw))  // the new socket is not counted yet
-        let pending = open - sessions.count
-        guard open < maxSockets, pending < settings.maxPendingHandshakes else {
+        let pending = sockets - sessions.count  // the new socket is not counted yet
+        guard sockets < maxSockets, pending < settings.maxPendingHandshakes else {
             counts.socketsRefused += 1
-            sg_loop_refused(loop.raw)
             return 1
         }
         return 0

@@ -15,6 +15,7 @@ extension GatewayServer {
             return
         }
         let now = monotonicMillis()
+        let wasHolding = reorder.isHolding
         for event in events {
             if case .chat(let chat) = event.topic, event.position != nil {
                 for ready in reorder.offer(event, chat: chat, now: now) { fanOut(ready) }
@@ -22,6 +23,7 @@ extension GatewayServer {
                 fanOut(event)
             }
         }
+        if reorder.isHolding != wasHolding || reorder.isHolding { scheduleReorderDeadline() }
     }
 
     /// Queues one event for every local session of its topic: the same frame

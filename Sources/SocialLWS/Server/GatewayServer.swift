@@ -71,7 +71,8 @@ public actor GatewayServer {
     var nextSessionId: UInt64 = 1
     var draining = false
     var drainDeadlineMs: Int64 = 0
-    var running = true
+    /// Accepted client sockets now open (lws's `WSI_CREATE` minus `WSI_DESTROY`).
+    var sockets = 0
     var lastTickMs: Int64 = 0
     var lastHeartbeatMs: Int64 = 0
     /// Held chat events from other nodes (see `ChatReorder`); unused with the in-process bus.
@@ -148,11 +149,22 @@ public actor GatewayServer {
         let dispatcher = self.dispatcher
         let lane = presenceLane
         Task.detached { await dispatcher.runPresence(lane) }
-        loop.start(name: "lws-service") { [self] in
-            assumeIsolated { $0.serviceThread() }
-        }
+        loop.start(
+            name: "lws-service", tickMs: 1000, callback: gatewayCallback,
+            callbackUser: Unmanaged.passUnretained(self).toOpaque(),
+            event: { [self] event in assumeIsolated { $0.loopEvent(event) } },
+            setUp: { [self] in try assumeIsolated { try $0.createContext() } },
+            failed: { [self] error in
+                startResult.withLock { $0 = .failure(error as? ServerStartError ?? ServerStartError("\(error)")) }
+                startSignal.signal()
+            },
+            finished: { [self] in
+                readiness.stop()
+                stopped.signal()
+            })
         startSignal.wait()
         try startResult.withLock { $0 }?.get()
+        startReadinessProbe()
     }
 
     /// Blocks until the server has drained and stopped. Any thread but the service thread.
@@ -170,33 +182,13 @@ public actor GatewayServer {
     /// Whether the backends and the bus answered the last probe (`/readyz`).
     nonisolated var isReady: Bool { readiness.ready }
 
-    /// The service thread: creates the context, runs the loop, destroys the context.
-    private func serviceThread() {
-        do {
-            try createContext()
-            startResult.withLock { $0 = .success(()) }
-            startSignal.signal()
-        } catch {
-            startResult.withLock { $0 = .failure(error as? ServerStartError ?? ServerStartError("\(error)")) }
-            startSignal.signal()
-            stopped.signal()
-            return
-        }
-        startReadinessProbe()
-        runLoop()
-        if let context { lws_context_destroy(context) }
-        context = nil
-        readiness.stop()
-        busAdapter = nil
-        stopped.signal()
-    }
-
-    private func createContext() throws {
+    /// Makes the context on the service thread (lws reports its listener to
+    /// the loop from inside `lws_create_context`). Service thread.
+    private func createContext() throws -> ContextHandle {
         let adapter = BusAdapter(loop: loop)
         busAdapter = adapter
         bus.attach(adapter)
 
-        sg_loop_set_callback(loop.raw, gatewayCallback, Unmanaged.passUnretained(self).toOpaque())
         for reason in Self.forwardedReasons { sg_loop_forward(loop.raw, Int32(reason.rawValue)) }
         let protocols = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 2)
         protocols.initialize(repeating: lws_protocols(), count: 2)
@@ -214,9 +206,11 @@ public actor GatewayServer {
         info.extensions = sg_ws_extensions()
         info.user = UnsafeMutableRawPointer(loop.raw)
         info.timeout_secs = UInt32(settings.handshakeTimeoutSeconds)
-        info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(settings.maxConnections + 64))
+        info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxSockets + Self.reservedDescriptors))
         info.retry_and_idle_policy = UnsafePointer(noValidityPolicy)  // `tick` runs pings and idle timeouts
-        var options = UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)
+        // The loop is ours (libuv, epoll underneath): lws watches its sockets on it.
+        var foreignLoops: [UnsafeMutableRawPointer?] = [sg_loop_uv(loop.raw)]
+        var options = UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8) | UInt64(LWS_SERVER_OPTION_LIBUV)
         if !settings.host.contains(":") {
             // lws otherwise binds an IPv4 address as a dual-stack socket on every interface.
             options |= UInt64(LWS_SERVER_OPTION_DISABLE_IPV6)
@@ -236,49 +230,55 @@ public actor GatewayServer {
         }
         info.options = options
 
-        sg_loop_creating(loop.raw, 1)
-        let created = lws_create_context(&info)
-        sg_loop_creating(loop.raw, 0)
+        let created = foreignLoops.withUnsafeMutableBufferPointer { loops in
+            info.foreign_loops = loops.baseAddress
+            return lws_create_context(&info)
+        }
         guard let context = created else {
-            throw ServerStartError("cannot listen on \(settings.host):\(settings.port) (in use, bad address, or TLS files unreadable)")
+            throw ServerStartError("cannot listen on \(settings.host):\(settings.port) (in use, bad address, TLS files unreadable, or lws's libuv plugin missing)")
         }
-        sg_loop_set_context(loop.raw, context)
         self.context = context
+        sockets = 0  // the listener is not a client socket
+        let now = monotonicMillis()
+        lastTickMs = now
+        lastHeartbeatMs = now
+        startResult.withLock { $0 = .success(()) }
+        startSignal.signal()
+        return ContextHandle(pointer: context)
     }
 
-    /// Sockets, the inbox and the timers until `stopLoop`. Service thread.
-    private func runLoop() {
-        let start = monotonicMillis()
-        lastTickMs = start
-        lastHeartbeatMs = start
-        while running {
+    /// What the loop says besides lws callbacks. Service thread.
+    private func loopEvent(_ event: Int32) {
+        switch event {
+        case Int32(SG_LOOP_WAKE):
             loop.drain { handle($0) }
-            guard running else { break }
-            let now = monotonicMillis()
-            if now - lastTickMs >= 1000 {
-                lastTickMs = now
-                loop.housekeep()
-                tick(now: now)
-                continue
-            }
-            var timeout = 1000 - (now - lastTickMs)
-            if let due = reorder.nextDeadline { timeout = min(timeout, max(0, due - now)) }
-            let paused = sg_loop_accept_paused_ms(loop.raw)
-            if paused >= 0 { timeout = min(timeout, Int64(paused)) }
-            if !loop.runOnce(timeoutMs: Int32(timeout)) {
-                logger.error("the lws service loop failed; stopping")
-                break
-            }
-            if reorder.isHolding { for event in reorder.expire(now: monotonicMillis()) { fanOut(event) } }
+        case Int32(SG_LOOP_PREPARE):
+            if loop.hasSelfPosted { loop.drain { handle($0) } }
+        case Int32(SG_LOOP_TICK):
+            tick(now: monotonicMillis())
+        case Int32(SG_LOOP_DEADLINE):
+            for event in reorder.expire(now: monotonicMillis()) { fanOut(event) }
+            scheduleReorderDeadline()
+        default:
+            break
         }
     }
 
-    /// Stops the service loop after the current iteration. Service thread.
-    func stopLoop() {
-        running = false
+    /// Arms the deadline for the oldest chat event held back by `reorder`. Service thread.
+    func scheduleReorderDeadline() {
+        guard let due = reorder.nextDeadline else {
+            loop.setDeadline(nil)
+            return
+        }
+        loop.setDeadline(max(0, due - monotonicMillis()))
     }
 
-    private func startReadinessProbe() {
+    /// Stops the service loop; the context is destroyed once it returned. Service thread.
+    func stopLoop() {
+        loop.stop()
+    }
+
+    private nonisolated func startReadinessProbe() {
         let backendsReady = self.backendsReady
         let bus = self.bus
         let readiness = self.readiness
@@ -296,7 +296,7 @@ public actor GatewayServer {
         LWS_CALLBACK_FILTER_NETWORK_CONNECTION, LWS_CALLBACK_HTTP, LWS_CALLBACK_HTTP_BODY,
         LWS_CALLBACK_HTTP_BODY_COMPLETION, LWS_CALLBACK_HTTP_WRITEABLE, LWS_CALLBACK_HTTP_CONFIRM_UPGRADE,
         LWS_CALLBACK_ESTABLISHED, LWS_CALLBACK_RECEIVE, LWS_CALLBACK_RECEIVE_PONG, LWS_CALLBACK_SERVER_WRITEABLE,
-        LWS_CALLBACK_CLOSED, LWS_CALLBACK_WSI_DESTROY, LWS_CALLBACK_CLOSED_HTTP,
+        LWS_CALLBACK_CLOSED, LWS_CALLBACK_WSI_CREATE, LWS_CALLBACK_WSI_DESTROY, LWS_CALLBACK_CLOSED_HTTP,
     ]
 }
 
