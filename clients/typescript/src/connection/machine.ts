@@ -126,7 +126,6 @@ export const initialState: ConnectionState = {
 const FATAL_CODES = new Set([1002, 1003, 1007]);
 
 const OPEN: ReadonlySet<ConnectionStatus> = new Set(["syncing", "live"]);
-const WAITING: ReadonlySet<ConnectionStatus> = new Set(["backing_off", "waiting_for_network", "suspended"]);
 
 export function isOpen(state: ConnectionState): boolean {
   return OPEN.has(state.status);

@@ -18,6 +18,8 @@ import { applyOwnRead, unreadDelta } from "./unread.ts";
 export type StateAction =
   | { type: "hello"; userId: string; deviceId: string }
   | { type: "event"; event: ServerEvent; now: number }
+  /** A sync must run (every new connection asks for one). */
+  | { type: "sync_needed" }
   | { type: "sync_started" }
   /** One `sync` reply; several when it said `more`. */
   | { type: "sync_page"; result: SyncResult }
@@ -49,6 +51,8 @@ export function reduce(state: SocialState, action: StateAction, config: StateCon
       return { ...state, userId: action.userId, deviceId: action.deviceId };
     case "event":
       return onEvent(state, action.event, action.now, config);
+    case "sync_needed":
+      return needSync(state);
     case "sync_started":
       return { ...state, sync: { ...state.sync, inFlight: true, needed: false } };
     case "sync_page":
