@@ -39,7 +39,9 @@ export function applyOwnRead(view: ChatView, readSeq: number, me: string | undef
   const chat = { ...view.chat, read_seq: readSeq };
   if (!view.unreadKnown) return { ...view, chat };
   const asOf = Math.max(view.summarySeq, view.position);
-  const upTo = Math.min(readSeq, asOf);
+  // Read past everything the count covers: nothing it counted is left.
+  if (readSeq >= asOf) return { ...view, chat: { ...chat, unread: 0 } };
+  const upTo = readSeq;
   // Every message in (old, upTo] must be held and known as of `asOf`.
   if (old + 1 < view.heldFrom || upTo > view.position) return { ...view, chat, unreadKnown: false };
   let passed = 0;

@@ -144,6 +144,9 @@ Deno.test("unread follows new messages, deletes and this user's reads on other d
 
 Deno.test("a read over messages this device does not hold asks the next sync for the count", () => {
   let s = apply(emptyState, [hello, event(ev.added(chat(C, 50, { unread: 10, read_seq: 40 })))]);
+  // Read up to the position: nothing is left unread, no need to hold anything.
+  const all = apply(s, [event(ev.read(C, ME, 50))]);
+  assertEquals([all.chats[C].chat.unread, all.chats[C].unreadKnown, all.sync.needed], [0, true, false]);
   s = apply(s, [event(ev.read(C, ME, 45))]);
   assertEquals(s.chats[C].unreadKnown, false);
   assertEquals(s.sync.needed, true);
