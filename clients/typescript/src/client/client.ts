@@ -253,20 +253,27 @@ export class SocialClient {
 
   /** Edits this user's message. */
   edit(chatId: string, target: MessageTarget, text: string, data?: JsonValue): Promise<Message> {
-    return this.#outbox.add(chatId, { op: "chat.edit", args: strip({ chat_id: chatId, text, data }), target: ref(target) }, randomId())
+    return this.#outbox.add(chatId, { op: "chat.edit", args: strip({ chat_id: chatId, text, data }), target: this.#ref(chatId, target) }, randomId())
       .done.then((r) => r.message!);
   }
 
   /** Deletes a message (resolves also when it was already deleted). */
   deleteMessage(chatId: string, target: MessageTarget): Promise<void> {
-    return this.#outbox.add(chatId, { op: "chat.delete", args: { chat_id: chatId }, target: ref(target) }, randomId())
+    return this.#outbox.add(chatId, { op: "chat.delete", args: { chat_id: chatId }, target: this.#ref(chatId, target) }, randomId())
       .done.then(() => undefined);
   }
 
   /** Adds (or with `remove`, removes) this user's reaction. */
   react(chatId: string, target: MessageTarget, emoji: string, options: { remove?: boolean } = {}): Promise<void> {
     const args = strip({ chat_id: chatId, emoji, remove: options.remove });
-    return this.#outbox.add(chatId, { op: "chat.react", args, target: ref(target) }, randomId()).done.then(() => undefined);
+    return this.#outbox.add(chatId, { op: "chat.react", args, target: this.#ref(chatId, target) }, randomId()).done.then(() => undefined);
+  }
+
+  /** A `{ clientMsgId }` target of a message already stored and held becomes its seq. */
+  #ref(chatId: string, target: MessageTarget): { seq: number } | { clientMsgId: string } {
+    if (typeof target === "number") return { seq: target };
+    const held = this.#state.chats[chatId]?.messages.find((m) => m.client_msg_id === target.clientMsgId && m.sender === this.#state.userId);
+    return held ? { seq: held.seq } : { clientMsgId: target.clientMsgId };
   }
 
   /** Sends a failed outbox entry again. */
@@ -802,10 +809,6 @@ export class SocialClient {
 const states = new WeakMap<ClientSnapshot, SocialState>();
 function stateOf(snapshot: ClientSnapshot): SocialState | undefined {
   return states.get(snapshot);
-}
-
-function ref(target: MessageTarget): { seq: number } | { clientMsgId: string } {
-  return typeof target === "number" ? { seq: target } : { clientMsgId: target.clientMsgId };
 }
 
 /** Drops `undefined` members, so optional fields are absent on the wire and in the state. */

@@ -79,6 +79,8 @@ export class Outbox {
   readonly #inFlight = new Set<string>();
   /** Entry id → earliest time of its next attempt. */
   readonly #notBefore = new Map<string, number>();
+  /** Sends acknowledged lately: client_msg_id → seq, for changes that refer to them after the fact. */
+  readonly #storedSeqs = new Map<string, number>();
   #online = false;
   #timer: unknown;
   /** Writes run one after another, the first after `load` read what an earlier run saved. */
@@ -207,7 +209,8 @@ export class Outbox {
     const c = entry.command;
     if (c.op === "chat.send") return { ...c.args };
     if ("seq" in c.target) return { ...c.args, seq: c.target.seq };
-    return undefined;
+    const seq = this.#storedSeqs.get(c.target.clientMsgId);
+    return seq === undefined ? undefined : { ...c.args, seq };
   }
 
   #settle(id: string, outcome: { ok: OutboxResult } | { error: SocialError }): void {
@@ -237,6 +240,8 @@ export class Outbox {
     if (entry.command.op === "chat.send" && result.message) {
       // Later changes that referred to this message by client_msg_id now know its seq.
       const seq = result.message.seq;
+      this.#storedSeqs.set(entry.id, seq);
+      if (this.#storedSeqs.size > 10_000) this.#storedSeqs.delete(this.#storedSeqs.keys().next().value!);
       this.#entries = this.#entries.map((e) =>
         e.command.op !== "chat.send" && "clientMsgId" in e.command.target && e.command.target.clientMsgId === entry.id
           ? { ...e, command: { ...e.command, target: { seq } } }

@@ -129,3 +129,12 @@ export function assertStoredOnce(truth: Truth, ids: Iterable<string>): number {
   assert(n > 0, "no sends to check");
   return n;
 }
+
+/** A device's state in a few lines, for timeout messages. */
+export function describe(d: Device): string {
+  const s = d.client.getSnapshot();
+  const entries = s.outbox.slice(0, 3).map((e) => `${e.command.op} ${e.id} attempts=${e.attempts} ${e.status}`);
+  return `${d.user}: ${s.connection.status} (attempt ${s.connection.attempt}, last close ${JSON.stringify(s.connection.lastClose)}), ` +
+    `sync ${JSON.stringify({ ...s.sync, buffered: s.sync.buffered.length })}, outbox ${s.outbox.length} [${entries.join(", ")}]\n    ` +
+    d.logs.slice(-8).join("\n    ");
+}
