@@ -21,7 +21,7 @@ Deno.test({
     const gw = await Gateway.start();
     const storage = new MemoryStorage();
     const options = { storage, storageKey: "outbox.u_maya", connectTimeoutMs: 3_000 };
-    let phone = await device(gw, "u_maya", "maya-phone", options);
+    const phone = await device(gw, "u_maya", "maya-phone", options);
     let phone2: typeof phone | undefined;
     try {
       const chats: string[] = [];

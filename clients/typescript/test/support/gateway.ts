@@ -13,7 +13,7 @@ export function gatewayBinary(): string {
   return bin;
 }
 
-export async function freePort(): Promise<number> {
+export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -29,8 +29,13 @@ export class Gateway {
   /** Starts a gateway and waits until `/healthz` answers. */
   static async start(extraArgs: string[] = []): Promise<Gateway> {
     const dir = await Deno.makeTempDir({ prefix: "sdk-gw-" });
-    const g = new Gateway(await freePort(), dir, extraArgs);
-    await g.restart();
+    const g = new Gateway(freePort(), dir, extraArgs);
+    try {
+      await g.restart();
+    } catch (e) {
+      await g.stop();
+      throw e;
+    }
     return g;
   }
 
