@@ -128,6 +128,8 @@ export class SocialClient {
   #typingSent = new Map<string, number>();
   #presenceState: PresenceSetArgs = { state: "online" };
   readonly #watched = new Set<string>();
+  /** Outbox sends whose local echo was added. */
+  readonly #echoed = new Set<string>();
   readonly #stats: ClientStats = { connects: 0, syncs: 0, syncCalls: 0, syncMs: 0 };
 
   constructor(options: SocialClientOptions) {
@@ -288,6 +290,7 @@ export class SocialClient {
   /** Gives up on an outbox entry (and its local echo). */
   discardFailed(id: string): void {
     const entry = this.#outbox.discard(id);
+    this.#echoed.delete(id);
     if (entry?.command.op === "chat.send") this.#apply({ type: "pending_remove", chatId: entry.chatId, clientMsgId: id });
   }
 
@@ -744,7 +747,9 @@ export class SocialClient {
   #onOutboxChanged(entries: readonly OutboxEntry[]): void {
     this.#outboxEntries = entries;
     for (const e of entries) {
-      if (e.command.op !== "chat.send") continue;
+      // Each queued send gets its local echo once (also those loaded from the storage after a restart).
+      if (e.command.op !== "chat.send" || this.#echoed.has(e.id)) continue;
+      this.#echoed.add(e.id);
       const { args } = e.command;
       this.#apply({
         type: "pending_add",
@@ -766,6 +771,7 @@ export class SocialClient {
   }
 
   #onOutboxAcked(entry: OutboxEntry, result: OutboxResult): void {
+    this.#echoed.delete(entry.id);
     if (result.message) this.#apply({ type: "message_reply", message: result.message });
     if (entry.command.op === "chat.send") this.#apply({ type: "pending_remove", chatId: entry.chatId, clientMsgId: entry.id });
   }
