@@ -33,6 +33,13 @@ if [[ "${1:-}" == "--test" ]] && ! command -v secantusd-py >/dev/null; then
     command -v pyenv >/dev/null && pyenv rehash || true
 fi
 
+# Deno runs the TypeScript SDK's checks and tests (clients/typescript); PyPI ships it, offline-capable.
+if [[ "${1:-}" == "--test" ]] && ! command -v deno >/dev/null; then
+    echo "installing Deno (for the TypeScript SDK's tests)"
+    python3 -m pip install -q "deno>=2.9,<2.10"
+    command -v pyenv >/dev/null && pyenv rehash || true
+fi
+
 if ! command -v swift >/dev/null; then
     if [[ -x /opt/swift/usr/bin/swift ]]; then
         echo "note: add /opt/swift/usr/bin to PATH" >&2
