@@ -64,6 +64,12 @@ extension Codec {
     /// `args.chats[1].seq: expected an integer`). `args` must be an object;
     /// absent or `null` reads as `{}`.
     public static func command(of frame: [UInt8]) throws(CommandDecodingError) -> Command {
+        if let command = FastCommand.read(frame) { return command }
+        return try decodedCommand(of: frame)
+    }
+
+    /// `command(of:)` through `JSONDecoder` only: every frame, and the wording of every error.
+    static func decodedCommand(of frame: [UInt8]) throws(CommandDecodingError) -> Command {
         let raw: RawCommand
         do {
             raw = try JSONDecoder().decode(RawCommand.self, from: Data(frame))
@@ -146,7 +152,7 @@ private struct RawCommand: Decodable {
         let probe: Probe
     }
 
-    private static func entry<T: Decodable>(_ op: String, _ type: T.Type,
+    private static func entry<T: Decodable & SendableMetatype>(_ op: String, _ type: T.Type,
                                             _ wrap: @escaping @Sendable (T) -> CommandArgs) -> (String, Entry) {
         (op, Entry(decode: { try wrap(args(T.self, $0)) }, probe: { IntegerFieldProbe.error(T.self, in: $0) }))
     }
@@ -200,4 +206,100 @@ private struct AnyKey: CodingKey {
 extension Codec {
     /// Every op name of protocol v1 (the ops `command(of:)` decodes).
     public static var ops: [String] { RawCommand.decoders.keys.sorted() }
+}
+
+/// The hot ops read without `JSONDecoder`: `JSONReader` reads the frame, and
+/// the args of `ping`, `chat.send`, `chat.edit`, `chat.delete`, `chat.react`,
+/// `chat.read` and `chat.typing` are taken from the tree by hand. Anything
+/// else, and anything this reader does not take exactly as `JSONDecoder`
+/// would (a fractional or huge integer, attachments, a type mismatch: also
+/// every malformed frame), goes to the `JSONDecoder` path, which words the
+/// error. So the two paths agree on every frame this one accepts.
+enum FastCommand {
+    static func read(_ frame: [UInt8]) -> Command? {
+        guard case .object(let top)? = JSONReader.read(frame),
+              let id = integer(top["id"]), case .string(let op)? = top["op"], !op.isEmpty else { return nil }
+        let args: [String: JSONValue]
+        switch top["args"] {
+        case nil, .null?: args = [:]
+        case .object(let fields)?: args = fields
+        default: return nil
+        }
+        guard let decoded = self.args(op, args) else { return nil }
+        return Command(id: id, op: op, args: .success(decoded))
+    }
+
+    private static func args(_ op: String, _ a: [String: JSONValue]) -> CommandArgs? {
+        switch op {
+        case Op.ping:
+            return .ping
+        case Op.chatSend:
+            guard let chat = string(a["chat_id"]), a["attachments"] == nil || a["attachments"] == .null,
+                  let text = optionalString(a["text"]), let kind = optionalString(a["kind"]),
+                  let clientMsgId = optionalString(a["client_msg_id"]), let replyTo = optionalInteger(a["reply_to"])
+            else { return nil }
+            let data = a["data"].flatMap { $0 == .null ? nil : $0 }
+            return .chatSend(SendArgs(chatId: chat, text: text.value, kind: kind.value, clientMsgId: clientMsgId.value,
+                                      replyTo: replyTo.value.map(Int64.init), attachments: nil, data: data))
+        case Op.chatEdit:
+            guard let chat = string(a["chat_id"]), let seq = integer(a["seq"]), let text = string(a["text"]) else { return nil }
+            return .chatEdit(EditArgs(chatId: chat, seq: Int64(seq), text: text,
+                                      data: a["data"].flatMap { $0 == .null ? nil : $0 }))
+        case Op.chatDelete, Op.chatRead:
+            guard let chat = string(a["chat_id"]), let seq = integer(a["seq"]) else { return nil }
+            let args = ChatSeqArgs(chatId: chat, seq: Int64(seq))
+            return op == Op.chatDelete ? .chatDelete(args) : .chatRead(args)
+        case Op.chatReact:
+            guard let chat = string(a["chat_id"]), let seq = integer(a["seq"]), let emoji = string(a["emoji"]),
+                  let remove = optionalBool(a["remove"]) else { return nil }
+            return .chatReact(ReactArgs(chatId: chat, seq: Int64(seq), emoji: emoji, remove: remove.value))
+        case Op.chatTyping:
+            guard let chat = string(a["chat_id"]) else { return nil }
+            return .chatTyping(TypingArgs(chatId: chat))
+        default:
+            return nil
+        }
+    }
+
+    /// Present values wrapped, so that "absent or null" (`.some(nil)`) differs from "wrong type" (nil).
+    struct Optional<Value> {
+        let value: Value?
+    }
+
+    private static func string(_ value: JSONValue?) -> String? {
+        if case .string(let text)? = value { return text }
+        return nil
+    }
+
+    private static func optionalString(_ value: JSONValue?) -> Optional<String>? {
+        switch value {
+        case nil, .null?: return Optional(value: nil)
+        case .string(let text)?: return Optional(value: text)
+        default: return nil
+        }
+    }
+
+    private static func optionalBool(_ value: JSONValue?) -> Optional<Bool>? {
+        switch value {
+        case nil, .null?: return Optional(value: nil)
+        case .bool(let flag)?: return Optional(value: flag)
+        default: return nil
+        }
+    }
+
+    /// An integer written without fraction or exponent within ±2^53 (exact in a Double);
+    /// nil sends the frame to `JSONDecoder`, which reads the rest (`7.0`, `1e2`) or refuses it.
+    private static func integer(_ value: JSONValue?) -> Int? {
+        guard case .number(let number)? = value, number.rounded() == number,
+              abs(number) <= 9_007_199_254_740_992 else { return nil }
+        return Int(number)
+    }
+
+    private static func optionalInteger(_ value: JSONValue?) -> Optional<Int>? {
+        switch value {
+        case nil, .null?: return Optional(value: nil)
+        case .number?: return integer(value).map { Optional(value: $0) }
+        default: return nil
+        }
+    }
 }

@@ -32,6 +32,15 @@ public struct FrameBuilder {
         bytes.append(contentsOf: String(value).utf8)
     }
 
+    /// `"key":value` for a key that is data, not a wire name (escaped).
+    public mutating func int(dynamic key: String, _ value: Int64) {
+        if !empty { bytes.append(UInt8(ascii: ",")) }
+        empty = false
+        Self.appendString(key, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
     public mutating func string(_ key: StaticString, _ value: String) {
         self.key(key)
         Self.appendString(value, to: &bytes)

@@ -77,7 +77,7 @@ public final class ChatLogCommands: Sendable {
         guard case .sent(let result) = effect else { throw StoreError.unavailable("unexpected effect \(effect)") }
         let wire = result.message.wire
         if !result.duplicate {
-            bus.publish([logEvent(wire.chatId, EventName.messageNew, Self.messageData(Codec.encode(wire)),
+            bus.publish([logEvent(wire.chatId, EventName.messageNew, Self.messageData(wire.json),
                                   position: wire.updatedSeq)])
         }
         return SendResult(message: wire, duplicate: result.duplicate)
@@ -87,7 +87,7 @@ public final class ChatLogCommands: Sendable {
     private func finish(_ change: LogChange, _ effect: LogEffect, id: Int, caller: Caller) -> CommandOutcome {
         switch effect {
         case .sent(let result):
-            let message = Codec.encode(result.message.wire)
+            let message = result.message.wire.json
             if !result.duplicate {
                 bus.publish([logEvent(result.message.chatId, EventName.messageNew, Self.messageData(message),
                                       position: result.message.updatedSeq)])
@@ -98,7 +98,7 @@ public final class ChatLogCommands: Sendable {
             return CommandOutcome(reply: Codec.ok(id: id, encodedResult: ok.finish()))
 
         case .changed(let changed):
-            let message = Codec.encode(changed.wire)
+            let message = changed.wire.json
             var ok = FrameBuilder(capacity: message.count + 32)
             ok.raw("message", message)
             switch change {
