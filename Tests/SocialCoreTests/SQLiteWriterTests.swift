@@ -117,7 +117,7 @@ extension StoreContractTests {
         let entries = log.entries.withLock { $0 }
         #expect(entries.map(\.index) == Array(0..<total), "completions in queue order, failures in their place")
         #expect(entries.allSatisfy { $0.threadName == "sqlite-writer" }, "on the writer thread")
-        #expect(entries.allSatisfy(\.committed), "after the COMMIT")
+        #expect(entries.allSatisfy { $0.committed }, "after the COMMIT")
         #expect(entries[1].error as? Refusal == Refusal(reason: "rule"), "a rule's error reaches the completion unchanged")
         #expect((entries[3].error as? StoreError)?.isConflict == true, "a SQLite failure is a StoreError")
         #expect(entries.filter { $0.error == nil }.count == 3)
