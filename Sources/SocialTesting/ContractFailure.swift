@@ -1,4 +1,5 @@
 import SocialCore
+import SocialProtocol
 
 /// A failed expectation of a contract check.
 public struct ContractFailure: Error, CustomStringConvertible {
@@ -35,20 +36,26 @@ enum Expect {
         return value
     }
 
+    /// The refusals a check expects, by the wire code they answer with
+    /// (`LogRules.errorCode(of:)`): a store's `StoreError` or a rule's error.
     enum ErrorKind: CustomStringConvertible {
-        case notFound, conflict
+        case notFound, conflict, forbidden, invalidArgs
 
-        func matches(_ error: StoreError) -> Bool {
+        var code: ErrorCode {
             switch self {
-            case .notFound: return error.isNotFound
-            case .conflict: return error.isConflict
+            case .notFound: return .notFound
+            case .conflict: return .conflict
+            case .forbidden: return .forbidden
+            case .invalidArgs: return .invalidArgs
             }
         }
 
-        var description: String { self == .notFound ? "notFound" : "conflict" }
+        func matches(_ error: any Error) -> Bool { LogRules.errorCode(of: error) == code }
+
+        var description: String { code.rawValue }
     }
 
-    /// Expects `body` to throw a `StoreError` of `kind`.
+    /// Expects `body` to throw an error of `kind`.
     static func error<T>(_ kind: ErrorKind, _ what: @autoclosure () -> String,
                          file: StaticString = #fileID, line: UInt = #line,
                          _ body: () async throws -> T) async throws {
@@ -56,7 +63,7 @@ enum Expect {
         do {
             let value = try await body()
             outcome = "returned \(value)"
-        } catch let error as StoreError where kind.matches(error) {
+        } catch where kind.matches(error) {
             return
         } catch {
             outcome = "threw \(error)"

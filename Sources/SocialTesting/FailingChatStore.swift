@@ -1,26 +1,25 @@
-import Foundation
 import SocialCore
 import SocialProtocol
+import Synchronization
 
 /// A `ChatStore` that forwards to another one until told to fail: then every
-/// call throws the given error, as a backend outage or a bug would.
+/// call throws the given error (every `submit` completes with it at once, on
+/// the caller's thread), as a backend outage or a bug would.
 ///
-/// Thread-safe: `failure` is only touched under `lock`, which is why the
-/// `@unchecked Sendable` is sound.
-public final class FailingChatStore: ChatStore, @unchecked Sendable {
+/// Threads: any; the failure to inject is kept under a `Mutex`.
+public final class FailingChatStore: ChatStore {
     private let base: any ChatStore
-    private let lock = NSLock()
-    private var failure: (any Error)?
+    private let failure = Mutex<(any Error)?>(nil)
 
     public init(_ base: any ChatStore) { self.base = base }
 
     /// Makes every following call throw `error`, or (nil) forward again.
     public func fail(with error: (any Error)?) {
-        lock.withLock { failure = error }
+        failure.withLock { $0 = error }
     }
 
     private func check() throws {
-        if let error = lock.withLock({ failure }) { throw error }
+        if let error = failure.withLock({ $0 }) { throw error }
     }
 
     public func createGroup(id: ChatID, title: String, isOpen: Bool, owner: UserID, now: Int64) async throws -> (Chat, Message) {
@@ -43,20 +42,14 @@ public final class FailingChatStore: ChatStore, @unchecked Sendable {
     public func invitation(_ chat: ChatID, _ user: UserID) async throws -> Invitation? {
         try check(); return try await base.invitation(chat, user)
     }
-    public func apply(_ change: MembershipChange, to chat: ChatID, now: Int64) async throws -> Message {
-        try check(); return try await base.apply(change, to: chat, now: now)
+    public func submit(_ change: MembershipChange, to chat: ChatID, now: Int64,
+                       completion: @escaping @Sendable (Result<Message, any Error>) -> Void) {
+        do { try check() } catch { return completion(.failure(error)) }
+        base.submit(change, to: chat, now: now, completion: completion)
     }
-    public func append(_ message: NewMessage) async throws -> AppendResult {
-        try check(); return try await base.append(message)
-    }
-    public func edit(_ chat: ChatID, seq: Seq, text: String, data: JSONValue?, now: Int64) async throws -> Message {
-        try check(); return try await base.edit(chat, seq: seq, text: text, data: data, now: now)
-    }
-    public func delete(_ chat: ChatID, seq: Seq, now: Int64) async throws -> Message {
-        try check(); return try await base.delete(chat, seq: seq, now: now)
-    }
-    public func react(_ chat: ChatID, seq: Seq, user: UserID, emoji: String, add: Bool) async throws -> Message? {
-        try check(); return try await base.react(chat, seq: seq, user: user, emoji: emoji, add: add)
+    public func submit(_ change: LogChange, completion: @escaping @Sendable (Result<LogEffect, any Error>) -> Void) {
+        do { try check() } catch { return completion(.failure(error)) }
+        base.submit(change, completion: completion)
     }
     public func message(_ chat: ChatID, seq: Seq) async throws -> Message? {
         try check(); return try await base.message(chat, seq: seq)
@@ -70,13 +63,10 @@ public final class FailingChatStore: ChatStore, @unchecked Sendable {
     public func reactions(of user: UserID, in chat: ChatID, seqs: [Seq]) async throws -> [Seq: [String]] {
         try check(); return try await base.reactions(of: user, in: chat, seqs: seqs)
     }
-    public func markRead(_ chat: ChatID, user: UserID, seq: Seq) async throws -> Seq {
-        try check(); return try await base.markRead(chat, user: user, seq: seq)
-    }
     public func unread(_ chat: ChatID, user: UserID) async throws -> Int {
         try check(); return try await base.unread(chat, user: user)
     }
     public func ping() async -> Bool {
-        lock.withLock { failure == nil } ? await base.ping() : false
+        failure.withLock { $0 == nil } ? await base.ping() : false
     }
 }

@@ -28,9 +28,10 @@ extension StoreContract {
                 try await store.apply(.invite(user: "bob", by: "ann"), to: "g", now: Fixture.now)
             }
 
-            _ = try await apply(.join(user: "bob", role: .member), now: Fixture.now + 2)
+            let joined = try await apply(.join(user: "bob", role: .member), now: Fixture.now + 2)
             try Expect.equal(try await store.member("g", "bob"),
-                             Member(chatId: "g", userId: "bob", role: .member, readSeq: 0, joinedAt: Fixture.now + 2))
+                             Member(chatId: "g", userId: "bob", role: .member, readSeq: joined.seq, joinedAt: Fixture.now + 2),
+                             "the join sets the read marker at its own message")
             try Expect.equal(try await store.invitation("g", "bob"), nil, "join removes the invitation")
             try Expect.equal(try await store.invitations(of: "bob"), [])
             try await Expect.error(.conflict, "join as a member") {

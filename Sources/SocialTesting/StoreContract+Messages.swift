@@ -23,7 +23,7 @@ extension StoreContract {
             try Expect.equal(try await store.chat("g1"), chat, "the first group is unchanged")
         },
         Check("append stores every field and takes the next seq") { store in
-            try await Fixture.group(store, "g")
+            try await Fixture.group(store, "g", members: ["bot-1", "ann"])                 // 1 created, 2 and 3 joined
             let new = NewMessage(chatId: "g", sender: "bot-1", senderKind: .bot, kind: "workout", text: "5 km 🏃",
                                  clientMsgId: "c-1", replyTo: 1,
                                  attachments: [Attachment(url: "https://x/a.png", mime: "image/png", name: "a.png",
@@ -32,22 +32,23 @@ extension StoreContract {
                                  createdAt: Fixture.now + 5)
             let result = try await store.append(new)
             try Expect.equal(result.duplicate, false)
-            let expected = Message(chatId: "g", seq: 2, updatedSeq: 2, sender: "bot-1", senderKind: .bot,
+            let expected = Message(chatId: "g", seq: 4, updatedSeq: 4, sender: "bot-1", senderKind: .bot,
                                    kind: "workout", text: "5 km 🏃", clientMsgId: "c-1", replyTo: 1,
                                    attachments: new.attachments, data: new.data, system: nil,
                                    createdAt: Fixture.now + 5, editedAt: nil, deleted: false, reactions: [:])
             try Expect.equal(result.message, expected)
-            try Expect.equal(try await store.message("g", seq: 2), expected)
-            try Expect.equal(try await store.chat("g")?.seq, 2)
+            try Expect.equal(try await store.message("g", seq: 4), expected)
+            try Expect.equal(try await store.chat("g")?.seq, 4)
             let plain = try await store.append(NewMessage(chatId: "g", sender: "ann", text: nil, createdAt: Fixture.now))
-            try Expect.equal(plain.message.seq, 3)
+            try Expect.equal(plain.message.seq, 5)
             try Expect.equal(plain.message.text, nil)
             try Expect.equal(plain.message.attachments, [])
             try Expect.equal(plain.message.data, nil)
         },
         Check("concurrent appends into one chat get gap-free seqs") { store in
-            try await Fixture.group(store, "g")
             let tasks = 8, perTask = 50
+            try await Fixture.group(store, "g", members: (0..<tasks).map { "u\($0)" })
+            let joined = Seq(1 + tasks)                     // the created message and the joins
             let seqsByTask = try await withThrowingTaskGroup(of: [Seq].self) { group in
                 for t in 0..<tasks {
                     group.addTask {
@@ -65,19 +66,19 @@ extension StoreContract {
                 try Expect.equal(seqs, seqs.sorted(), "one task's seqs increase")
             }
             let all = seqsByTask.flatMap { $0 }.sorted()
-            try Expect.equal(all, Array(2...Seq(tasks * perTask + 1)), "seqs after the created message")
+            try Expect.equal(all, Array((joined + 1)...(joined + Seq(tasks * perTask))), "seqs after the joins")
             let history = try await store.history("g", before: nil, after: nil, limit: 10_000)
-            try Expect.equal(history.map(\.seq), Array(1...Seq(tasks * perTask + 1)))
+            try Expect.equal(history.map(\.seq), Array(1...(joined + Seq(tasks * perTask))))
             try Expect.equal(history.first?.system?.action, .created)
-            try Expect.equal(try await store.chat("g")?.seq, Seq(tasks * perTask + 1))
-            for message in history.dropFirst() {
+            try Expect.equal(try await store.chat("g")?.seq, joined + Seq(tasks * perTask))
+            for message in history.dropFirst(Int(joined)) {
                 let t = message.sender.dropFirst()
                 try Expect.that(message.text == "m\(t)-\(message.clientMsgId ?? "")", "text of \(message.seq) matches its sender")
             }
         },
         Check("the same client message id appended concurrently is stored once") { store in
-            try await Fixture.group(store, "g")
-            try await Fixture.group(store, "h")
+            try await Fixture.group(store, "g", members: ["ann", "bob"])                   // 1 created, 2 and 3 joined
+            try await Fixture.group(store, "h", members: ["ann"])
             let results = try await withThrowingTaskGroup(of: AppendResult.self) { group in
                 for i in 0..<10 {
                     group.addTask { try await store.append(Fixture.text("g", from: "ann", "try \(i)", clientMsgId: "same")) }
@@ -89,13 +90,13 @@ extension StoreContract {
             for result in results {
                 try Expect.equal(result.message, original, "every caller gets the original")
             }
-            try Expect.equal(original.seq, 2)
-            try Expect.equal(try await store.chat("g")?.seq, 2, "a duplicate takes no seq")
-            try Expect.equal(try await store.history("g", before: nil, after: nil, limit: 100).count, 2)
+            try Expect.equal(original.seq, 4)
+            try Expect.equal(try await store.chat("g")?.seq, 4, "a duplicate takes no seq")
+            try Expect.equal(try await store.history("g", before: nil, after: nil, limit: 100).count, 4)
 
             let other = try await store.append(Fixture.text("g", from: "bob", "mine", clientMsgId: "same"))
             try Expect.equal(other.duplicate, false, "another sender's id is another message")
-            try Expect.equal(other.message.seq, 3)
+            try Expect.equal(other.message.seq, 5)
             let elsewhere = try await store.append(Fixture.text("h", from: "ann", "there", clientMsgId: "same"))
             try Expect.equal(elsewhere.duplicate, false, "the same id in another chat is another message")
             let again = try await store.append(Fixture.text("g", from: "ann", "later", clientMsgId: "same"))
@@ -103,7 +104,7 @@ extension StoreContract {
             let noId1 = try await store.append(Fixture.text("g", from: "ann", "x"))
             let noId2 = try await store.append(Fixture.text("g", from: "ann", "x"))
             try Expect.equal([noId1.duplicate, noId2.duplicate], [false, false], "messages without client id")
-            try Expect.equal([noId1.message.seq, noId2.message.seq], [4, 5])
+            try Expect.equal([noId1.message.seq, noId2.message.seq], [6, 7])
         },
         Check("unknown chats and messages are notFound, or nil for lookups") { store in
             try Expect.equal(try await store.chat("nope"), nil)
@@ -125,20 +126,22 @@ extension StoreContract {
 
             try await Fixture.group(store, "g")
             _ = try await store.append(Fixture.text("g", from: "owner", "hi"))
-            _ = try await store.edit("g", seq: 2, text: "hello", data: nil, now: Fixture.now)
+            _ = try await store.edit("g", seq: 2, by: "owner", text: "hello", data: nil, now: Fixture.now)
             try Expect.equal(try await store.message("g", seq: 3), nil, "seq 3 was an edit, not a message")
             try Expect.equal(try await store.message("g", seq: 99), nil)
             for seq: Seq in [3, 99] {
-                try await Expect.error(.notFound, "edit \(seq)") { try await store.edit("g", seq: seq, text: "x", data: nil, now: Fixture.now) }
-                try await Expect.error(.notFound, "delete \(seq)") { try await store.delete("g", seq: seq, now: Fixture.now) }
+                try await Expect.error(.notFound, "edit \(seq)") {
+                    try await store.edit("g", seq: seq, by: "owner", text: "x", data: nil, now: Fixture.now)
+                }
+                try await Expect.error(.notFound, "delete \(seq)") { try await store.delete("g", seq: seq, by: "owner", now: Fixture.now) }
                 try await Expect.error(.notFound, "react \(seq)") {
                     try await store.react("g", seq: seq, user: "owner", emoji: "👍", add: true)
                 }
             }
             try await Expect.error(.notFound, "edit in an unknown chat") {
-                try await store.edit("nope", seq: 2, text: "x", data: nil, now: Fixture.now)
+                try await store.edit("nope", seq: 2, by: "owner", text: "x", data: nil, now: Fixture.now)
             }
-            try await Expect.error(.notFound, "markRead by a non-member") { try await store.markRead("g", user: "zed", seq: 1) }
+            try await Expect.error(.forbidden, "markRead by a non-member") { try await store.markRead("g", user: "zed", seq: 1) }
             try await Expect.error(.notFound, "unread of a non-member") { try await store.unread("g", user: "zed") }
             try Expect.equal(try await store.chat("g")?.seq, 3, "failed calls take no seq")
         },

@@ -4,44 +4,44 @@ import SocialCore
 extension StoreContract {
     static let readingChecks: [Check] = [
         Check("changes returns each changed message once, latest state, by updatedSeq") { store in
-            try await Fixture.group(store, "g")
-            for text in ["a", "b", "c"] { _ = try await store.append(Fixture.text("g", from: "ann", text)) }
-            _ = try await store.edit("g", seq: 2, text: "a1", data: nil, now: Fixture.now)          // 5
-            _ = try await store.react("g", seq: 3, user: "bob", emoji: "👍", add: true)            // 6
-            _ = try await store.edit("g", seq: 2, text: "a2", data: nil, now: Fixture.now)          // 7
+            try await Fixture.group(store, "g", members: ["ann", "bob"])                    // 1 created, 2 and 3 joined
+            for text in ["a", "b", "c"] { _ = try await store.append(Fixture.text("g", from: "ann", text)) }   // 4 5 6
+            _ = try await store.edit("g", seq: 4, by: "ann", text: "a1", data: nil, now: Fixture.now)  // 7
+            _ = try await store.react("g", seq: 5, user: "bob", emoji: "👍", add: true)               // 8
+            _ = try await store.edit("g", seq: 4, by: "ann", text: "a2", data: nil, now: Fixture.now)  // 9
 
             let all = try await store.changes("g", after: 0, limit: 100)
-            try Expect.equal(all.map(\.seq), [1, 4, 3, 2])
-            try Expect.equal(all.map(\.updatedSeq), [1, 4, 6, 7])
+            try Expect.equal(all.map(\.seq), [1, 2, 3, 6, 5, 4])
+            try Expect.equal(all.map(\.updatedSeq), [1, 2, 3, 6, 8, 9])
             try Expect.equal(all.last?.text, "a2", "the latest state")
-            try Expect.equal(all[2].reactions, ["👍": 1])
+            try Expect.equal(all[4].reactions, ["👍": 1])
             for message in all {
                 try Expect.equal(try await store.message("g", seq: message.seq), message, "change \(message.seq)")
             }
-            try Expect.equal(try await store.changes("g", after: 4, limit: 100).map(\.seq), [3, 2])
-            try Expect.equal(try await store.changes("g", after: 5, limit: 100).map(\.seq), [3, 2])
-            try Expect.equal(try await store.changes("g", after: 0, limit: 2).map(\.seq), [1, 4], "bounded by limit")
-            try Expect.equal(try await store.changes("g", after: 6, limit: 1).map(\.seq), [2])
-            try Expect.equal(try await store.changes("g", after: 7, limit: 100), [])
+            try Expect.equal(try await store.changes("g", after: 6, limit: 100).map(\.seq), [5, 4])
+            try Expect.equal(try await store.changes("g", after: 7, limit: 100).map(\.seq), [5, 4])
+            try Expect.equal(try await store.changes("g", after: 0, limit: 2).map(\.seq), [1, 2], "bounded by limit")
+            try Expect.equal(try await store.changes("g", after: 8, limit: 1).map(\.seq), [4])
+            try Expect.equal(try await store.changes("g", after: 9, limit: 100), [])
             try Expect.equal(try await store.changes("g", after: 0, limit: 0), [])
         },
         Check("history pages before, after and latest, ascending, bounded") { store in
-            try await Fixture.group(store, "g")
-            for i in 2...21 { _ = try await store.append(Fixture.text("g", from: "ann", "m\(i)")) }
-            _ = try await store.edit("g", seq: 5, text: "edited", data: nil, now: Fixture.now)   // seq 22, no message
+            try await Fixture.group(store, "g", members: ["ann"])                           // 1 created, 2 joined
+            for i in 3...22 { _ = try await store.append(Fixture.text("g", from: "ann", "m\(i)")) }
+            _ = try await store.edit("g", seq: 5, by: "ann", text: "edited", data: nil, now: Fixture.now)   // seq 23, no message
             func seqs(before: Seq? = nil, after: Seq? = nil, _ limit: Int) async throws -> [Seq] {
                 try await store.history("g", before: before, after: after, limit: limit).map(\.seq)
             }
-            try Expect.equal(try await seqs(5), Array(17...21), "latest")
-            try Expect.equal(try await seqs(before: 17, 5), Array(12...16), "before")
+            try Expect.equal(try await seqs(5), Array(18...22), "latest")
+            try Expect.equal(try await seqs(before: 18, 5), Array(13...17), "before")
             try Expect.equal(try await seqs(before: 3, 5), [1, 2], "before, near the start")
             try Expect.equal(try await seqs(before: 1, 5), [], "before the first")
-            try Expect.equal(try await seqs(after: 18, 5), [19, 20, 21], "after, near the end")
+            try Expect.equal(try await seqs(after: 19, 5), [20, 21, 22], "after, near the end")
             try Expect.equal(try await seqs(after: 0, 3), [1, 2, 3], "after 0")
-            try Expect.equal(try await seqs(after: 21, 5), [], "after the last")
+            try Expect.equal(try await seqs(after: 22, 5), [], "after the last")
             try Expect.equal(try await seqs(before: 10, after: 5, 3), [6, 7, 8], "between, first after `after`")
             try Expect.equal(try await seqs(before: 10, after: 5, 30), [6, 7, 8, 9], "between, bounded by before")
-            try Expect.equal(try await seqs(1000), Array(1...21), "a limit past the size")
+            try Expect.equal(try await seqs(1000), Array(1...22), "a limit past the size")
             try Expect.equal(try await seqs(0), [], "limit 0")
             let page = try await store.history("g", before: 6, after: nil, limit: 1)
             try Expect.equal(page.first?.text, "edited", "history shows the latest state")
@@ -50,8 +50,9 @@ extension StoreContract {
             try await Fixture.group(store, "g", owner: "ann", members: ["bob"])            // 1 created, 2 joined
             for text in ["a", "b", "c"] { _ = try await store.append(Fixture.text("g", from: "ann", text)) }   // 3 4 5
             _ = try await store.append(Fixture.text("g", from: "bob", "mine"))                               // 6
-            _ = try await store.delete("g", seq: 4, now: Fixture.now)                                        // 7
+            _ = try await store.delete("g", seq: 4, by: "ann", now: Fixture.now)                             // 7
             _ = try await store.apply(.rename(title: "T", by: "ann"), to: "g", now: Fixture.now)              // 8
+            try Expect.equal(try await store.member("g", "bob")?.readSeq, 2, "read up to the join")
             try Expect.equal(try await store.unread("g", user: "bob"), 2)
             try Expect.equal(try await store.unread("g", user: "ann"), 1)
 

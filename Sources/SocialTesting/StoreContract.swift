@@ -16,8 +16,15 @@ import SocialCore
 /// Where the `ChatStore` documentation leaves room, the checks pin down one
 /// reading so every backend agrees:
 /// - Lookups returning optionals return nil for an unknown chat; every other
-///   call on an unknown chat throws `notFound`, as do `unread`/`markRead` for a
-///   non-member.
+///   call on an unknown chat fails `not_found`, as does `unread` for a
+///   non-member. A chat-log change (`submit`) is checked by `LogRules` inside
+///   the store: by a non-member it is `forbidden`, and a refused change
+///   stores nothing and takes no seq. Errors are compared by their wire code
+///   (`LogRules.errorCode(of:)`): a rule's error and a `StoreError` of the same
+///   kind are the same refusal.
+/// - A `join` sets the new member's read marker at the join's message.
+/// - Changes submitted back to back from one thread apply, take seqs and
+///   complete in submission order (refused ones too, in their place).
 /// - Membership changes apply to groups only: on a direct chat they are a conflict.
 /// - A direct chat has no system message (its seq starts at 0); a user cannot
 ///   open a direct chat with themself (conflict).
@@ -34,4 +41,5 @@ public enum StoreContract {
 
     /// Every check, in a stable order.
     public static let checks: [Check] = messageChecks + editChecks + readingChecks + membershipChecks + directChecks
+        + ruleChecks
 }

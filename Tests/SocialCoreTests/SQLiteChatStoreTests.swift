@@ -1,6 +1,7 @@
 import Foundation
 import SocialCore
 import SocialSQLite
+import SocialTesting
 import Testing
 
 /// What only the SQLite store promises: its data outlives the process.
@@ -19,7 +20,7 @@ extension StoreContractTests {
                                                      attachments: [Attachment(url: "https://x/a")],
                                                      data: .object(["k": .string("v")]), createdAt: now))
         _ = try await first.react("g", seq: sent.message.seq, user: "bob", emoji: "👍", add: true)
-        _ = try await first.markRead("g", user: "bob", seq: 2)
+        _ = try await first.markRead("g", user: "bob", seq: sent.message.seq)
         let direct = try await first.openDirect(newId: "d", between: "bob", and: "ann", now: now).chat
         let history = try await first.history("g", before: nil, after: nil, limit: 100)
         let chat = try await first.chat("g")
@@ -33,7 +34,7 @@ extension StoreContractTests {
         #expect(try await second.chat("g") == chat)
         #expect(chat?.title == group.title)
         #expect(try await second.history("g", before: nil, after: nil, limit: 100) == history)
-        #expect(try await second.member("g", "bob")?.readSeq == 2)
+        #expect(try await second.member("g", "bob")?.readSeq == sent.message.seq)
         #expect(try await second.invitation("g", "cy")?.invitedBy == "ann")
         #expect(try await second.reactions(of: "bob", in: "g", seqs: [sent.message.seq]) == [sent.message.seq: ["👍"]])
         #expect(try await second.openDirect(newId: "d2", between: "ann", and: "bob", now: now) == (direct, false))

@@ -1,45 +1,60 @@
 import Foundation
 import SocialCore
 @testable import SocialSQLite
+import Synchronization
 import Testing
 
-/// Group commit: writes queued together commit in one transaction, and a
-/// failing write rolls back alone. (In `StoreContractTests` so
-/// `--filter StoreContract` runs it too.)
+/// Group commit: writes queued together commit in one transaction, a failing
+/// write rolls back alone, and completions run after the commit in queue
+/// order. (In `StoreContractTests` so `--filter StoreContract` runs it too.)
 extension StoreContractTests {
+    static func chat(_ id: ChatID) -> Chat {
+        Chat(id: id, kind: .group, title: id, isOpen: true, owner: nil, directUsers: [], seq: 0, createdAt: 0)
+    }
+
+    /// Holds the writer thread in a write of its own until `release` is
+    /// called, so that what is queued meanwhile forms one batch.
+    struct HeldWriter {
+        let gate = DispatchSemaphore(value: 0)
+        let held: Task<Void, any Error>
+
+        init(_ writer: SQLiteWriter) async {
+            let holding = ThreadExit()
+            held = Task { [gate] in try await writer.submit { _ in
+                holding.finish()
+                gate.wait()
+            } }
+            await holding.wait()
+        }
+
+        func release() async throws {
+            gate.signal()
+            try await held.value
+        }
+    }
+
     @Test func sqliteGroupCommitRollsBackOnlyTheFailingWrite() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let store = try SQLiteChatStore(directory: directory.path)
         let writer = store.writer
-        func chat(_ id: ChatID) -> Chat {
-            Chat(id: id, kind: .group, title: id, isOpen: true, owner: nil, directUsers: [], seq: 0, createdAt: 0)
-        }
 
-        // Hold the writer thread so the next writes queue up and form one batch.
-        let gate = DispatchSemaphore(value: 0)
-        let holding = Completion()
-        let held = Task { try await writer.submit { _ in
-            holding.finish()
-            gate.wait()
-        } }
-        await holding.wait()
+        let held = await HeldWriter(writer)
         let before = writer.stats
 
-        let ok1 = Task { try await writer.submit { db in try db.insert(chat("a")) } }
+        let ok1 = Task { try await writer.submit { db in try db.insert(Self.chat("a")) } }
         let thrown = Task { try await writer.submit { db in
-            try db.insert(chat("b"))
+            try db.insert(Self.chat("b"))
             throw StoreError.conflict("refused after writing")
         } }
         let sqlFailure = Task { try await writer.submit { db in
-            try db.insert(chat("a2"))
-            try db.insert(chat("a2"))                        // primary key violation
+            try db.insert(Self.chat("a2"))
+            try db.insert(Self.chat("a2"))                        // primary key violation
         } }
-        let ok2 = Task { try await writer.submit { db in try db.insert(chat("c")) } }
+        let ok2 = Task { try await writer.submit { db in try db.insert(Self.chat("c")) } }
         while writer.queued < 4 { try await Task.sleep(for: .milliseconds(1)) }
-        gate.signal()
+        try await held.release()
 
-        try await held.value
         try await ok1.value
         try await ok2.value
         await #expect(throws: StoreError.conflict("refused after writing")) { try await thrown.value }
@@ -55,4 +70,68 @@ extension StoreContractTests {
         #expect(after.ops - before.ops == 3, "the held write and the two successful ones")
         await store.close()
     }
+
+    /// A refusal that is not a store error (as `LogRules` throws).
+    struct Refusal: Error, Equatable {
+        let reason: String
+    }
+
+    @Test func sqliteCompletionsRunAfterTheCommitInQueueOrderWithErrorsUnchanged() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteChatStore(directory: directory.path)
+        let writer = store.writer
+        let held = await HeldWriter(writer)
+
+        final class Log: Sendable {
+            let entries = Mutex<[(index: Int, thread: pthread_t, committed: Bool, error: (any Error)?)]>([])
+            /// The thread the ops ran on: the writer's.
+            let writerThread = Mutex<pthread_t?>(nil)
+        }
+        let log = Log()
+        let finished = ThreadExit()
+        let total = 5
+        for index in 0..<total {
+            writer.enqueue({ db -> Int in
+                log.writerThread.withLock { $0 = pthread_self() }
+                switch index {
+                case 1: throw Refusal(reason: "rule")
+                case 3:
+                    try db.insert(Self.chat("x"))
+                    try db.insert(Self.chat("x"))                 // a SQLite failure
+                default: try db.insert(Self.chat("c\(index)"))
+                }
+                return index
+            }, completion: { result in
+                // A reader sees the batch's writes: the completion runs after the COMMIT.
+                let committed = (try? db(directory.path).chatExists("c0")) ?? false
+                let error: (any Error)? = if case .failure(let error) = result { error } else { nil }
+                let count = log.entries.withLock {
+                    $0.append((index, pthread_self(), committed, error))
+                    return $0.count
+                }
+                if count == total { finished.finish() }
+            })
+        }
+        while writer.queued < total { try await Task.sleep(for: .milliseconds(1)) }
+        try await held.release()
+        await finished.wait()
+
+        let entries = log.entries.withLock { $0 }
+        #expect(entries.map(\.index) == Array(0..<total), "completions in queue order, failures in their place")
+        let writerThread = try #require(log.writerThread.withLock { $0 })
+        #expect(entries.allSatisfy { pthread_equal($0.thread, writerThread) != 0 }, "on the writer thread")
+        #expect(entries.allSatisfy { $0.committed }, "after the COMMIT")
+        #expect(entries[1].error as? Refusal == Refusal(reason: "rule"), "a rule's error reaches the completion unchanged")
+        #expect((entries[3].error as? StoreError)?.isConflict == true, "a SQLite failure is a StoreError")
+        #expect(entries.filter { $0.error == nil }.count == 3)
+        #expect(try await store.chat("x") == nil)
+        await store.close()
+    }
+}
+
+/// A read-only connection of its own to the store at `directory` (not one
+/// of the store's threads: only for checking what is committed).
+private func db(_ directory: String) throws -> SQLiteConnection {
+    try SQLiteConnection.open(path: directory + "/social.sqlite3", busyTimeoutMs: 1_000)
 }

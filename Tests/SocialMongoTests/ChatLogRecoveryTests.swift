@@ -28,7 +28,7 @@ struct ChatLogRecoveryTests {
             let retry = try await survivor.append(NewMessage(chatId: "g", sender: "ann", text: "lost?",
                                                              clientMsgId: "c-1", createdAt: 3))
             #expect(retry == AppendResult(message: lost, duplicate: true), "the client's retry finds the original")
-            let next = try await survivor.append(NewMessage(chatId: "g", sender: "bob", text: "next", createdAt: 3))
+            let next = try await survivor.append(NewMessage(chatId: "g", sender: "ann", text: "next", createdAt: 3))
             #expect(next.message.seq == 3, "no seq was lost")
         }
     }
@@ -39,7 +39,7 @@ struct ChatLogRecoveryTests {
             _ = try await store.createGroup(id: "g", title: "G", isOpen: true, owner: "ann", now: 1)
             _ = try await store.apply(.join(user: "bob", role: .member), to: "g", now: 2)              // seq 2
             _ = try await store.append(NewMessage(chatId: "g", sender: "ann", text: "v1", createdAt: 3))  // seq 3
-            _ = try await store.edit("g", seq: 3, text: "v2", data: nil, now: 4)                        // seq 4
+            _ = try await store.edit("g", seq: 3, by: "ann", text: "v2", data: nil, now: 4)             // seq 4
             _ = try await store.apply(.leave(user: "bob"), to: "g", now: 5)                             // seq 5
 
             // A slow node (or a helper) applies the writes of seqs 2 and 3 again, after seq 5.

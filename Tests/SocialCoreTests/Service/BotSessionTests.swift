@@ -14,24 +14,28 @@ import Testing
 
     static let alice = Caller(userId: "alice", deviceId: "phone", sessionId: "s-alice")
 
-    func run(_ dispatcher: Dispatcher, _ caller: Caller, _ op: String, _ args: String = "{}") async -> [String: Any] {
+    func run(_ dispatcher: PipelineHarness, _ caller: Caller, _ op: String, _ args: String = "{}") async -> [String: Any] {
         let frame = Array(#"{"id":1,"op":"\#(op)","args":\#(args)}"#.utf8)
-        let reply = await dispatcher.handle(frame, from: caller)
+        let reply = await dispatcher.reply(frame, from: caller)
         return (try? JSONSerialization.jsonObject(with: Data(reply))) as? [String: Any] ?? [:]
     }
 
     func code(_ reply: [String: Any]) -> String? { (reply["error"] as? [String: Any])?["code"] as? String }
 
-    func groupWithBotInvited(_ dispatcher: Dispatcher, open: Bool = false) async throws -> String {
+    func groupWithBotInvited(_ dispatcher: PipelineHarness, open: Bool = false) async throws -> String {
         let created = await run(dispatcher, Self.alice, Op.groupCreate, #"{"title":"Club","open":\#(open)}"#)
         let group = try #require(((created["ok"] as? [String: Any])?["group"] as? [String: Any])?["group_id"] as? String)
         _ = await run(dispatcher, Self.alice, Op.groupInvite, #"{"group_id":"\#(group)","user_id":"bot_1"}"#)
         return group
     }
 
-    func dispatcher(_ limits: ChatLimits = .init()) -> Dispatcher {
-        Dispatcher(store: MemoryChatStore(), bus: RecordingBus(), limits: limits, clock: { 1_700_000_000_000 },
-                   ids: SequentialChatIDs().generate, logger: Logger(label: "test.bots"))
+    /// A dispatcher over a fresh memory store, behind a command pipeline.
+    func dispatcher(_ limits: ChatLimits = .init()) -> PipelineHarness {
+        let store = MemoryChatStore()
+        return PipelineHarness(
+            dispatcher: Dispatcher(store: store, bus: RecordingBus(), limits: limits, clock: { 1_700_000_000_000 },
+                                   ids: SequentialChatIDs().generate, logger: Logger(label: "test.bots")),
+            store: store)
     }
 
     @Test func aBotsMessagesAreMarkedAsABots() async throws {

@@ -14,12 +14,16 @@ import Testing
     let presence = MemoryPresenceStore()
     let service: NotificationService
     let dispatcher: Dispatcher
+    /// Runs frames the way the transport does.
+    let harness: PipelineHarness
 
     init() {
         service = NotificationService(store: store, bus: bus, presence: presence, push: push, clock: clock.read,
                                       logger: Logger(label: "test.notify"))
-        dispatcher = Dispatcher(store: MemoryChatStore(), bus: bus, clock: clock.read, ids: SequentialChatIDs().generate,
+        let chats = MemoryChatStore()
+        dispatcher = Dispatcher(store: chats, bus: bus, clock: clock.read, ids: SequentialChatIDs().generate,
                                 logger: Logger(label: "test.service"), presence: presence, notifications: service)
+        harness = PipelineHarness(dispatcher: dispatcher, store: chats)
     }
 
     func caller(_ user: UserID, _ device: String = "phone") -> Caller {
@@ -28,7 +32,7 @@ import Testing
 
     func call<Result: Decodable>(_ user: UserID, _ op: String, _ args: some Encodable,
                                  as type: Result.Type = Result.self) async throws -> Result {
-        let reply = try TestReply<Result>(frame: await dispatcher.handle(TestCommand(id: 3, op: op, args: args).frame,
+        let reply = try TestReply<Result>(frame: await harness.reply(TestCommand(id: 3, op: op, args: args).frame,
                                                                            from: caller(user)))
         if let error = reply.error { Issue.record("\(op): \(error.code) \(error.message)") }
         return try #require(reply.ok)
@@ -51,7 +55,7 @@ import Testing
     }
 
     @Test func anOnlineUserGetsTheEventOnItsUserTopicAndNoPush() async throws {
-        await dispatcher.sessionOpened(caller("ann"))
+        await harness.open(caller("ann"))
         let created = try await service.create(draft("hi"), for: ["ann"])
         #expect(created.map(\.outcome) == [.live])
         let events = bus.events(on: .user("ann")).filter { $0.eventName == EventName.notification }
@@ -77,7 +81,7 @@ import Testing
     }
 
     @Test func aRetryWithTheSameKeyStoresOneAndDeliversOnce() async throws {
-        await dispatcher.sessionOpened(caller("ann"))
+        await harness.open(caller("ann"))
         let first = try await service.create(draft("hi", key: "k-1"), for: ["ann", "bob"])
         let retry = try await service.create(draft("hi", key: "k-1"), for: ["ann", "bob"])
         #expect(first.map(\.outcome) == [.live, .push])
@@ -91,7 +95,7 @@ import Testing
     }
 
     @Test func normalNotificationsWaitForTheTrainingAndComeAsOneDigest() async throws {
-        await dispatcher.sessionOpened(caller("ann"))
+        await harness.open(caller("ann"))
         let _: PresenceSelfResult = try await call("ann", Op.presenceSet, PresenceSetArgs(state: "training", activity: "run"))
         bus.reset()
         let held = try await service.create(draft("n1"), for: ["ann"])
@@ -116,11 +120,11 @@ import Testing
     }
 
     @Test func aTrainingThatEndsOfflineSendsTheDigestToTheWebhook() async throws {
-        await dispatcher.sessionOpened(caller("ann"))
+        await harness.open(caller("ann"))
         let _: PresenceSelfResult = try await call("ann", Op.presenceSet, PresenceSetArgs(state: "training"))
         _ = try await service.create(draft("n1"), for: ["ann"])
         _ = try await service.create(draft("n2"), for: ["ann"])
-        await dispatcher.sessionClosed(caller("ann"))
+        await harness.close(caller("ann"))
         #expect(try await pushState("ann", 2) == .sent)
         #expect(push.requests.count == 1)
         #expect(push.requests.first?.digest == true)
@@ -128,7 +132,7 @@ import Testing
     }
 
     @Test func listAckBadgeAndSync() async throws {
-        await dispatcher.sessionOpened(caller("ann"))
+        await harness.open(caller("ann"))
         for i in 1...5 { _ = try await service.create(draft("n\(i)"), for: ["ann"]) }
         let page: NotificationsListResult = try await call("ann", Op.notificationsList, NotificationsListArgs(limit: 2))
         #expect(page.notifications.map(\.id) == [5, 4])
@@ -166,7 +170,7 @@ import Testing
         bad.data = .string("not an object")
         await #expect(throws: NotificationError.self) { try await service.create(bad, for: ["ann"]) }
         for args in [NotificationsAckArgs(status: "unread", upTo: 1), NotificationsAckArgs(status: "read")] {
-            let reply = try TestReply<Empty>(frame: await dispatcher.handle(
+            let reply = try TestReply<Empty>(frame: await harness.reply(
                 TestCommand(id: 4, op: Op.notificationsAck, args: args).frame, from: caller("ann")))
             #expect(reply.error?.code == .invalidArgs)
         }

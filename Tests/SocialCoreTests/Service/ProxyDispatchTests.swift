@@ -20,14 +20,18 @@ import Testing
         }
     }
 
-    private func dispatcher(_ proxy: FakeProxy?) -> Dispatcher {
-        Dispatcher(store: MemoryChatStore(), bus: RecordingBus(), clock: { 0 }, ids: SequentialChatIDs().generate,
-                   logger: Logger(label: "test"), proxy: proxy)
+    /// A dispatcher over a memory store, behind a command pipeline.
+    private func dispatcher(_ proxy: FakeProxy?) -> PipelineHarness {
+        let store = MemoryChatStore()
+        return PipelineHarness(
+            dispatcher: Dispatcher(store: store, bus: RecordingBus(), clock: { 0 }, ids: SequentialChatIDs().generate,
+                                   logger: Logger(label: "test"), proxy: proxy),
+            store: store)
     }
 
-    private func reply(_ dispatcher: Dispatcher, _ caller: Caller, _ args: ProxyRequestArgs) async throws -> TestReply<ProxyResult> {
-        try TestReply<ProxyResult>(frame: await dispatcher.handle(TestCommand(id: 3, op: Op.proxyRequest, args: args).frame,
-                                                                  from: caller))
+    private func reply(_ dispatcher: PipelineHarness, _ caller: Caller, _ args: ProxyRequestArgs) async throws -> TestReply<ProxyResult> {
+        try TestReply<ProxyResult>(frame: await dispatcher.reply(TestCommand(id: 3, op: Op.proxyRequest, args: args).frame,
+                                                                 from: caller))
     }
 
     private let maya = Caller(userId: "maya", deviceId: "watch", sessionId: "s1", accessToken: "tok-1")

@@ -5,7 +5,8 @@ import SocialTesting
 import Testing
 
 /// A dispatcher over a fresh in-memory store (behind a switchable fault injector), a recording bus, a manual clock
-/// and sequential ids, with helpers that speak the wire protocol to it.
+/// and sequential ids, with helpers that speak the wire protocol to it the way the transport does (a
+/// `PipelineHarness`: parsed once, started by the command pipeline, then submitted to the store or run in a task).
 struct ServiceFixture {
     struct ReplyError: Error, CustomStringConvertible {
         let body: ErrorBody
@@ -17,6 +18,8 @@ struct ServiceFixture {
     let bus = RecordingBus()
     let clock = ManualClock()
     let dispatcher: Dispatcher
+    /// Runs frames through a command pipeline, as the transport's service thread does.
+    let harness: PipelineHarness
     private let counter = SequentialChatIDs()
 
     /// The store as the dispatcher sees it: `store`, until told to fail.
@@ -30,11 +33,17 @@ struct ServiceFixture {
         faults = FailingChatStore(store)
         dispatcher = Dispatcher(store: faults, bus: bus, limits: limits, clock: clock.read,
                                 ids: counter.generate, logger: Logger(label: "test.service"))
+        harness = PipelineHarness(dispatcher: dispatcher, store: faults)
+    }
+
+    /// The caller `raw` uses for `user` on `device`.
+    static func caller(_ user: UserID, device: String = "phone") -> Caller {
+        Caller(userId: user, deviceId: device, sessionId: "s-\(user)-\(device)")
     }
 
     /// Sends a raw frame as `user` and returns the raw reply.
     func raw(_ frame: [UInt8], as user: UserID, device: String = "phone") async -> [UInt8] {
-        await dispatcher.handle(frame, from: Caller(userId: user, deviceId: device, sessionId: "s-\(user)-\(device)"))
+        await harness.reply(frame, from: Self.caller(user, device: device))
     }
 
     /// Runs `op` as `user` and returns its result; an error reply throws `ReplyError`.
