@@ -3,7 +3,7 @@
 ///
 /// It reads a whole document into a `JSONValue` tree, or answers nil for
 /// anything it does not take: malformed JSON, trailing bytes, nesting deeper
-/// than `maxDepth`, numbers it cannot represent. Callers then fall back to
+/// than `maxDepth`, numbers it cannot represent, a key repeated in an object. Callers then fall back to
 /// `JSONDecoder`, which also words the error for the client; so this reader
 /// never has to explain a failure, only to be right when it succeeds.
 public enum JSONReader {
@@ -76,8 +76,8 @@ public enum JSONReader {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
                 index += 1
                 skipSpace()
-                guard let value = value(depth: depth + 1) else { return nil }
-                fields[key] = value
+                // A repeated key is read differently by different readers: leave it to the decoder.
+                guard let value = value(depth: depth + 1), fields.updateValue(value, forKey: key) == nil else { return nil }
                 skipSpace()
                 guard index < bytes.count else { return nil }
                 if bytes[index] == UInt8(ascii: ",") {

@@ -95,7 +95,8 @@ import SocialTesting
         }
         let joinReply = try #require(bob.next(where: { ($0["id"] as? Int) == 1 }))
         let joinSeq = try #require(((joinReply["ok"] as? [String: Any])?["group"] as? [String: Any])?["seq"] as? Int)
-        let lastSeq = try #require(seq(try #require(alice.command("chat.send", ["chat_id": group, "text": "last"]))))
+        let lastReply = try #require(alice.command("chat.send", ["chat_id": group, "text": "last"]))
+        let lastSeq = try #require(seq(lastReply))
         var seen: [Int] = []
         while seen.last != lastSeq, let event = bob.event("message.new", timeout: 10) {
             if let s = (event["message"] as? [String: Any])?["seq"] as? Int { seen.append(s) }
