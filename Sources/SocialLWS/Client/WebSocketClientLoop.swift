@@ -201,9 +201,11 @@ public final class WebSocketClientLoop: @unchecked Sendable {
             return 0
         }
         if let code = close {
+            // Not by returning -1: lws's debug build would drop the close frame on the libuv loop.
             var reason: [UInt8] = []
             lws_close_reason(connection.wsi, lws_close_status(UInt32(code)), &reason, 0)
-            return -1
+            lws_close_free_wsi(connection.wsi, lws_close_status(UInt32(code)), "client")
+            return 0
         }
         return 0
     }

@@ -107,12 +107,14 @@ extension GatewayServer {
     /// accepts them, so a slow reader still fills its queue and meets the
     /// slow-consumer policy. Service thread.
     func writable(_ session: Session) -> Int32 {
-        if session.phase == .closing {  // the close reason was set by `close`
+        if session.phase == .closing {  // `close` set the reason and left a farewell reply to write first
             if let farewell = session.farewell {
                 session.farewell = nil
                 _ = farewell.withUnsafeBufferPointer { sg_ws_write(session.wsi, $0.baseAddress, $0.count, 0) }
+                let code = session.machine.closeCode ?? .goingAway
+                lws_close_free_wsi(session.wsi, lws_close_status(UInt32(code.rawValue)), "gateway")
             }
-            return -1
+            return 0
         }
         if session.pingDue {
             session.pingDue = false

@@ -5,16 +5,22 @@ import SocialCore
 import SocialProtocol
 
 extension GatewayServer {
-    /// Closes with a code: the reason goes to lws now, the close frame on the
-    /// next writable callback (returning -1 from a receive callback does not
-    /// reliably send one). Service thread.
+    /// Closes with a code: lws sends the close frame on the socket's next
+    /// writable event and hangs up once the peer answers it (or after 5 s). A
+    /// farewell reply goes first (`writable` writes it, then starts the close).
+    ///
+    /// Never by returning -1 from a callback: Debian's lws is a debug build,
+    /// and on the libuv loop it then closes a second time ("uv repeat test"),
+    /// which drops the close frame. Service thread.
     func close(_ session: Session, code: CloseCode, reason: String) {
         guard session.machine.close(code) else { return }
         var bytes = Array(reason.utf8.prefix(120))
         lws_close_reason(session.wsi, lws_close_status(UInt32(code.rawValue)), &bytes, bytes.count)
-        lws_callback_on_writable(session.wsi)
-        // Hang up even if the peer never lets us write the close frame.
-        lws_set_timeout(session.wsi, PENDING_TIMEOUT_CLOSE_SEND, 5)
+        if session.farewell != nil {
+            lws_callback_on_writable(session.wsi)
+        } else {
+            lws_close_free_wsi(session.wsi, lws_close_status(UInt32(code.rawValue)), "gateway")
+        }
     }
 
     /// Once a second: pings, idle timeouts, token expiry, presence heartbeat,
