@@ -31,6 +31,7 @@ struct sg_loop {
     uv_loop_t uv;
     uv_async_t wake;
     uv_prepare_t prepare;
+    uv_idle_t forced;
     uv_timer_t tick;
     uv_timer_t deadline;
     sg_loop_callback_fn callback; /* the owner's protocol callback */
@@ -38,6 +39,7 @@ struct sg_loop {
     sg_loop_event_fn event;       /* the owner's loop events: wake-up, prepare, tick, deadline */
     void *event_user;             /* passed to event */
     uint64_t forwarded[2];        /* bit r: callback reason r goes to the owner */
+    struct lws_context *context; /* set once created: forced service needs it */
     int started;
 };
 
@@ -87,9 +89,11 @@ int sg_loop_start(struct sg_loop *loop, uint64_t tick_ms) {
     if (uv_loop_init(&loop->uv)) return -1;
     loop->wake.data = loop;
     loop->prepare.data = loop;
+    loop->forced.data = loop;
     loop->tick.data = loop;
     loop->deadline.data = loop;
     if (uv_async_init(&loop->uv, &loop->wake, sg_on_wake)) return -1;
+    uv_idle_init(&loop->uv, &loop->forced);
     uv_prepare_init(&loop->uv, &loop->prepare);
     uv_prepare_start(&loop->prepare, sg_on_prepare);
     uv_unref((uv_handle_t *)&loop->prepare);
@@ -102,6 +106,10 @@ int sg_loop_start(struct sg_loop *loop, uint64_t tick_ms) {
 
 void *sg_loop_uv(struct sg_loop *loop) {
     return &loop->uv;
+}
+
+void sg_loop_set_context(struct sg_loop *loop, struct lws_context *context) {
+    loop->context = context;
 }
 
 int sg_loop_protocol_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
@@ -148,6 +156,9 @@ void sg_loop_finish(struct sg_loop *loop, struct lws_context *context) {
     uv_close((uv_handle_t *)&loop->wake, NULL);
     uv_prepare_stop(&loop->prepare);
     uv_close((uv_handle_t *)&loop->prepare, NULL);
+    uv_idle_stop(&loop->forced);
+    uv_close((uv_handle_t *)&loop->forced, NULL);
+    loop->context = NULL;
     /*
      * On a foreign loop lws destroys a context in two calls: the first closes
      * every socket's handle, which completes as the loop runs; the second,

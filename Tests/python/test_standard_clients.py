@@ -1,4 +1,4 @@
-"""A standard WebSocket client (Python's websockets, with permessage-deflate) and a
+"""A standard WebSocket client (Python's websockets, which offers permessage-deflate: the gateway declines it) and a
 Prometheus text-format parser against a running gateway."""
 import asyncio, json, urllib.request
 

@@ -104,6 +104,8 @@ void sg_loop_forward(struct sg_loop *loop, int reason);
 int sg_loop_start(struct sg_loop *loop, uint64_t tick_ms);
 /** The uv_loop_t, for lws_context_creation_info.foreign_loops. */
 void *sg_loop_uv(struct sg_loop *loop);
+/** The context, once created: the loop runs lws's pending forced service for it. */
+void sg_loop_set_context(struct sg_loop *loop, struct lws_context *context);
 /**
  * The lws protocol callback for a context whose `user` is its sg_loop: hands
  * the reasons asked for with sg_loop_forward to the owner's callback. Service thread.

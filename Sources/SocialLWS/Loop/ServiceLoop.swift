@@ -34,7 +34,9 @@ final class ServiceLoop<Work: Sendable>: SerialExecutor, @unchecked Sendable {
 
     /// The C loop.
     let raw: OpaquePointer
-    private let inbox = Mutex<[Item]>([])
+    /// Queued items, and whether the loop still runs (a wake-up after it
+    /// finished would touch a closed libuv handle: it is made under this lock).
+    private let inbox = Mutex<(items: [Item], open: Bool)>(([], true))
     private var thread = pthread_t()
     private var started = false
     /// This thread posted to its own inbox since the last drain.
@@ -75,6 +77,7 @@ final class ServiceLoop<Work: Sendable>: SerialExecutor, @unchecked Sendable {
             let context: OpaquePointer?
             do {
                 context = try setUp().pointer
+                if let context { sg_loop_set_context(raw, context) }
             } catch {
                 sg_loop_finish(raw, nil)
                 failed(error)
@@ -82,6 +85,7 @@ final class ServiceLoop<Work: Sendable>: SerialExecutor, @unchecked Sendable {
                 return
             }
             sg_loop_run(raw)
+            inbox.withLock { $0.open = false }  // posts from now on wait, unwoken, and are dropped with the loop
             sg_loop_finish(raw, context)
             finished()
         }
@@ -101,15 +105,13 @@ final class ServiceLoop<Work: Sendable>: SerialExecutor, @unchecked Sendable {
     }
 
     private func append(_ item: Item) {
-        let wasEmpty = inbox.withLock { items in
-            items.append(item)
-            return items.count == 1
+        let onThread = isServiceThread
+        let raw = self.raw
+        inbox.withLock { inbox in
+            inbox.items.append(item)
+            if !onThread, inbox.items.count == 1, inbox.open { sg_loop_wake(raw) }
         }
-        if isServiceThread {
-            selfPosted = true
-        } else if wasEmpty {
-            sg_loop_wake(raw)
-        }
+        if onThread { selfPosted = true }
     }
 
     /// Whether this thread posted work to itself since the last drain (the
@@ -122,9 +124,9 @@ final class ServiceLoop<Work: Sendable>: SerialExecutor, @unchecked Sendable {
     func drain(_ handle: (Work) -> Void) {
         selfPosted = false
         while true {
-            let items = inbox.withLock { items in
-                let taken = items
-                items.removeAll(keepingCapacity: true)
+            let items = inbox.withLock { inbox in
+                let taken = inbox.items
+                inbox.items.removeAll(keepingCapacity: true)
                 return taken
             }
             if items.isEmpty { return }

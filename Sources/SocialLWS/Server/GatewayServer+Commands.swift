@@ -83,12 +83,18 @@ extension GatewayServer {
         case .log(let change): (lane, job) = (.pipelined, .log(change, id: commandId ?? 0))
         case .task(let command): (lane, job) = (.barrier, .task(command))
         }
+        if op == Op.ping, case .done(let outcome) = begin {
+            // Outside the order: a client checks the connection while a slow command is pending.
+            recordCommand(session, op: op, result: outcome.result, arrivedNs: arrived, reply: outcome.reply)
+            enqueue(session, outcome.reply, ephemeral: false, isReply: true)
+            return
+        }
         switch session.machine.arrive(lane, job: job) {
         case .refuse:
             // Outside the order: a command beyond the limit has no slot.
             let outcome = CommandOutcome.error(id: commandId, ErrorBody(
                 .overloaded, "more than \(settings.maxInflight) commands in flight on this connection"))
-            commandMetrics.record(op: op, result: outcome.result, arrivedNs: arrived)
+            recordCommand(session, op: op, result: outcome.result, arrivedNs: arrived, reply: outcome.reply)
             enqueue(session, outcome.reply, ephemeral: false, isReply: true)
         case .accepted(let slot):
             if case .done(let outcome) = begin {
@@ -156,8 +162,12 @@ extension GatewayServer {
     /// A command finished: its reply goes out in arrival order, its effects
     /// on the session apply, and what was waiting behind it may start. Service thread.
     func finish(_ reply: CommandReply) {
-        commandMetrics.record(op: reply.op, result: reply.outcome.result, arrivedNs: reply.arrivedNs)
-        guard let session = sessions[reply.session] else { return }
+        guard let session = sessions[reply.session] else {
+            commandMetrics.record(op: reply.op, result: reply.outcome.result, arrivedNs: reply.arrivedNs)
+            return
+        }
+        recordCommand(session, op: reply.op, result: reply.outcome.result, arrivedNs: reply.arrivedNs,
+                      reply: reply.outcome.reply)
         let outcome = reply.outcome
         for topic in outcome.unsubscribe { unsubscribe(session, from: topic) }
         for topic in outcome.subscribe {
@@ -183,6 +193,21 @@ extension GatewayServer {
         }
         start(session, session.machine.startable())
         if draining { checkDrain() }
+    }
+}
+
+extension GatewayServer {
+    /// The command metrics, and at debug level one log line per command with
+    /// its request id (`<session id>-<command id>`), so a command can be
+    /// followed end to end. Service thread.
+    func recordCommand(_ session: Session, op: String, result: String, arrivedNs: UInt64, reply: [UInt8]) {
+        commandMetrics.record(op: op, result: result, arrivedNs: arrivedNs)
+        guard logsCommands else { return }
+        let id = FrameScan.integer(after: "\"id\":", in: reply).map(String.init) ?? "null"
+        logger.debug("command", metadata: [
+            "request_id": .string("\(session.caller.sessionId)-\(id)"), "op": .string(op), "result": .string(result),
+            "user": .string(session.caller.userId),
+            "duration_us": .stringConvertible((DispatchTime.now().uptimeNanoseconds &- arrivedNs) / 1000)])
     }
 }
 

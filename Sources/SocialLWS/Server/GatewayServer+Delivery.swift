@@ -107,13 +107,13 @@ extension GatewayServer {
     /// accepts them, so a slow reader still fills its queue and meets the
     /// slow-consumer policy. Service thread.
     func writable(_ session: Session) -> Int32 {
-        if session.phase == .closing {  // `close` set the reason and left a farewell reply to write first
+        if session.phase == .closing {  // `close` set the reason; the farewell reply goes just before the close frame
             if let farewell = session.farewell {
                 session.farewell = nil
                 _ = farewell.withUnsafeBufferPointer { sg_ws_write(session.wsi, $0.baseAddress, $0.count, 0) }
-                let code = session.machine.closeCode ?? .goingAway
-                lws_close_free_wsi(session.wsi, lws_close_status(UInt32(code.rawValue)), "gateway")
             }
+            let code = session.machine.closeCode ?? .goingAway
+            lws_close_free_wsi(session.wsi, lws_close_status(UInt32(code.rawValue)), "gateway")
             return 0
         }
         if session.pingDue {

@@ -5,9 +5,11 @@ import SocialCore
 import SocialProtocol
 
 extension GatewayServer {
-    /// Closes with a code: lws sends the close frame on the socket's next
-    /// writable event and hangs up once the peer answers it (or after 5 s). A
-    /// farewell reply goes first (`writable` writes it, then starts the close).
+    /// Closes with a code: the reason goes to lws now; on the next writable
+    /// callback (once lws has flushed what it holds) `writable` writes the
+    /// farewell reply, if any, and starts lws's polite close: the close frame,
+    /// then the peer's answer. A peer that never lets us write is hung up on
+    /// after 5 s.
     ///
     /// Never by returning -1 from a callback: Debian's lws is a debug build,
     /// and on the libuv loop it then closes a second time ("uv repeat test"),
@@ -16,11 +18,8 @@ extension GatewayServer {
         guard session.machine.close(code) else { return }
         var bytes = Array(reason.utf8.prefix(120))
         lws_close_reason(session.wsi, lws_close_status(UInt32(code.rawValue)), &bytes, bytes.count)
-        if session.farewell != nil {
-            lws_callback_on_writable(session.wsi)
-        } else {
-            lws_close_free_wsi(session.wsi, lws_close_status(UInt32(code.rawValue)), "gateway")
-        }
+        lws_callback_on_writable(session.wsi)
+        lws_set_timeout(session.wsi, PENDING_TIMEOUT_CLOSE_SEND, 5)
     }
 
     /// Once a second: pings, idle timeouts, token expiry, presence heartbeat,

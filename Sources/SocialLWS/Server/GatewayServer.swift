@@ -94,6 +94,8 @@ public actor GatewayServer {
     /// Counts kept on this thread and added to `stats` once a tick (no lock per event).
     var counts = LocalCounts()
     var commandMetrics = CommandMetrics()
+    /// Whether the per-command debug line is written (checked once: the level is set at start).
+    nonisolated var logsCommands: Bool { logger.logLevel <= .debug }
     /// Backend API requests in progress, by connection and by exchange id.
     var apiByWsi: [OpaquePointer: APIExchange] = [:]
     var apiById: [UInt64: APIExchange] = [:]
@@ -203,7 +205,8 @@ public actor GatewayServer {
         defer { free(iface) }
         info.iface = UnsafePointer(iface)
         info.protocols = UnsafePointer(protocols)
-        info.extensions = sg_ws_extensions()
+        // No permessage-deflate: lws 4.1.6 on the libuv loop stalls a message whose
+        // inflation exceeds the receive chunk (protocol README, "Transport").
         info.user = UnsafeMutableRawPointer(loop.raw)
         info.timeout_secs = UInt32(settings.handshakeTimeoutSeconds)
         info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxSockets + Self.reservedDescriptors))

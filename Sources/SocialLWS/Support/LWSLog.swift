@@ -13,7 +13,8 @@ enum LWSLog {
         defer { lock.unlock() }
         guard self.logger == nil else { return }
         self.logger = logger
-        lws_set_log_level(LLL_ERR | LLL_WARN, lwsLogEmit)
+        let extra = Int32(ProcessInfo.processInfo.environment["SOCIAL_LWS_LOG"] ?? "") ?? 0
+        lws_set_log_level(LLL_ERR | LLL_WARN | extra, lwsLogEmit)
     }
 
     fileprivate static func emit(_ level: Int32, _ line: String) {
