@@ -79,6 +79,10 @@ public final class RedisBus: EventBus {
     /// Other nodes publish here too: their events of a chat may arrive out of order.
     public var isDistributed: Bool { true }
 
+    public func afterSubscribed(_ then: @escaping @Sendable () -> Void) {
+        subscriber.afterSubscribed(then)
+    }
+
     public func isHealthy() -> Bool {
         publisher.isConnected && subscriber.isUp
     }

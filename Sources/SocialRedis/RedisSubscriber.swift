@@ -33,6 +33,8 @@ final class RedisSubscriber: @unchecked Sendable {
     /// Interest changes not yet sent to Redis: channel → (topic, subscribe?).
     private var changes: [String: (Topic, Bool)] = [:]
     private weak var sink: (any BusSink)?
+    /// Callers waiting for the interest registered before them to be active (`afterSubscribed`).
+    private var waiters: [@Sendable () -> Void] = []
     private var stopping = false
     private var up = false
     private let exited = DispatchSemaphore(value: 0)
@@ -62,6 +64,31 @@ final class RedisSubscriber: @unchecked Sendable {
         if changed { changes[channel] = (topic, interested) }
         lock.unlock()
         if changed { wake.signal() }
+    }
+
+    /// Calls `then` once every interest registered before this call is
+    /// subscribed on Redis: at once while the connection is down (the
+    /// reconnect resyncs clients) or nothing is pending, else once the
+    /// subscriber's fence `PING` after its `SUBSCRIBE`s is answered. Any thread.
+    func afterSubscribed(_ then: @escaping @Sendable () -> Void) {
+        lock.lock()
+        guard up, !stopping else {
+            lock.unlock()
+            then()
+            return
+        }
+        waiters.append(then)
+        lock.unlock()
+        wake.signal()
+    }
+
+    /// The callers waiting for a fence. Subscriber thread.
+    func takeWaiters() -> [@Sendable () -> Void] {
+        lock.lock()
+        defer { lock.unlock() }
+        let taken = waiters
+        waiters = []
+        return taken
     }
 
     /// Whether the connection is up with every subscription active. Any thread.
@@ -130,11 +157,13 @@ final class RedisSubscriber: @unchecked Sendable {
         var missedEvents = false
         var failures = 0
         while !isStopping {
+            var session: SubscriberSession?
+            defer { session?.releaseAll() }
             do {
                 let connection = try RedisConnection.connect(
                     to: url, connectTimeout: settings.connectTimeoutSeconds, ioTimeout: settings.deadTimeoutSeconds)
-                var session = SubscriberSession(subscriber: self, connection: connection)
-                try session.serve(onUp: { channels in
+                session = SubscriberSession(subscriber: self, connection: connection)
+                try session!.serve(onUp: { channels in
                     backoff.reset()
                     logger.info("redis subscriber up", metadata: [
                         "redis": "\(url)", "channels": "\(channels)", "attempts": "\(failures + 1)"])
@@ -149,6 +178,8 @@ final class RedisSubscriber: @unchecked Sendable {
             } catch {
                 let wasUp = isUp
                 setUp(false)
+                // Whoever waits for a subscription goes on: the outage resyncs their clients.
+                for waiter in takeWaiters() { waiter() }
                 failures += 1
                 missedEvents = true
                 if wasUp { counters.update { $0.connectionsLost += 1 } }
@@ -159,6 +190,7 @@ final class RedisSubscriber: @unchecked Sendable {
             }
         }
         setUp(false)
+        for waiter in takeWaiters() { waiter() }
         exited.signal()
     }
 

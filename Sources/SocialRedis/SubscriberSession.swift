@@ -21,6 +21,12 @@ struct SubscriberSession {
     private var subscribed: [String: Topic] = [:]
     private var pingSentAt: Double?
     private var nextPingAt = 0.0
+    /// PINGs sent and PONGs received on this connection: Redis answers in
+    /// order, so the PONG of the n-th PING proves every command before it done.
+    private var pingsSent = 0
+    private var pongsReceived = 0
+    /// `afterSubscribed` callers, released by the PONG of the PING sent after their SUBSCRIBEs.
+    private var fences: [(ping: Int, waiters: [@Sendable () -> Void])] = []
     private var up = false
     private var lastMalformedLog = -Double.infinity
 
@@ -55,6 +61,11 @@ struct SubscriberSession {
             if woken {
                 subscriber.wake.drain()
                 try applyChanges()
+                let waiters = subscriber.takeWaiters()
+                if !waiters.isEmpty {
+                    try sendPing()
+                    fences.append((pingsSent, waiters))
+                }
             }
             guard readable else { continue }
             var events: [BusEvent] = []
@@ -103,7 +114,22 @@ struct SubscriberSession {
     private mutating func sendPing() throws {
         try connection.append(RedisCommand("PING"))
         try connection.flush()
-        pingSentAt = monotonicSeconds()
+        pingsSent += 1
+        if pingSentAt == nil { pingSentAt = monotonicSeconds() }
+    }
+
+    /// Every fence whose PING is answered: its waiters go on.
+    private mutating func releaseFences() {
+        while let first = fences.first, first.ping <= pongsReceived {
+            fences.removeFirst()
+            for waiter in first.waiters { waiter() }
+        }
+    }
+
+    /// Waiters of fences never answered (the connection failed): they go on; the outage resyncs clients.
+    mutating func releaseAll() {
+        for fence in fences { for waiter in fence.waiters { waiter() } }
+        fences = []
     }
 
     /// Reads what the socket has (several reads while more is waiting) and
@@ -130,7 +156,9 @@ struct SubscriberSession {
     /// Handles one reply; returns whether it was the first PONG.
     private mutating func handle(_ reply: RedisReply, into events: inout [BusEvent]) -> Bool {
         if reply.isPong {
-            pingSentAt = nil
+            pongsReceived += 1
+            releaseFences()
+            if pongsReceived >= pingsSent { pingSentAt = nil }
             nextPingAt = monotonicSeconds() + subscriber.settings.pingIntervalSeconds
             if up { return false }
             up = true

@@ -68,6 +68,12 @@ public protocol EventBus: Sendable {
     func publish(_ events: [BusEvent])
     /// This node now has sessions interested in `topic` (first one) or none (last one).
     func setInterest(_ topic: Topic, _ interested: Bool)
+    /// Calls `then` once every interest this node registered before the call
+    /// is in effect: events published from then on reach the node. At once for
+    /// the in-process bus; the Redis bus waits for its subscriptions to be
+    /// confirmed (or calls at once while it is down: a reconnect resyncs
+    /// clients anyway). `then` runs on any thread and must not block.
+    func afterSubscribed(_ then: @escaping @Sendable () -> Void)
     /// Whether the bus is connected (for `/readyz`).
     func isHealthy() -> Bool
     /// Whether other nodes publish to this bus too: a chat's events from them
@@ -79,4 +85,5 @@ public protocol EventBus: Sendable {
 
 extension EventBus {
     public var isDistributed: Bool { false }
+    public func afterSubscribed(_ then: @escaping @Sendable () -> Void) { then() }
 }

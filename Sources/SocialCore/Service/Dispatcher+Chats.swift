@@ -5,12 +5,14 @@ import SocialProtocol
 extension Dispatcher {
     /// `chat.open_direct`: the direct chat of the caller and another user,
     /// created on first use. Idempotent: every call names the same chat. A new
-    /// chat is announced with `chat.added` to both users.
-    func openDirect(_ args: OpenDirectArgs, _ caller: Caller) async throws -> OpenDirectResult {
+    /// chat is announced with `chat.added` to both users; the calling session
+    /// follows it before it gets the reply.
+    func openDirect(_ args: OpenDirectArgs, _ caller: Caller, _ effects: inout SessionEffects) async throws -> OpenDirectResult {
         let other = try limits.otherUser(args.userId, caller: caller.userId,
                                          problem: "cannot open a direct chat with yourself")
         let (chat, created) = try await store.openDirect(newId: ids(.direct), between: caller.userId, and: other,
                                                          now: clock())
+        effects.subscribe.append(.chat(chat.id))
         if created {
             // Nothing is in a new chat, so both users' summaries are known without reading them back.
             let summary = chat.wire(role: Role.member.rawValue, readSeq: 0, unread: 0, lastMessage: nil)

@@ -4,8 +4,9 @@ import SocialProtocol
 
 extension Dispatcher {
     /// `group.create`: the caller becomes the owner of a new group.
-    /// Publishes `chat.added` to the caller's devices.
-    func createGroup(_ args: GroupCreateArgs, _ caller: Caller) async throws -> GroupResult {
+    /// Publishes `chat.added` to the caller's devices; the calling session
+    /// follows the group before it gets the reply.
+    func createGroup(_ args: GroupCreateArgs, _ caller: Caller, _ effects: inout SessionEffects) async throws -> GroupResult {
         let title = try limits.title(args.title)
         let (chat, created) = try await store.createGroup(id: ids(.group), title: title, isOpen: args.open ?? false,
                                                           owner: caller.userId, now: clock())
@@ -13,6 +14,7 @@ extension Dispatcher {
         // one, which never counts as unread.
         let summary = chat.wire(role: Role.owner.rawValue, readSeq: 0, unread: 0, lastMessage: created)
         publish(chatAdded(summary, to: caller.userId))
+        effects.subscribe.append(.chat(chat.id))
         return GroupResult(group: summary)
     }
 

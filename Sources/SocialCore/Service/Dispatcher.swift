@@ -86,7 +86,7 @@ public final class Dispatcher: Sendable {
         func ok<Result: Encodable>(_ result: Result) -> [UInt8] { Codec.ok(id: id, result) }
         switch args {
         case .ping: return ok(PingResult(serverTime: clock()))
-        case .groupCreate(let a): return ok(try await createGroup(a, caller))
+        case .groupCreate(let a): return ok(try await createGroup(a, caller, &effects))
         case .groupInvite(let a): return ok(try await invite(a, caller))
         case .groupJoin(let a): return ok(try await join(a, caller))
         case .groupLeave(let a): return ok(try await leave(a, caller))
@@ -96,7 +96,7 @@ public final class Dispatcher: Sendable {
         case .groupRename(let a): return ok(try await rename(a, caller))
         case .groupInfo(let a): return ok(try await groupInfo(a, caller))
         case .groupsList: return ok(try await groupsList(caller))
-        case .chatOpenDirect(let a): return ok(try await openDirect(a, caller))
+        case .chatOpenDirect(let a): return ok(try await openDirect(a, caller, &effects))
         case .chatsList: return ok(try await chatsList(caller))
         case .chatHistory(let a): return ok(try await history(a, caller))
         case .chatTyping(let a): return ok(try await typing(a, caller))

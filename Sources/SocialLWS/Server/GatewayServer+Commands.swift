@@ -132,14 +132,18 @@ extension GatewayServer {
                     joining = ref.groupId
                     beginJoin(session, ref.groupId)
                 }
-                Task.detached { [joining] in
-                    let outcome = await dispatcher.execute(command, from: caller)
-                    if let joining, outcome.result != CommandOutcome.ok {
-                        await self.undoJoin(id, chat: joining)
+                let run: @Sendable () -> Void = { [joining] in
+                    Task.detached {
+                        let outcome = await dispatcher.execute(command, from: caller)
+                        if let joining, outcome.result != CommandOutcome.ok {
+                            await self.undoJoin(id, chat: joining)
+                        }
+                        loop.post(.reply(CommandReply(session: id, slot: slot, lane: .barrier, op: command.op,
+                                                      arrivedNs: arrived, outcome: outcome)))
                     }
-                    loop.post(.reply(CommandReply(session: id, slot: slot, lane: .barrier, op: command.op,
-                                                  arrivedNs: arrived, outcome: outcome)))
                 }
+                // A join runs once the bus delivers the chat's events to this node.
+                if joining != nil { bus.afterSubscribed(run) } else { run() }
             }
         }
     }
@@ -166,17 +170,31 @@ extension GatewayServer {
             commandMetrics.record(op: reply.op, result: reply.outcome.result, arrivedNs: reply.arrivedNs)
             return
         }
-        recordCommand(session, op: reply.op, result: reply.outcome.result, arrivedNs: reply.arrivedNs,
-                      reply: reply.outcome.reply)
         let outcome = reply.outcome
         for topic in outcome.unsubscribe { unsubscribe(session, from: topic) }
+        var followsNewChat = false
         for topic in outcome.subscribe {
             if case .presence = topic, session.presenceWatches >= settings.maxPresenceWatches {
                 logger.notice("presence watch limit reached", metadata: ["session": "\(session.caller.sessionId)"])
                 break
             }
+            if case .chat = topic, !session.topics.contains(topic) { followsNewChat = true }
             subscribe(session, to: topic)
         }
+        if followsNewChat, bus.isDistributed {
+            // The reply (to group.create, chat.open_direct) waits until the bus
+            // delivers the new chat's events here: a send the client makes on
+            // reading it must reach this session live.
+            var settled = outcome
+            settled.subscribe = []
+            settled.unsubscribe = []
+            let held = CommandReply(session: reply.session, slot: reply.slot, lane: reply.lane, op: reply.op,
+                                    arrivedNs: reply.arrivedNs, outcome: settled)
+            let loop = self.loop
+            bus.afterSubscribed { loop.post(.reply(held)) }
+            return
+        }
+        recordCommand(session, op: reply.op, result: outcome.result, arrivedNs: reply.arrivedNs, reply: outcome.reply)
         if let code = outcome.close {
             // The reply goes out just before the close frame; whatever else is queued is dropped.
             guard session.phase != .closing else { return }
