@@ -84,13 +84,16 @@ extension StoreContractTests {
         let held = await HeldWriter(writer)
 
         final class Log: Sendable {
-            let entries = Mutex<[(index: Int, threadName: String?, committed: Bool, error: (any Error)?)]>([])
+            let entries = Mutex<[(index: Int, thread: pthread_t, committed: Bool, error: (any Error)?)]>([])
+            /// The thread the ops ran on: the writer's.
+            let writerThread = Mutex<pthread_t?>(nil)
         }
         let log = Log()
         let finished = ThreadExit()
         let total = 5
         for index in 0..<total {
             writer.enqueue({ db -> Int in
+                log.writerThread.withLock { $0 = pthread_self() }
                 switch index {
                 case 1: throw Refusal(reason: "rule")
                 case 3:
@@ -104,7 +107,7 @@ extension StoreContractTests {
                 let committed = (try? db(directory.path).chatExists("c0")) ?? false
                 let error: (any Error)? = if case .failure(let error) = result { error } else { nil }
                 let count = log.entries.withLock {
-                    $0.append((index, Thread.current.name, committed, error))
+                    $0.append((index, pthread_self(), committed, error))
                     return $0.count
                 }
                 if count == total { finished.finish() }
@@ -116,7 +119,8 @@ extension StoreContractTests {
 
         let entries = log.entries.withLock { $0 }
         #expect(entries.map(\.index) == Array(0..<total), "completions in queue order, failures in their place")
-        #expect(entries.allSatisfy { $0.threadName == "sqlite-writer" }, "on the writer thread")
+        let writerThread = try #require(log.writerThread.withLock { $0 })
+        #expect(entries.allSatisfy { pthread_equal($0.thread, writerThread) != 0 }, "on the writer thread")
         #expect(entries.allSatisfy { $0.committed }, "after the COMMIT")
         #expect(entries[1].error as? Refusal == Refusal(reason: "rule"), "a rule's error reaches the completion unchanged")
         #expect((entries[3].error as? StoreError)?.isConflict == true, "a SQLite failure is a StoreError")
