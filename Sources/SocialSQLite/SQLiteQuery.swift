@@ -36,7 +36,7 @@ extension SQLiteQuery {
         INSERT INTO chats (id, kind, title, is_open, owner, direct_a, direct_b, seq, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """)
-    static let nextSeq = SQLiteQuery("UPDATE chats SET seq = seq + 1 WHERE id = ? RETURNING seq")
+    static let nextSeq = SQLiteQuery("UPDATE chats SET seq = seq + 1 WHERE id = ?")
     static let setTitle = SQLiteQuery("UPDATE chats SET title = ? WHERE id = ?")
     static let setOwner = SQLiteQuery("UPDATE chats SET owner = ? WHERE id = ?")
 
