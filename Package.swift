@@ -3,7 +3,11 @@ import PackageDescription
 
 /// C adapters run in Swift 5 language mode: their C handles are confined to
 /// one owning thread by design (documented per type), which the Swift 6
-/// checker cannot express for raw C pointers.
+/// checker cannot express for raw C pointers. SocialSQLite and SocialMongo
+/// are past that: their handles stay on their own threads (SQLite's move there
+/// through one `@unchecked Sendable` hand-off box; libmongoc's clients are
+/// popped from the pool by the worker that uses them), so they compile in
+/// Swift 6 mode.
 let adapterSettings: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
 let package = Package(
@@ -73,7 +77,7 @@ let package = Package(
         .target(name: "SocialMongo", dependencies: [
             "CMongoC", "CGatewayShims", "SocialCore",
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: adapterSettings),
+        ]),
         // The distributed bus and presence: Redis pub/sub through hiredis, on its own threads.
         .target(name: "SocialRedis", dependencies: [
             "CHiredis", "SocialCore",

@@ -81,7 +81,7 @@ public final class MongoChatStore: ChatStore {
     }
 
     /// Runs `body` on a worker with the chat log of its connection.
-    func run<T>(_ body: @escaping (ChatLog) throws -> T) async throws -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable (ChatLog) throws -> T) async throws -> T {
         try await workers.run { db in try body(ChatLog(db: db)) }
     }
 
@@ -90,7 +90,7 @@ public final class MongoChatStore: ChatStore {
     /// result on that worker; then the lane's next change starts.
     /// Errors: libmongoc failures become `StoreError`s; any other error (a
     /// rule's refusal) reaches `completion` unchanged.
-    func inLane<T>(_ chat: ChatID, _ body: @escaping (ChatLog) throws -> T,
+    func inLane<T>(_ chat: ChatID, _ body: @escaping @Sendable (ChatLog) throws -> T,
                    completion: @escaping @Sendable (Result<T, any Error>) -> Void) {
         lanes.submit(chat) { [workers, lanes] in
             workers.submit { connection in

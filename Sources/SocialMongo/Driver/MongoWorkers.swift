@@ -38,7 +38,7 @@ final class MongoWorkers: @unchecked Sendable {
     /// Errors become `StoreError`s; a closed store answers `unavailable`.
     /// The caller's request id stays bound on the worker while `body` runs,
     /// so what libmongoc logs for it names the command.
-    func run<T>(_ body: @escaping (MongoConnection) throws -> T) async throws -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable (MongoConnection) throws -> T) async throws -> T {
         let requestId = RequestContext.requestId
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
             submit { connection in
