@@ -12,6 +12,8 @@ final class SQLiteConnection {
     private var queries: [SQLiteStatement?] = []
     /// Ad-hoc statements (cold paths: schema, bots, notifications), by text.
     private var statements: [String: SQLiteStatement] = [:]
+    /// What the WAL hook reports to, kept alive as long as the connection.
+    private var walObserver: SQLiteCheckpointer?
 
     private init(handle: OpaquePointer) {
         self.handle = handle
@@ -85,6 +87,18 @@ final class SQLiteConnection {
 
     /// True when no transaction is open (SQLite rolls a transaction back by itself on some errors).
     var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
+
+    /// Reports the log's size (in frames) to `checkpointer` after each commit
+    /// of this connection, which replaces SQLite's automatic checkpoint. The
+    /// connection keeps `checkpointer` alive; SQLite finds it through an
+    /// unretained pointer. Call before the connection's first write.
+    func reportWALSize(to checkpointer: SQLiteCheckpointer) {
+        walObserver = checkpointer
+        sqlite3_wal_hook(handle, { context, _, _, frames in
+            Unmanaged<SQLiteCheckpointer>.fromOpaque(context!).takeUnretainedValue().walGrew(to: frames)
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(checkpointer).toOpaque())
+    }
 
     /// Gives `body` the raw handle. The pointer must not escape `body`.
     func withHandle<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T { try body(handle) }

@@ -74,6 +74,11 @@ final class WorkQueue<Job: Sendable>: Sendable {
         }
     }
 
+    /// Up to `max` jobs queued now, oldest first; empty when none (never blocks).
+    func takeQueued(max: Int) -> [Job] {
+        state.withLock { state in state.head < state.jobs.count ? state.take(max: max) : [] }
+    }
+
     /// How many jobs wait to be taken.
     var count: Int { state.withLock { $0.jobs.count - $0.head } }
 

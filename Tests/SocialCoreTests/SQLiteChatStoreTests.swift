@@ -1,6 +1,6 @@
 import Foundation
 import SocialCore
-import SocialSQLite
+@testable import SocialSQLite
 import SocialTesting
 import Testing
 
@@ -51,6 +51,33 @@ extension StoreContractTests {
         let store = try SQLiteChatStore(directory: directory.path + "/nested/data")
         #expect(store.path == directory.path + "/nested/data/social.sqlite3")
         #expect(FileManager.default.fileExists(atPath: store.path))
+        await store.close()
+    }
+}
+
+extension StoreContractTests {
+    /// The writer never checkpoints (the WAL hook replaced SQLite's automatic
+    /// checkpoint): the checkpointer thread copies the log into the database
+    /// file while the store runs.
+    @Test func sqliteCheckpointsTheLogOffTheWriterThread() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteChatStore(directory: directory.path)
+        _ = try await store.createGroup(id: "g", title: "Big", isOpen: true, owner: "ann", now: 0)
+        let page = String(repeating: "x", count: 4_000)             // about a page per message
+        for i in 0..<Int(SQLiteChatStore.checkpointFrames) * 3 / 2 {
+            _ = try await store.append(NewMessage(chatId: "g", sender: "ann", text: "\(i) \(page)", createdAt: 0))
+        }
+        func databaseBytes() -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: store.path))?[.size] as? Int) ?? 0
+        }
+        var waited = 0
+        while databaseBytes() < 4_000_000 && waited < 500 {           // at most 5 s
+            try await Task.sleep(for: .milliseconds(10))
+            waited += 1
+        }
+        #expect(databaseBytes() >= 4_000_000, "the log was copied into the database file before close")
+        #expect(store.checkpointer.checkpoints >= 1, "by the checkpointer")
         await store.close()
     }
 }

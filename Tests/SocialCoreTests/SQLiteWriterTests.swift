@@ -135,3 +135,21 @@ extension StoreContractTests {
 private func db(_ directory: String) throws -> SQLiteConnection {
     try SQLiteConnection.open(path: directory + "/social.sqlite3", busyTimeoutMs: 1_000)
 }
+
+extension StoreContractTests {
+    /// With a commit delay, a write that arrives while the batch waits joins it.
+    @Test func sqliteCommitDelayGathersWritesIntoOneTransaction() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteChatStore(directory: directory.path, commitDelay: .milliseconds(200))
+        let before = store.writeStats
+        async let first = store.createGroup(id: "a", title: "A", isOpen: true, owner: "ann", now: 0)
+        try await Task.sleep(for: .milliseconds(20))
+        async let second = store.createGroup(id: "b", title: "B", isOpen: true, owner: "bob", now: 0)
+        _ = try await (first, second)
+        let after = store.writeStats
+        #expect(after.transactions - before.transactions == 1, "both writes in one commit")
+        #expect(after.writes - before.writes == 2)
+        await store.close()
+    }
+}

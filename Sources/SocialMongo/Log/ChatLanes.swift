@@ -59,7 +59,4 @@ final class ChatLanes: Sendable {
         }
         next?()
     }
-
-    /// Chats with a change in flight (for tests).
-    var busy: Int { lanes.withLock { $0.count } }
 }
