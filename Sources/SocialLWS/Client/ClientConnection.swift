@@ -21,6 +21,8 @@ public final class ClientConnection: @unchecked Sendable {
     var peerCloseReason = ""
     var finished = false
     var opened = false
+    /// lws's polite close was started: it sends the close frame itself.
+    var closeStarted = false
 
     init(id: UInt64, request: ClientRequest, delegate: any ClientDelegate, loop: WebSocketClientLoop) {
         self.id = id

@@ -200,8 +200,10 @@ public final class WebSocketClientLoop: @unchecked Sendable {
             lws_callback_on_writable(connection.wsi)
             return 0
         }
-        if let code = close {
-            // Not by returning -1: lws's debug build would drop the close frame on the libuv loop.
+        if let code = close, !connection.closeStarted {
+            // Not by returning -1: lws's debug build would drop the close frame on the libuv loop;
+            // and once: a second start would hang up without it.
+            connection.closeStarted = true
             var reason: [UInt8] = []
             lws_close_reason(connection.wsi, lws_close_status(UInt32(code)), &reason, 0)
             lws_close_free_wsi(connection.wsi, lws_close_status(UInt32(code)), "client")

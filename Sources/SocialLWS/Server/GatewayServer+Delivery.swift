@@ -108,11 +108,20 @@ extension GatewayServer {
     /// slow-consumer policy. Service thread.
     func writable(_ session: Session) -> Int32 {
         if session.phase == .closing {  // `close` set the reason; the farewell reply goes just before the close frame
+            // lws may call again once its close is under way; a second start would hang up without the frame.
+            guard !session.closeStarted else { return 0 }
             if let farewell = session.farewell {
                 session.farewell = nil
                 _ = farewell.withUnsafeBufferPointer { sg_ws_write(session.wsi, $0.baseAddress, $0.count, 0) }
             }
+            if lws_send_pipe_choked(session.wsi) != 0 {
+                // lws holds part of the farewell: closing now would hang up once it is
+                // flushed, without the close frame. Close on the next writable callback.
+                lws_callback_on_writable(session.wsi)
+                return 0
+            }
             let code = session.machine.closeCode ?? .goingAway
+            session.closeStarted = true
             lws_close_free_wsi(session.wsi, lws_close_status(UInt32(code.rawValue)), "gateway")
             return 0
         }

@@ -11,6 +11,7 @@ extension GatewayServer {
         if path.hasPrefix(APIGate.prefix) { return startAPI(wsi, path: path) }
         let isGet = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0
         if isGet, path == "/metrics", let metrics {
+            counts.flush(into: stats)  // what this thread counted since the last tick, too
             let text = metrics()
             let rc = text.withUnsafeBufferPointer {
                 sg_http_respond(wsi, 200, "text/plain; version=0.0.4", $0.baseAddress, $0.count, nil, nil)

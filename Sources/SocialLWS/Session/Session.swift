@@ -23,6 +23,8 @@ final class Session {
     var lateSubscriptions: [BusEvent.Subscription] = []
     /// A reply written just before the close frame (a command whose outcome closes the session).
     var farewell: [UInt8]?
+    /// lws's polite close was started (`lws_close_free_wsi`): it sends the close frame itself.
+    var closeStarted = false
     /// Presence watches held (`presence.subscribe`), bounded by `maxPresenceWatches`.
     var presenceWatches = 0
     /// Chats this session is joining (`group.join` sent, not yet confirmed):
