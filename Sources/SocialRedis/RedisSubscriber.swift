@@ -37,6 +37,8 @@ final class RedisSubscriber: @unchecked Sendable {
     private var waiters: [@Sendable () -> Void] = []
     private var stopping = false
     private var up = false
+    /// The connection was up once: a later outage is announced with `busInterrupted`.
+    private var wasUp = false
     private let exited = DispatchSemaphore(value: 0)
 
     init(url: RedisURL, settings: RedisBusSettings, logger: Logger, counters: BusCounters) throws {
@@ -67,12 +69,13 @@ final class RedisSubscriber: @unchecked Sendable {
     }
 
     /// Calls `then` once every interest registered before this call is
-    /// subscribed on Redis: at once while the connection is down (the
-    /// reconnect resyncs clients) or nothing is pending, else once the
-    /// subscriber's fence `PING` after its `SUBSCRIBE`s is answered. Any thread.
+    /// subscribed on Redis: once the subscriber's fence `PING` after its
+    /// `SUBSCRIBE`s is answered; before the first connection, once it is up
+    /// (it subscribes to all the interest first). At once while the
+    /// connection is down after an outage (the reconnect resyncs clients). Any thread.
     func afterSubscribed(_ then: @escaping @Sendable () -> Void) {
         lock.lock()
-        guard up, !stopping else {
+        guard !stopping, up || !wasUp else {
             lock.unlock()
             then()
             return
@@ -129,6 +132,7 @@ final class RedisSubscriber: @unchecked Sendable {
     func setUp(_ value: Bool) {
         lock.lock()
         up = value
+        if value { wasUp = true }
         lock.unlock()
     }
 

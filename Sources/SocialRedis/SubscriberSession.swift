@@ -47,8 +47,11 @@ struct SubscriberSession {
     ///   sink `busInterrupted()`.
     mutating func serve(onUp: (Int) -> Bool) throws {
         subscribed = subscriber.takeAllInterest()
+        // Who waits for interest registered before connecting: the first PONG releases them.
+        let early = subscriber.takeWaiters()
         try send("SUBSCRIBE", Array(subscribed.keys))
         try sendPing()
+        if !early.isEmpty { fences.append((pingsSent, early)) }
         let settings = subscriber.settings
         while !subscriber.isStopping {
             let now = monotonicSeconds()

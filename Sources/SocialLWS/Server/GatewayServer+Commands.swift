@@ -172,16 +172,16 @@ extension GatewayServer {
         }
         let outcome = reply.outcome
         for topic in outcome.unsubscribe { unsubscribe(session, from: topic) }
-        var followsNewChat = false
+        var followsChat = false
         for topic in outcome.subscribe {
             if case .presence = topic, session.presenceWatches >= settings.maxPresenceWatches {
                 logger.notice("presence watch limit reached", metadata: ["session": "\(session.caller.sessionId)"])
                 break
             }
-            if case .chat = topic, !session.topics.contains(topic) { followsNewChat = true }
+            if case .chat = topic { followsChat = true }
             subscribe(session, to: topic)
         }
-        if followsNewChat, bus.isDistributed {
+        if followsChat, bus.isDistributed {
             // The reply (to group.create, chat.open_direct) waits until the bus
             // delivers the new chat's events here: a send the client makes on
             // reading it must reach this session live.

@@ -50,7 +50,9 @@ extension GatewayServer {
         return 0
     }
 
-    /// Subscriptions are in place: the session may run commands. Service thread.
+    /// The session's chats are known: it follows them, and once the bus
+    /// delivers their events (and its user's) to this node, it may run
+    /// commands: a `sync` it sends first cannot miss what is published after. Service thread.
     func subscriptionsLoaded(_ id: UInt64, chats: [String]) {
         guard let session = sessions[id] else { return }
         for chat in chats { subscribe(session, to: .chat(chat)) }
@@ -58,6 +60,16 @@ extension GatewayServer {
             change.joined ? subscribe(session, to: .chat(change.chat)) : unsubscribe(session, from: .chat(change.chat))
         }
         session.lateSubscriptions = []
+        guard bus.isDistributed else {
+            start(session, session.machine.loaded())
+            return
+        }
+        bus.afterSubscribed { Task { await self.subscriptionsActive(id) } }
+    }
+
+    /// The bus confirmed the session's subscriptions. Service thread.
+    func subscriptionsActive(_ id: UInt64) {
+        guard let session = sessions[id] else { return }
         start(session, session.machine.loaded())
     }
 
