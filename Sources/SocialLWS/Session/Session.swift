@@ -15,6 +15,8 @@ final class Session {
     var rx: [UInt8] = []
     /// The current message is being dropped (over the size limit).
     var discarding = false
+    /// The session is on the server's flush list (`flushQueued`).
+    var flushQueued = false
     /// A ping goes out on the next writable callback.
     var pingDue = false
     /// The chat and presence topics this session receives.
