@@ -52,8 +52,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
-        // JWT verification (jwt-kit does the signature checks).
+        // JWT verification (jwt-kit does the signature checks; claims are read with SocialProtocol's JSON reader).
         .target(name: "SocialAuth", dependencies: [
+            "SocialProtocol",
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -132,6 +132,23 @@ import Testing
     }
 }
 
+extension FastPathTests {
+    @Test func helloAndPresenceEncodedByHandMatchTheCodableEncoding() throws {
+        func same<Value: HandEncoded>(_ event: String, _ value: Value) throws {
+            let viaHand = Codec.push(event, value)
+            let viaCodable = Codec.encode(Push(event: event, data: value))
+            #expect(!viaHand.contains(0x0A), "no raw line feed")
+            let hand = try JSONSerialization.jsonObject(with: Data(viaHand)) as? NSDictionary
+            let codable = try JSONSerialization.jsonObject(with: Data(viaCodable)) as? NSDictionary
+            #expect(hand != nil && hand == codable, "\(String(decoding: viaHand, as: UTF8.self))")
+        }
+        try same(EventName.hello, HelloEvent(version: "social.v1", sessionId: "s-1", userId: "u_\"maya\"", deviceId: "ios:é",
+                                              maxMessageBytes: 65_536, pingIntervalMs: 25_000, idleTimeoutMs: 60_000))
+        try same(EventName.presence, PresenceEvent(presence: WirePresence(userId: "u_leo", state: "training", activity: "run/ride")))
+        try same(EventName.presence, PresenceEvent(presence: WirePresence(userId: "u_leo", state: "offline", lastSeen: 1_764_000_000_000)))
+    }
+}
+
 /// A small seeded generator, so random tests are the same every run.
 struct Seeded: RandomNumberGenerator {
     var state: UInt64

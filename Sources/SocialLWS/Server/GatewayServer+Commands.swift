@@ -210,7 +210,7 @@ extension GatewayServer {
             enqueue(session, frame, ephemeral: false, isReply: true)
         }
         start(session, session.machine.startable())
-        if draining { checkDrain() }
+        if draining { drainCandidates.append(session) }
     }
 }
 

@@ -95,6 +95,12 @@ public actor GatewayServer {
     var counts = LocalCounts()
     /// Sessions with frames queued in this loop turn, written at its end (`flushQueued`).
     var flushList: [Session] = []
+    /// Sessions opened in this loop turn whose chats are to be loaded (`loadOpened`).
+    var loadPending: [(id: UInt64, user: UserID)] = []
+    /// Presence changes of this loop turn, for the presence lane (`flushPresence`).
+    var presencePending: [PresenceWork.Change] = []
+    /// While draining: sessions answered or written to in this loop turn (`checkDrain`).
+    var drainCandidates: [Session] = []
     var commandMetrics = CommandMetrics()
     /// Whether the per-command debug line is written (checked once: the level is set at start).
     nonisolated var logsCommands: Bool { logger.logLevel <= .debug }
@@ -265,8 +271,7 @@ public actor GatewayServer {
         case Int32(SG_LOOP_WAKE):
             loop.drain { handle($0) }
         case Int32(SG_LOOP_PREPARE):
-            if loop.hasSelfPosted { loop.drain { handle($0) } }
-            if !flushList.isEmpty { flushQueued() }
+            endTurn()
         case Int32(SG_LOOP_TICK):
             tick(now: monotonicMillis())
         case Int32(SG_LOOP_DEADLINE):
@@ -275,6 +280,22 @@ public actor GatewayServer {
         default:
             break
         }
+    }
+
+    /// What a loop turn leaves for its end, just before the loop waits again:
+    /// work this thread posted to itself, the chats of sessions opened in the
+    /// turn, their presence, the drain's candidates, and the frames queued.
+    /// Service thread.
+    private func endTurn() {
+        if loop.hasSelfPosted { loop.drain { handle($0) } }
+        if !loadPending.isEmpty { loadOpened() }
+        flushPresence()
+        if !drainCandidates.isEmpty {
+            let candidates = drainCandidates
+            drainCandidates.removeAll(keepingCapacity: true)
+            checkDrain(candidates)
+        }
+        if !flushList.isEmpty { flushQueued() }
     }
 
     /// Arms the deadline for the oldest chat event held back by `reorder`. Service thread.
