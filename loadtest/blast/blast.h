@@ -114,6 +114,7 @@ struct tally {
     uint64_t skipped_full;              /* open loop: a send not made because the sender's slots were full */
     uint64_t closed_by_server, connect_failed, connect_retries, handshake_failed, protocol_errors;
     uint64_t pings;
+    uint64_t missed_join_events;        /* setup: members that never saw the last join of their chat */
     uint64_t opened;                    /* connect: connections that got `hello` */
     uint64_t dropped_hold;              /* connect: connections lost while held */
     uint64_t first_connect_ns, last_ready_ns;
@@ -148,6 +149,7 @@ struct worker {
     int closed_loop;             /* fanout, pipeline, throughput: W in flight per sender */
     int measuring;               /* setup done: message.new is checked */
     int holding, closing, drain_timed_out;
+    uint64_t last_event_ns;      /* setup: when a reply or a positioned event last came */
 
     /* measured phase */
     uint64_t t0, t_end, t_deadline;

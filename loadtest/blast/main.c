@@ -196,6 +196,7 @@ static void merge(struct tally *a, const struct tally *b) {
     a->connect_retries += b->connect_retries; a->handshake_failed += b->handshake_failed;
     a->protocol_errors += b->protocol_errors; a->pings += b->pings; a->opened += b->opened;
     a->dropped_hold += b->dropped_hold;
+    a->missed_join_events += b->missed_join_events;
     a->frames_in += b->frames_in; a->lines_in += b->lines_in; a->bytes_in += b->bytes_in;
     if (b->first_connect_ns && (!a->first_connect_ns || b->first_connect_ns < a->first_connect_ns)) a->first_connect_ns = b->first_connect_ns;
     if (b->last_ready_ns > a->last_ready_ns) a->last_ready_ns = b->last_ready_ns;
@@ -306,6 +307,9 @@ static int report_groups(struct tally *t) {
     for (uint32_t i = 0; i < t->nerrs; i++) printf("  error %s: %llu\n", t->errs[i].code, (unsigned long long)t->errs[i].n);
     printf("deliveries: %llu of %llu expected (every member connection, the sender's own included), %.0f/s until the last at +%.3f s\n",
            (unsigned long long)t->deliveries, (unsigned long long)expected, dels_per_s, del_s);
+    if (t->missed_join_events)
+        printf("setup note: %llu member connections never received the member event of their chat's last join "
+               "(not part of the measured check)\n", (unsigned long long)t->missed_join_events);
     printf("received: %llu frames, %llu messages, %.1f MB (%.2f messages per frame)\n", (unsigned long long)t->frames_in,
            (unsigned long long)t->lines_in, (double)t->bytes_in / 1e6, t->frames_in ? (double)t->lines_in / (double)t->frames_in : 0);
     printf("latency:\n");
@@ -325,7 +329,7 @@ static int report_groups(struct tally *t) {
 
     problem("sends without a reply", unanswered, &failed);
     problem("error replies to chat.send", t->err_replies, &failed);
-    problem("lost deliveries (acknowledged, not received by a member)", lost, &failed);
+    problem("acknowledged messages a member did not receive in position order (lost, or late after a gap)", lost, &failed);
     problem("deliveries beyond the acknowledged messages", extra, &failed);
     problem("gaps in a chat's positions", t->gaps, &failed);
     problem("duplicate or out-of-order events (position at or below the last)", t->stale, &failed);
