@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "social-bench", targets: ["SocialBench"]),
         .executable(name: "social-loadtest", targets: ["SocialLoadTest"]),
         .executable(name: "social-blast", targets: ["SocialBlast"]),
+        .executable(name: "social-null-gateway", targets: ["SocialNullGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -112,6 +113,9 @@ let package = Package(
         // the gateway is what is measured on a shared machine. libcrypto mints the HS256 tokens.
         .executableTarget(name: "SocialBlast", path: "loadtest/blast",
                           linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("pthread"), .linkedLibrary("m")]),
+        // A server that does next to nothing, to measure social-blast's own ceiling (not the protocol's reference).
+        .executableTarget(name: "SocialNullGateway", path: "loadtest/null-gateway",
+                          linkerSettings: [.linkedLibrary("crypto")]),
 
         .testTarget(name: "SocialHTTPTests", dependencies: ["SocialHTTP", "SocialTesting"]),
         .testTarget(name: "SocialProtocolTests", dependencies: ["SocialProtocol"]),
