@@ -48,6 +48,8 @@ struct group {
 };
 
 static int ep, batch = 1;
+
+static void on_term(int sig) { (void)sig; _exit(0); }
 static struct group *groups;
 static uint32_t ngroups, groups_cap;
 static struct conn **flush_list;
@@ -316,6 +318,7 @@ int main(int argc, char **argv) {
         else if (strncmp(argv[i], "--", 2)) { fprintf(stderr, "usage: social-null-gateway [--port P] [--no-batch] [ignored gateway flags]\n"); return 1; }
     }
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, on_term);
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) { rl.rlim_cur = rl.rlim_max; setrlimit(RLIMIT_NOFILE, &rl); }
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
