@@ -164,14 +164,14 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return remove(path);
 }
 
-/* SIGTERM (the gateway drains), then SIGKILL after 20 s; removes the data directory. */
+/* SIGTERM (the gateway drains), then SIGKILL after 60 s; removes the data directory. */
 void gw_stop(void) {
     if (!spawned || pid <= 0) return;
     kill(pid, SIGTERM);
     int status = 0;
-    for (int i = 0; i < 400; i++) {
+    for (int i = 0; i < 1200; i++) {   /* its drain may take a while with thousands of connections closing */
         if (waitpid(pid, &status, WNOHANG) == pid) break;
-        if (i == 399) { kill(pid, SIGKILL); waitpid(pid, &status, 0); }
+        if (i == 1199) { kill(pid, SIGKILL); waitpid(pid, &status, 0); }
         struct timespec ts = { 0, 50 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
