@@ -12,6 +12,9 @@
 #   ROWS               which rows to run, space-separated (default: all):
 #                      chat10k chat1k fanout fanout-memory pipeline throughput connect
 #   DURATION           seconds of sending per row (default 20 for chat, 10 otherwise)
+#   CALM_MAX_WAIT      before each row, wait up to this many seconds (default 600; 0: do not wait)
+#                      for the machine to be quiet: less than CALM_BUSY (default 0.15) cores busy
+#                      over 5 s, from /proc/stat. The machine is shared with other builds.
 #
 # Rate limits: rows whose one connection sends more than the gateway's default
 # per-connection message limit (100/s, bursts of 1000) run with
@@ -41,6 +44,28 @@ echo "gateway: $gateway" | tee "$out/README.txt"
 echo "driver:  $blast" | tee -a "$out/README.txt"
 echo "machine: $(nproc) cores, $(uname -r); started $(date -u +%FT%TZ)" | tee -a "$out/README.txt"
 
+# Cores busy over 5 s (all processes), from /proc/stat.
+busy_cores() {
+    local a b
+    a=($(head -1 /proc/stat)); sleep 5; b=($(head -1 /proc/stat))
+    local busy=0 total=0 i
+    for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+    busy=$((total - (b[4] - a[4]) - (b[5] - a[5])))
+    awk -v b=$busy -v t=$total -v n="$(nproc)" 'BEGIN { printf "%.2f", t ? b / t * n : 0 }'
+}
+
+wait_calm() {
+    local max=${CALM_MAX_WAIT:-600} limit=${CALM_BUSY:-0.15} waited=0 busy
+    ((max > 0)) || return 0
+    while :; do
+        busy=$(busy_cores)
+        awk -v b="$busy" -v l="$limit" 'BEGIN { exit !(b < l) }' && break
+        if ((waited >= max)); then echo "   machine still busy ($busy cores) after ${waited} s; running anyway"; return; fi
+        sleep 10; waited=$((waited + 15))
+    done
+    echo "   machine quiet ($busy cores busy over 5 s) after waiting ${waited} s"
+}
+
 # run <row> <target text> <social-blast arguments...>
 run() {
     local row=$1 target=$2; shift 2
@@ -48,6 +73,7 @@ run() {
     local log="$out/$row.log"
     echo
     echo "== $row: social-blast $*"
+    wait_calm
     echo "   uptime before: $(uptime)"
     "$blast" "$@" --spawn "$gateway" --label "$label $row" > "$log" 2>&1
     local rc=$?
