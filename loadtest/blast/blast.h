@@ -160,7 +160,8 @@ struct worker {
     uint64_t expected_deliveries;
 
     struct tally t;
-    struct hist ack, deliv, lag, connect;
+    struct hist ack, deliv, lag, connect, rdelay;
+    uint64_t wake_ns;          /* when epoll last returned */
 
     /* scratch */
     char *in;  size_t in_cap;    /* recv buffer */

@@ -128,7 +128,7 @@ static void build_workers(void) {
         w->out = malloc(w->out_cap);
         w->text = malloc(opt.text_bytes + 1);
         memset(w->text, 'x', opt.text_bytes);
-        hist_init(&w->ack); hist_init(&w->deliv); hist_init(&w->lag); hist_init(&w->connect);
+        hist_init(&w->ack); hist_init(&w->deliv); hist_init(&w->lag); hist_init(&w->connect); hist_init(&w->rdelay);
         w->closed_loop = opt.scenario == SC_FANOUT || opt.scenario == SC_PIPELINE || opt.scenario == SC_THROUGHPUT;
         w->senders_per_group = opt.scenario == SC_CHAT ? opt.members : (opt.senders < opt.members ? opt.senders : opt.members);
 
@@ -273,13 +273,13 @@ static int report_connect(struct tally *t) {
 }
 
 static int report_groups(struct tally *t) {
-    struct hist ack, deliv, lag;
-    hist_init(&ack); hist_init(&deliv); hist_init(&lag);
+    struct hist ack, deliv, lag, rdelay;
+    hist_init(&ack); hist_init(&deliv); hist_init(&lag); hist_init(&rdelay);
     uint64_t lost = 0, extra = 0, expected = 0;
     int drain_timed_out = 0;
     for (uint32_t i = 0; i < opt.threads; i++) {
         struct worker *w = &workers[i];
-        hist_merge(&ack, &w->ack); hist_merge(&deliv, &w->deliv); hist_merge(&lag, &w->lag);
+        hist_merge(&ack, &w->ack); hist_merge(&deliv, &w->deliv); hist_merge(&lag, &w->lag); hist_merge(&rdelay, &w->rdelay);
         drain_timed_out |= w->drain_timed_out;
         for (uint32_t c = 0; c < w->nconns; c++) {
             struct conn *cn = &w->conns[c];
@@ -315,7 +315,8 @@ static int report_groups(struct tally *t) {
     printf("latency:\n");
     print_hist("send -> ack", &ack);
     print_hist("send -> delivery (other members)", &deliv);
-    if (opt.scenario == SC_CHAT) print_hist("driver lateness vs schedule", &lag);
+    if (opt.scenario == SC_CHAT) print_hist("driver: send lateness vs schedule", &lag);
+    print_hist("driver: wake-up to read (per recv)", &rdelay);
     double gw_cpu, drv_cpu;
     printf("CPU over the measured window (sending and the drain to the last delivery):\n");
     print_cpu("", &s_start, &s_end, &gw_cpu, &drv_cpu);
@@ -352,14 +353,14 @@ static int report_groups(struct tally *t) {
     printf("RESULT scenario=%s groups=%u members=%u senders=%u inflight=%u rate=%.0f duration=%.1f threads=%u "
            "sent=%llu acked=%llu errors=%llu deliveries=%llu expected=%llu acks_per_s=%.0f deliveries_per_s=%.0f "
            "ack_p50_ms=%.3f ack_p99_ms=%.3f del_p50_ms=%.3f del_p90_ms=%.3f del_p99_ms=%.3f del_p999_ms=%.3f del_max_ms=%.3f "
-           "lag_p99_ms=%.3f window_s=%.3f active_s=%.3f gw_cpu_s=%.3f gw_cores=%.3f gw_us_per_msg=%.2f gw_us_per_delivery=%.3f "
+           "lag_p99_ms=%.3f rdelay_p99_ms=%.3f window_s=%.3f active_s=%.3f gw_cpu_s=%.3f gw_cores=%.3f gw_us_per_msg=%.2f gw_us_per_delivery=%.3f "
            "drv_cpu_s=%.3f drv_cores=%.3f rss_end_kib=%llu load_start=\"%s\" load_end=\"%s\" verified=%d\n",
            opt.scenario_name, opt.groups, opt.members, opt.scenario == SC_CHAT ? opt.members : opt.senders, opt.inflight,
            opt.rate, opt.duration, opt.threads, (unsigned long long)t->sent, (unsigned long long)t->acked,
            (unsigned long long)t->err_replies, (unsigned long long)t->deliveries, (unsigned long long)expected, acks_per_s,
            dels_per_s, ms(hist_quantile(&ack, 0.5)), ms(hist_quantile(&ack, 0.99)), ms(hist_quantile(&deliv, 0.5)),
            ms(hist_quantile(&deliv, 0.9)), ms(hist_quantile(&deliv, 0.99)), ms(hist_quantile(&deliv, 0.999)), ms(deliv.max),
-           ms(hist_quantile(&lag, 0.99)), window, active, gw_cpu, gw_cpu >= 0 ? gw_cpu / window : -1, us_msg, us_del,
+           ms(hist_quantile(&lag, 0.99)), ms(hist_quantile(&rdelay, 0.99)), window, active, gw_cpu, gw_cpu >= 0 ? gw_cpu / window : -1, us_msg, us_del,
            drv_cpu, drv_cpu / window, (unsigned long long)s_end.gw.rss_kib, s_start.load, s_end.load, !failed);
     return failed;
 }

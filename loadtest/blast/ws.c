@@ -371,6 +371,7 @@ static void on_readable(struct conn *c) {
         }
         w->t.bytes_in += (uint64_t)n;
         uint64_t now = now_ns();
+        if (w->measuring) hist_add(&w->rdelay, now - w->wake_ns);   /* the driver's own delay in reading */
         if (c->rlen == 0) {
             size_t used = parse(c, w->in, (size_t)n, now);
             if (c->fd >= 0 && used < (size_t)n) {
