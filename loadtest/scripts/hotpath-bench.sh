@@ -126,6 +126,8 @@ for raw in open(sys.argv[1]):
         gw = (f"{f('gw_cores', '{:.2f}')} cores; {f('gw_us_per_msg', '{:.0f}')} µs/msg, "
               f"{f('gw_us_per_delivery', '{:.2f}')} µs/delivery")
         drv = f"{f('drv_cores', '{:.2f}')} cores"
+        if r["scenario"] == "chat":
+            drv += f"; its own delays p99: sending {f('lag_p99_ms', '{:.2f}')} ms, reading {f('rdelay_p99_ms', '{:.2f}')} ms"
     else:
         figures, gw, drv = "run failed (see log)", "?", "?"
     load = f"{r.get('load_start', '?')} → {r.get('load_end', '?')}"
