@@ -12,10 +12,10 @@
 /// `ff` refused; a later version is read by its version-00 prefix, as the
 /// specification asks of a version-00 reader, and sent on as version 00.
 public struct TraceContext: Sendable, Hashable {
-    public var traceId: TraceID
-    public var spanId: SpanID
+    public let traceId: TraceID
+    public let spanId: SpanID
     /// The trace flags; only `sampled` (bit 0) is defined and kept.
-    public var flags: UInt8
+    public let flags: UInt8
 
     /// `flags` with the sampled bit: the caller may have recorded this trace.
     public static let sampled: UInt8 = 0x01
@@ -32,31 +32,46 @@ public struct TraceContext: Sendable, Hashable {
     /// Reads a `traceparent` value; nil when it is not a valid one (the
     /// caller then ignores it and starts a trace of its own).
     public init?(traceparent text: some StringProtocol) {
-        let parsed = text.utf8.withContiguousStorageIfAvailable { Self(traceparentBytes: $0) }
-        guard let context = parsed ?? Self(traceparentBytes: Array(text.utf8)) else { return nil }
+        var text = String(text)
+        guard let context = text.withUTF8({ Self.parse($0) }) else { return nil }
         self = context
     }
 
     /// Reads a `traceparent` value from its bytes; nil when it is not a valid one.
-    public init?<Bytes: RandomAccessCollection>(traceparentBytes bytes: Bytes) where Bytes.Element == UInt8 {
-        guard bytes.count >= Self.length else { return nil }
-        let start = bytes.startIndex
-        func at(_ offset: Int) -> UInt8 { bytes[bytes.index(start, offsetBy: offset)] }
-        func hex(_ offset: Int, _ count: Int) -> UInt64? {
+    public init?<Bytes: Collection<UInt8>>(traceparentBytes bytes: Bytes) {
+        let parsed = bytes.withContiguousStorageIfAvailable { Self.parse($0) }
+            ?? Array(bytes).withUnsafeBufferPointer { Self.parse($0) }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    /// The parser: the fields at their fixed offsets, every digit checked.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> TraceContext? {
+        guard bytes.count >= length else { return nil }
+        var valid = true
+        func hex(_ offset: Int, _ count: Int) -> UInt64 {
             var value: UInt64 = 0
             for i in offset..<(offset + count) {
-                guard let digit = Self.digit(at(i)) else { return nil }
+                let c = bytes[i]
+                let digit: UInt8
+                if c &- UInt8(ascii: "0") < 10 {
+                    digit = c &- UInt8(ascii: "0")
+                } else if c &- UInt8(ascii: "a") < 6 {
+                    digit = c &- UInt8(ascii: "a") &+ 10
+                } else {
+                    valid = false  // uppercase too: not valid in a traceparent
+                    digit = 0
+                }
                 value = value << 4 | UInt64(digit)
             }
             return value
         }
-        guard let version = hex(0, 2), version != 0xFF,
-              at(2) == Self.dash, at(35) == Self.dash, at(52) == Self.dash,
-              let high = hex(3, 16), let low = hex(19, 16), let span = hex(36, 16), let flags = hex(53, 2),
-              high != 0 || low != 0, span != 0 else { return nil }
+        let version = hex(0, 2), high = hex(3, 16), low = hex(19, 16), span = hex(36, 16), flags = hex(53, 2)
+        guard valid, version != 0xFF, bytes[2] == dash, bytes[35] == dash, bytes[52] == dash,
+              high | low != 0, span != 0 else { return nil }
         // Version 00 is exactly 55 characters; a later one may go on after a dash.
-        if bytes.count > Self.length, version == 0 || at(Self.length) != Self.dash { return nil }
-        self.init(traceId: TraceID(high: high, low: low), spanId: SpanID(span), flags: UInt8(flags))
+        if bytes.count > length, version == 0 || bytes[length] != dash { return nil }
+        return TraceContext(traceId: TraceID(high: high, low: low), spanId: SpanID(span), flags: UInt8(flags))
     }
 
     /// The `traceparent` value, version 00.
@@ -89,16 +104,7 @@ public struct TraceContext: Sendable, Hashable {
     /// The length of a version-00 `traceparent`.
     public static let length = 55
 
-    private static let dash = UInt8(ascii: "-")
-
-    /// A lowercase hex digit's value (uppercase is not valid in a `traceparent`).
-    private static func digit(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c &- UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c &- UInt8(ascii: "a") &+ 10
-        default: return nil
-        }
-    }
+    private static var dash: UInt8 { UInt8(ascii: "-") }
 }
 
 /// A trace's id: 16 bytes, never all zero; written as 32 lowercase hex digits.
@@ -128,17 +134,19 @@ public struct SpanID: Sendable, Hashable, CustomStringConvertible {
 
 /// Lowercase hex digits written into buffers, without a formatter.
 private enum Hex {
-    static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    /// Writes the low `digits` hex digits of `value` at `buffer[i...]` and advances `i`.
+    /// Writes the low `count` hex digits of `value` at `buffer[i...]` and advances `i`.
+    @inline(__always)
     static func write(_ value: UInt64, digits count: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at i: inout Int) {
-        for shift in stride(from: (count - 1) * 4, through: 0, by: -4) {
-            buffer[i] = digits[Int(truncatingIfNeeded: value >> UInt64(shift) & 0xF)]
+        var shift = (count - 1) * 4
+        while shift >= 0 {
+            let digit = UInt8(truncatingIfNeeded: value >> UInt64(shift)) & 0xF
+            buffer[i] = digit < 10 ? digit &+ UInt8(ascii: "0") : digit &+ (UInt8(ascii: "a") &- 10)
             i += 1
+            shift -= 4
         }
     }
 
-    /// `values` as 16 hex digits each.
+    /// `first` (and `second`) as 16 hex digits each.
     static func string(_ first: UInt64, _ second: UInt64? = nil) -> String {
         String(unsafeUninitializedCapacity: second == nil ? 16 : 32) { buffer in
             var i = 0
