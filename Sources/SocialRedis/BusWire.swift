@@ -50,6 +50,7 @@ enum BusWire {
         if let trace = event.trace {
             // `line` ends with `}\n`: the member goes before the brace, like `ts`.
             let empty = line[line.count - 3] == UInt8(ascii: "{")
+            line.reserveCapacity(line.count + 96)  // the member, and `ts` after it: one allocation
             line.removeLast(2)
             line.append(contentsOf: empty ? traceKey : commaTraceKey)
             trace.appendTraceparent(to: &line)
