@@ -124,7 +124,7 @@ private struct RawCommand: Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try? c.decodeIfPresent(Int.self, forKey: .id)
         op = try? c.decodeIfPresent(String.self, forKey: .op)
-        traceparent = (try? c.decodeIfPresent(String.self, forKey: .traceparent)) ?? nil
+        traceparent = try? c.decodeIfPresent(String.self, forKey: .traceparent)
         guard let op else {
             args = nil
             return
