@@ -30,6 +30,7 @@ extension GatewayServer {
     /// bytes for all of them (encoded once, by whoever published it). Service thread.
     func fanOut(_ event: BusEvent) {
         let targets = hub.sessions(of: event.topic)
+        if let trace = event.trace, logsCommands { logDelivery(event, trace: trace, sessions: targets.count) }
         if case .user = event.topic, let change = event.subscription {
             for id in targets { applySubscription(change, from: event.position, to: id) }
         }
@@ -47,6 +48,22 @@ extension GatewayServer {
         if case .user(let user) = event.topic, let reason = event.disconnect {
             forceDisconnect(user, sessions: targets, reason: reason)
         }
+    }
+
+    /// At debug level, one line per traced event this node delivers: the
+    /// trace id of the command that published it (on whichever node) and
+    /// that command's span as `parent_id`. Service thread.
+    private func logDelivery(_ event: BusEvent, trace: TraceContext, sessions: Int) {
+        let topic: String
+        switch event.topic {
+        case .chat(let chat): topic = "chat:\(chat)"
+        case .user(let user): topic = "user:\(user)"
+        case .presence(let user): topic = "presence:\(user)"
+        }
+        logger.debug("deliver", metadata: [
+            "trace_id": .stringConvertible(trace.traceId), "parent_id": .stringConvertible(trace.spanId),
+            "topic": .string(topic), "event": .string(FrameScan.eventName(event.frame) ?? "-"),
+            "sessions": .stringConvertible(sessions)])
     }
 
     /// An event of a chat the session is joining waits for the join's

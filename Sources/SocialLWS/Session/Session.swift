@@ -54,7 +54,7 @@ final class Session {
 /// A command waiting in a session's order to start.
 enum PendingCommand {
     /// A chat-log change, checked against the limits: straight to the store's writer.
-    case log(LogChange, id: Int)
+    case log(LogChange, id: Int, span: TraceContext)
     /// Any other command: a task through the dispatcher.
-    case task(Command)
+    case task(Command, span: TraceContext)
 }
