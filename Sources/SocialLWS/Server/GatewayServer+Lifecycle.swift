@@ -22,6 +22,23 @@ extension GatewayServer {
         lws_set_timeout(session.wsi, PENDING_TIMEOUT_CLOSE_SEND, 5)
     }
 
+    /// Sends a ping now when lws holds nothing of this socket's (no frame is
+    /// half-sent, so the ping goes between whole frames), as `flushQueued`
+    /// writes; else on the next writable callback. A ping per writable round
+    /// trip cost two `epoll_ctl`s a connection each ping interval. Service thread.
+    func ping(_ session: Session) {
+        guard lws_partial_buffered(session.wsi) == 0, session.queue.isEmpty else {
+            session.pingDue = true
+            lws_callback_on_writable(session.wsi)
+            return
+        }
+        if sg_ws_ping(session.wsi) < 0 {
+            // The socket failed. No callback is running to return -1: lws hangs up on its next turn.
+            close(session, code: .goingAway, reason: "write failed")
+            lws_set_timeout(session.wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC)
+        }
+    }
+
     /// Once a second: pings, idle timeouts, token expiry, presence heartbeat,
     /// counters, drain progress. Service thread.
     func tick(now: Int64) {
@@ -34,8 +51,7 @@ extension GatewayServer {
             case .none:
                 break
             case .ping:
-                session.pingDue = true
-                lws_callback_on_writable(session.wsi)
+                ping(session)
             case .close(let code, let reason):
                 if code == .policyViolation {
                     counts.tokenExpiredCloses += 1
