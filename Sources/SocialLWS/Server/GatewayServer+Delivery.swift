@@ -30,8 +30,13 @@ extension GatewayServer {
     /// bytes for all of them (encoded once, by whoever published it). Service thread.
     func fanOut(_ event: BusEvent) {
         let targets = hub.sessions(of: event.topic)
+        if case .presence(let user) = event.topic {
+            presenceArrived(event, of: user, to: targets)
+            return
+        }
         if case .user = event.topic, let change = event.subscription {
             for id in targets { applySubscription(change, from: event.position, to: id) }
+            if !change.joined { userLeftChat(targets) }
         }
         if !event.frame.isEmpty {
             counts.eventsQueued += targets.count
