@@ -27,6 +27,8 @@ final class APIExchange {
     var answer: Answer?
     var clientId = "-"
     var requestId = "-"
+    /// Answers 504 and cancels the handler at `--api-timeout-ms`; cancelled when the handler answers first.
+    var timer: Task<Void, Never>?
 
     init(id: UInt64, wsi: OpaquePointer, method: String, path: String, phase: Phase) {
         self.id = id

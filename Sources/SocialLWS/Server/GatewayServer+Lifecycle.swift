@@ -79,7 +79,8 @@ extension GatewayServer {
         where session.machine.mayCloseForDrain(now: now, queueEmpty: session.queue.isEmpty, pastDeadline: pastDeadline) {
             close(session, code: .goingAway, reason: "server shutting down")
         }
-        if sessions.isEmpty || now > drainDeadlineMs + 5000 {
+        // Backend API calls under way get their answer too (each ends by `--api-timeout-ms`).
+        if (sessions.isEmpty && apiById.isEmpty) || now > drainDeadlineMs + 5000 {
             presence.finish()
             stopLoop()
         }
