@@ -38,6 +38,7 @@ import Testing
         #expect(probe.due(now: 2_000) == [1], "no second probe while one runs")
         #expect(probe.report(now: 3_000).first == BackendStatus(name: "mongodb", ready: false, reason: "no answer for 2000 ms"))
         probe.finished(0, reason: nil)
+        probe.finished(1, reason: nil)
         #expect(probe.due(now: 4_000) == [0, 1])
     }
 
