@@ -128,7 +128,7 @@ struct GatewayCommand: AsyncParsableCommand {
             (presence as? RedisPresenceStore)?.close()
         }
         await store.close()
-        let left = WorkerThreads.alive()
+        let left = WorkerThreads.alive(after: 2)
         if left.isEmpty {
             logger.info("stopped", metadata: ["worker_threads_left": "none"])
         } else {

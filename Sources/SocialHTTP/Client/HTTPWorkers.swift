@@ -22,8 +22,12 @@ final class HTTPWorkers: @unchecked Sendable {
         self.queueLimit = queueLimit
         running = max(1, count)
         for index in 0..<running {
-            let thread = Thread { [self] in loop() }
-            thread.name = "proxy-worker-\(index)"
+            let name = "proxy-worker-\(index)"
+            let thread = Thread { [self] in
+                _ = try? name.prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
+                loop()
+            }
+            thread.name = name
             thread.start()
         }
     }
