@@ -71,10 +71,15 @@ public final class ChatFollower: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops the loop and waits for it; then catches up once more with `sync`.
+    /// Stops the loop (no more sends) and waits for it.
     public func stop() {
         lock.withLock { stopped = true }
         while !lock.withLock({ finished }) { Thread.sleep(forTimeInterval: 0.02) }
+    }
+
+    /// Catches up once more with `sync` (after every sender stopped).
+    public func catchUp() {
+        handleEvents()
         sync()
     }
 

@@ -165,7 +165,9 @@ public final class RedisTestServer: @unchecked Sendable {
             let process = Process()
             let command = placement.command(binary, [
                 "--port", String(port), "--bind", placement.host, "--save", "", "--appendonly", "no",
-                "--dir", directory, "--daemonize", "no", "--loglevel", "notice"])
+                "--dir", directory, "--daemonize", "no", "--loglevel", "notice",
+                // In a lab namespace clients come from other addresses; nothing outside can reach it.
+                "--protected-mode", placement.namespace == nil ? "yes" : "no"])
             process.executableURL = URL(fileURLWithPath: command.executable)
             process.arguments = command.arguments
             let log = FileHandle(forWritingAtPath: logPath)

@@ -37,6 +37,7 @@ struct PartitionTests {
     @Test(.timeLimit(.minutes(3)))
     func aNodeCutFromRedisThenTheDatabaseThenItsClientsLosesNothingAcknowledged() throws {
         let began = Date()
+        func mark(_ what: String) { print(String(format: "partition test %6.1f s: %@", Date().timeIntervalSince(began), what)) }
         let lab = try NetworkLab(nodes: 2)
         defer { lab.tearDown() }
         let redis = try RedisTestServer.start(port: lab.redisPort, placement: lab.redisPlacement)
@@ -78,25 +79,30 @@ struct PartitionTests {
         Thread.sleep(forTimeInterval: 2)
 
         // 1. Node 1 loses Redis: not ready (the bus), node 2 stays ready; sends still succeed.
+        mark("cutting node 1 from Redis")
         try lab.cut(0, from: .redis)
         #expect(Self.eventually(15) { Self.readyz(lab.probePorts[0])?.notReady.contains("redis_bus") == true },
                 "node 1 says its bus is down\n\(logs())")
         #expect(Self.readyz(lab.probePorts[0])?.status == 503)
         #expect(Self.readyz(lab.probePorts[1])?.status == 200, "node 2 is not affected")
+        mark("node 1 not ready (redis_bus)")
         let ackedInCut = aSend.acknowledged.count
         Thread.sleep(forTimeInterval: 2)
         #expect(aSend.acknowledged.count > ackedInCut, "node 1 still stores sends without Redis")
         let resyncsBefore = aRead.resyncCount
+        mark("healing Redis")
         try lab.heal(0, from: .redis)
         #expect(Self.eventually(20) { Self.readyz(lab.probePorts[0])?.status == 200 }, "node 1 ready again\n\(logs())")
         #expect(Self.eventually(15) { aRead.resyncCount > resyncsBefore }, "node 1's clients are told to resync")
 
         // 2. Node 1 loses the database: not ready (mongodb); sends through it stop, then resume.
+        mark("node 1 ready, its clients resynced; cutting node 1 from MongoDB")
         try lab.cut(0, from: .mongo)
         #expect(Self.eventually(15) { Self.readyz(lab.probePorts[0])?.notReady.contains("mongodb") == true },
                 "node 1 says its database is unreachable\n\(logs())")
         #expect(Self.readyz(lab.probePorts[1])?.status == 200, "node 2 is not affected")
         Thread.sleep(forTimeInterval: 2)
+        mark("node 1 not ready (mongodb); healing")
         try lab.heal(0, from: .mongo)
         let ackedBeforeHeal = aSend.acknowledged.count
         #expect(Self.eventually(30) { Self.readyz(lab.probePorts[0])?.status == 200 }, "node 1 ready again\n\(logs())")
@@ -104,14 +110,17 @@ struct PartitionTests {
 
         // 3. Node 1 loses its clients: they move to node 2 and catch up. Node 1 is
         // ready for what it serves (its probes still reach it), while its clients' path gets no answer.
+        mark("node 1 ready, sends through it resumed; cutting node 1 from its clients")
         try lab.cut(0, from: .clients)
         #expect(Self.eventually(25) { aSend.currentNode == 1 && aRead.currentNode == 1 },
                 "node 1's clients reconnect to node 2\n\(logs())")
         #expect(Self.readyz(lab.probePorts[0])?.status == 200, "node 1's backends are fine")
         #expect((try? RawSocket.http(port: lab.clientPorts[0], path: "/readyz", timeout: 2)) == nil,
                 "no answer on the cut path")
+        mark("node 1's clients moved to node 2")
         let ackedOnNode2 = aSend.acknowledged.count
         #expect(Self.eventually(15) { aSend.acknowledged.count > ackedOnNode2 }, "a-send goes on through node 2")
+        mark("healing the clients' path")
         try lab.heal(0, from: .clients)
         let late = try ChatFollower(user: "a-late", token: Fixture.token("a-late"), chat: chat, position: 0,
                                     ports: ports, node: 0, sends: false, loop: Fixture.loop)
@@ -124,7 +133,9 @@ struct PartitionTests {
                 "a client of node 1 follows the chat live again")
 
         // The end: every follower catches up; nothing acknowledged is lost or doubled; seqs are gap-free.
+        mark("node 1 serves a new client; stopping the flow")
         for follower in followers + [late] { follower.stop() }
+        for follower in followers + [late] { follower.catchUp() }
         let reader = try Fixture.client(nodes[1], "b-read")
         let history = DistributedFaultTests.history(reader, chat: chat)
         let top = try #require(history.keys.max())
