@@ -61,9 +61,10 @@ public final class NetworkLab: @unchecked Sendable {
         defer { _ = try? run(ip, ["netns", "del", probe]) }
         do {
             try run(ip, ["-n", probe, "link", "set", "lo", "up"])
+            try run(ip, ["-n", probe, "link", "add", "sga", "type", "veth", "peer", "name", "sgb"])
             try run(nsenter, ["--net=/run/netns/\(probe)", "--", "/bin/true"])
         } catch {
-            return "cannot enter a network namespace: \(error)"
+            return "cannot set up or enter a network namespace (veth, nsenter): \(error)"
         }
         return nil
     }()
