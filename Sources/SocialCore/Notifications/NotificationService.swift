@@ -126,7 +126,8 @@ public final class NotificationService: Sendable {
             return record(Created(notification: made, outcome: .push))
         }
         bus.publish([BusEvent(topic: .user(user), frame: Codec.push(EventName.notification,
-                                                                     NotificationEvent(notification: made.wire, unread: unread)))])
+                                                                     NotificationEvent(notification: made.wire, unread: unread)))],
+                    trace: RequestContext.trace)
         return record(Created(notification: made, outcome: .live))
     }
 
@@ -172,7 +173,8 @@ public final class NotificationService: Sendable {
                     } else {
                         try await store.setPushState(.skipped, of: user, ids: live.map(\.id))
                         bus.publish([BusEvent(topic: .user(user), frame: Codec.push(
-                            EventName.notificationsDigest, NotificationsDigestEvent(notifications: wire, unread: unread)))])
+                            EventName.notificationsDigest, NotificationsDigestEvent(notifications: wire, unread: unread)))],
+                                    trace: RequestContext.trace)
                     }
                     count("digest")
                 }
@@ -197,6 +199,8 @@ public final class NotificationService: Sendable {
             guard pushes.running.count < limits.maxPushInflight else { return false }
             let number = pushes.next
             pushes.next += 1
+            // The task inherits the caller's `RequestContext`: the webhook call
+            // carries its request id and trace (`traceparent`).
             let task = Task {
                 let sent = await push.send(request)
                 if !sent, Task.isCancelled {
