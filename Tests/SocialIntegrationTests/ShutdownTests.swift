@@ -72,7 +72,7 @@ import SocialTesting
             json: ["user_ids": users, "type": "kudos", "title": "Late", "idempotency_key": "late-1"], timeout: 20)
         #expect(response.status == 504)
         #expect(response.body.contains("cancelled"))
-        Thread.sleep(forTimeInterval: 1)
+        try await Task.sleep(nanoseconds: 1_000_000_000)
         cluster.mongo.resume()
         // What was under way may complete; what had not started must not.
         try await Task.sleep(nanoseconds: 3_000_000_000)
