@@ -317,7 +317,7 @@ struct GatewayCommand: AsyncParsableCommand {
                                notificationStore: MemoryNotificationStore(),
                                check: BackendCheck(name: "memory") { nil }, close: {})
         default:
-            let sqlite = try SQLiteChatStore(directory: options.dataDir)
+            let sqlite = try SQLiteChatStore(directory: options.dataDir, commitDelay: .microseconds(options.commitDelayUs))
             return OpenedStore(chatStore: sqlite, botStore: sqlite, notificationStore: sqlite,
                                check: BackendCheck(name: "sqlite") {
                                    await sqlite.ping() ? nil : "the database in \(options.dataDir) does not answer"
