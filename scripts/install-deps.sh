@@ -7,6 +7,7 @@ packages=(pkg-config libwebsockets-dev libmongoc-dev libbson-dev libhiredis-dev 
 python_modules=()
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(redis-server nginx-light)   # integration tests start their own Redis and nginx
+    packages+=(iproute2)                   # the partition tests make network namespaces (ip netns; they skip without)
     python_modules=(pytest jsonschema websockets prometheus_client openapi_spec_validator)
 fi
 

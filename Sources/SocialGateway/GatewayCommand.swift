@@ -48,31 +48,40 @@ struct GatewayCommand: AsyncParsableCommand {
         for skipped in verifier.skippedKeys { logger.warning("JWKS key skipped: \(skipped)") }
 
         let proxy = try makeProxy()  // before the store opens: a bad setting exits at once
+        let push = pushSender()
         let opened = try await makeStore(logger: logger)
         let store = OpenedStore(chatStore: InstrumentedChatStore(opened.chatStore), botStore: opened.botStore,
-                                notificationStore: opened.notificationStore, close: opened.close)
+                                notificationStore: opened.notificationStore, check: opened.check, close: opened.close)
+        // Redis need not be up: the bus and presence connect in the background (`/readyz` says when).
         let bus = try makeBus(logger: logger)
         let presence = try makePresence()
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
         let notifications = NotificationService(store: store.notificationStore, bus: bus, presence: presence,
-                                                push: pushSender(), limits: notificationLimits(), clock: clock,
+                                                push: push, limits: notificationLimits(push), clock: clock,
                                                 logger: Logger(label: "social.notifications"))
         let dispatcher = Dispatcher(store: store.chatStore, bus: bus, limits: try chatLimits(),
                                     clock: clock, ids: ChatIDs.random, logger: Logger(label: "social.dispatcher"),
                                     presence: presence, proxy: proxy, notifications: notifications)
         let bots = BotDirectory(store: store.botStore, logger: Logger(label: "social.bots"))
         await bots.refresh()
-        let chatStore = store.chatStore
         let server: GatewayServer
         do {
             server = try GatewayServer(settings: serverSettings(), dispatcher: dispatcher, verifier: verifier, bus: bus,
                                        logger: Logger(label: "social.transport"), metrics: { registry.emitToBuffer() },
                                        api: apiRoutes(bus: bus, dispatcher: dispatcher, bots: bots),
-                                       bots: bots.credentials, backendsReady: { await chatStore.ping() })
+                                       bots: bots.credentials,
+                                       backends: [store.check, busCheck(bus), presenceCheck(presence)])
             try server.start()
         } catch {
             await store.close()
             throw ValidationError("\(error)")
+        }
+        let pushResumer = Task.detached {
+            // Pushes left pending by a node that stopped or died (this one, before a restart, included).
+            while !Task.isCancelled {
+                await notifications.resumeStalledPushes()
+                try? await Task.sleep(nanoseconds: 5_000_000_000)
+            }
         }
         let stream = try notificationStream(notifications)
         let signals = SignalDrain(server: server, logger: logger)
@@ -103,12 +112,40 @@ struct GatewayCommand: AsyncParsableCommand {
         // Everything that calls the store stops before the store closes.
         sweeper.cancel()
         botRefresh.cancel()
+        pushResumer.cancel()
         stream?.stop()
         await stream?.waitUntilExited()
         await sweeper.value
         await botRefresh.value
+        await pushResumer.value
+        await server.presenceSettled()
+        // Pushes under way get a moment; those still running are left pending for the next start.
+        await notifications.shutdown(graceMs: Int64(min(options.drainTimeout, 5)) * 1000)
+        push?.close()
+        await Self.blocking {
+            proxy?.close()
+            (bus as? RedisBus)?.close()
+            (presence as? RedisPresenceStore)?.close()
+        }
         await store.close()
-        logger.info("stopped")
+        let left = WorkerThreads.alive(after: 2)
+        if left.isEmpty {
+            logger.info("stopped", metadata: ["worker_threads_left": "none"])
+        } else {
+            logger.error("stopped with worker threads still running", metadata: [
+                "worker_threads_left": "\(left.joined(separator: ","))"])
+        }
+    }
+
+    /// Runs `body`, which blocks (joins threads), on a thread of its own:
+    /// not on Swift's cooperative pool.
+    private static func blocking(_ body: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                body()
+                done.resume()
+            }
+        }
     }
 
     private func authSettings() throws -> AuthSettings {
@@ -173,7 +210,7 @@ struct GatewayCommand: AsyncParsableCommand {
     }
 
     /// The REST proxy behind `proxy.request`, when an upstream is configured.
-    private func makeProxy() throws -> (any UpstreamProxy)? {
+    private func makeProxy() throws -> HTTPUpstreamProxy? {
         var settings: ProxySettings
         do {
             settings = try ProxySettings(upstreams: options.upstream, allow: options.upstreamAllow)
@@ -191,15 +228,17 @@ struct GatewayCommand: AsyncParsableCommand {
         return HTTPUpstreamProxy(settings: settings, logger: Logger(label: "social.proxy"))
     }
 
-    private func notificationLimits() -> NotificationLimits {
+    private func notificationLimits(_ push: PushWebhook?) -> NotificationLimits {
         var limits = NotificationLimits()
         limits.maxUsers = options.notifyMaxUsers
         limits.maxPushInflight = options.pushMaxInflight
+        // A node owns a push it started for as long as the push may take, plus a margin.
+        if let push { limits.pushLeaseMs = Int64(push.longestPushMs) + 10_000 }
         return limits
     }
 
     /// The push webhook, when `--push-webhook-url` is set.
-    private func pushSender() -> (any PushSender)? {
+    private func pushSender() -> PushWebhook? {
         guard let url = GatewayOptions.optional(options.pushWebhookUrl).flatMap(URL.init(string:)) else { return nil }
         var settings = PushWebhookSettings(url: url, bearerToken: options.pushToken)
         settings.attempts = options.pushAttempts
@@ -254,6 +293,9 @@ struct GatewayCommand: AsyncParsableCommand {
         }
     }
 
+    /// The store. MongoDB need not be up: the store starts unready and
+    /// creates its indexes once the database answers; only a bad setting
+    /// (URI, write concern) or an unusable data directory stops the start.
     private func makeStore(logger: Logger) async throws -> OpenedStore {
         if options.store.hasPrefix("mongodb") {
             do {
@@ -261,7 +303,9 @@ struct GatewayCommand: AsyncParsableCommand {
                                                      serverSelectionTimeoutMS: options.mongoTimeoutMs,
                                                      writeConcern: options.mongoWriteConcern, workers: options.mongoWorkers,
                                                      logger: Logger(label: "social.mongo"))
-                return OpenedStore(chatStore: mongo, botStore: mongo, notificationStore: mongo, close: { await mongo.close() })
+                return OpenedStore(chatStore: mongo, botStore: mongo, notificationStore: mongo,
+                                   check: BackendCheck(name: "mongodb") { await mongo.unreadyReason() },
+                                   close: { await mongo.close() })
             } catch {
                 throw ValidationError("--store: cannot start the MongoDB store: \(error)")
             }
@@ -270,19 +314,43 @@ struct GatewayCommand: AsyncParsableCommand {
         case "memory":
             logger.warning("--store memory keeps nothing across restarts")
             return OpenedStore(chatStore: MemoryChatStore(), botStore: MemoryBotStore(),
-                               notificationStore: MemoryNotificationStore(), close: {})
+                               notificationStore: MemoryNotificationStore(),
+                               check: BackendCheck(name: "memory") { nil }, close: {})
         default:
             let sqlite = try SQLiteChatStore(directory: options.dataDir, commitDelay: .microseconds(options.commitDelayUs))
-            return OpenedStore(chatStore: sqlite, botStore: sqlite, notificationStore: sqlite, close: { await sqlite.close() })
+            return OpenedStore(chatStore: sqlite, botStore: sqlite, notificationStore: sqlite,
+                               check: BackendCheck(name: "sqlite") {
+                                   await sqlite.ping() ? nil : "the database in \(options.dataDir) does not answer"
+                               },
+                               close: { await sqlite.close() })
+        }
+    }
+
+    /// `/readyz`'s view of the bus: the Redis bus is ready while both its connections are up.
+    private func busCheck(_ bus: any EventBus) -> BackendCheck {
+        guard bus.isDistributed else { return BackendCheck(name: "local_bus") { nil } }
+        let url = options.bus
+        return BackendCheck(name: "redis_bus") {
+            bus.isHealthy() ? nil : "not connected to Redis at \(url) (publisher or subscriber down; reconnecting)"
+        }
+    }
+
+    /// `/readyz`'s view of presence: in Redis with the bus, else in memory.
+    private func presenceCheck(_ presence: any PresenceStore) -> BackendCheck {
+        guard let redis = presence as? RedisPresenceStore else { return BackendCheck(name: "memory_presence") { nil } }
+        let url = options.bus
+        return BackendCheck(name: "redis_presence") {
+            redis.isHealthy() ? nil : "not connected to Redis at \(url) (reconnecting)"
         }
     }
 }
 
-/// A store and how to close it at shutdown.
+/// A store, how `/readyz` probes it, and how to close it at shutdown.
 struct OpenedStore {
     let chatStore: any ChatStore
     let botStore: any BotStore
     /// The same database's notifications.
     let notificationStore: any NotificationStore
+    let check: BackendCheck
     let close: @Sendable () async -> Void
 }

@@ -77,10 +77,10 @@ public final class PushWebhook: PushSender {
             logger.error("push webhook: cannot encode the request", metadata: ["error": "\(error)"])
             return false
         }
-        let ids = push.notifications.map(\.id)
-        let key = "\(push.userId):\(ids.first ?? 0):\(ids.last ?? 0)"
+        let key = push.idempotencyKey
         var backoff = Double(settings.initialBackoffMs)
         for attempt in 1...max(1, settings.attempts) {
+            if Task.isCancelled { return false }
             switch await attemptOnce(body, key: key, requestId: requestId, traceparent: trace.traceparent) {
             case .sent:
                 return true
@@ -94,11 +94,34 @@ public final class PushWebhook: PushSender {
             }
             guard attempt < settings.attempts else { break }
             let wait = min(backoff, Double(settings.maxBackoffMs)) * Double.random(in: 0.8...1.2)
-            try? await Task.sleep(nanoseconds: UInt64(wait * 1_000_000))
+            do {
+                try await Task.sleep(nanoseconds: UInt64(wait * 1_000_000))
+            } catch {
+                return false  // cancelled: the caller leaves the push pending
+            }
             backoff *= 2
         }
         logger.warning("push webhook: every attempt failed", metadata: ["user": "\(push.userId)"])
         return false
+    }
+
+    /// How long one push may take at most, every attempt and wait included:
+    /// what a node's lease on a push must outlast.
+    public var longestPushMs: Int {
+        let attempts = max(1, settings.attempts)
+        var waits = 0.0
+        var backoff = Double(settings.initialBackoffMs)
+        for _ in 1..<attempts {
+            waits += min(backoff, Double(settings.maxBackoffMs)) * 1.2
+            backoff *= 2
+        }
+        return attempts * settings.timeoutMs + Int(waits)
+    }
+
+    /// Cancels the calls under way and lets URLSession's threads go. Later
+    /// sends fail at once. Idempotent.
+    public func close() {
+        session.invalidateAndCancel()
     }
 
     private enum Attempt {
@@ -118,20 +141,52 @@ public final class PushWebhook: PushSender {
         request.setValue(traceparent, forHTTPHeaderField: "traceparent")
         if let token = settings.bearerToken { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         let session = self.session
-        return await withCheckedContinuation { (done: CheckedContinuation<Attempt, Never>) in
-            session.dataTask(with: request) { _, response, error in
-                if let error {
-                    done.resume(returning: .retry("\(error.localizedDescription)"))
-                    return
+        let call = CallHandle()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Attempt, Never>) in
+                let task = session.dataTask(with: request) { _, response, error in
+                    if let error {
+                        done.resume(returning: .retry("\(error.localizedDescription)"))
+                        return
+                    }
+                    let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                    switch status {
+                    case 200..<300: done.resume(returning: .sent)
+                    case 408, 429: done.resume(returning: .retry("status \(status)"))
+                    case 400..<500: done.resume(returning: .refused(status))
+                    default: done.resume(returning: .retry("status \(status)"))
+                    }
                 }
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                switch status {
-                case 200..<300: done.resume(returning: .sent)
-                case 408, 429: done.resume(returning: .retry("status \(status)"))
-                case 400..<500: done.resume(returning: .refused(status))
-                default: done.resume(returning: .retry("status \(status)"))
-                }
-            }.resume()
+                call.set(task)
+                task.resume()
+            }
+        } onCancel: {
+            call.cancel()
         }
+    }
+}
+
+/// The data task of an attempt, for cancelling it from the task's
+/// cancellation handler (any thread). `@unchecked Sendable`: `task` and
+/// `cancelled` are only touched under `lock`.
+private final class CallHandle: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: URLSessionDataTask?
+    private var cancelled = false
+
+    func set(_ task: URLSessionDataTask) {
+        let cancelNow = lock.withLock {
+            self.task = task
+            return cancelled
+        }
+        if cancelNow { task.cancel() }
+    }
+
+    func cancel() {
+        let task = lock.withLock {
+            cancelled = true
+            return self.task
+        }
+        task?.cancel()
     }
 }

@@ -5,7 +5,7 @@ import SocialCore
 /// Every body runs on a worker thread.
 extension MongoChatStore: BotStore {
     public func createBot(_ bot: BotAccount) async throws {
-        try await workers.run { db in
+        try await runDB { db in
             do {
                 try db.collection(MongoSchema.bots).insert(Self.document(bot))
             } catch let failure as MongoFailure where failure.isDuplicateKey {
@@ -15,19 +15,19 @@ extension MongoChatStore: BotStore {
     }
 
     public func bot(_ id: String) async throws -> BotAccount? {
-        try await workers.run { db in
+        try await runDB { db in
             try db.collection(MongoSchema.bots).findOne(["_id": .string(id)]).map(Self.bot)
         }
     }
 
     public func bots() async throws -> [BotAccount] {
-        try await workers.run { db in
+        try await runDB { db in
             try db.collection(MongoSchema.bots).find([:], sort: ["_id": 1]).map(Self.bot)
         }
     }
 
     public func updateBot(_ bot: BotAccount) async throws {
-        try await workers.run { db in
+        try await runDB { db in
             let result = try db.collection(MongoSchema.bots).updateOne(
                 ["_id": .string(bot.id)],
                 ["$set": .document(["hash": .string(bot.secretHash), "off": .bool(bot.disabled), "upd": .int64(bot.updatedAt)])])

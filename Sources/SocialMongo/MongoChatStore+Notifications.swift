@@ -11,9 +11,10 @@ import SocialCore
 /// Every body runs on a worker thread (`workers.run`).
 extension MongoChatStore: NotificationStore {
     public func createNotification(_ draft: NotificationDraft, for user: UserID, held: Bool, push: PushState,
-                                   now: Int64) async throws -> (notification: Notification, created: Bool) {
+                                   pushLeaseUntil: Int64?, now: Int64) async throws -> (notification: Notification, created: Bool) {
+        let lease = push == .pending ? pushLeaseUntil : nil
         let data = try StoredJSON.text(draft.data)
-        return try await workers.run { db in
+        return try await runDB { db in
             let inbox = db.collection(MongoSchema.notifications)
             if let key = draft.key, let existing = try inbox.findOne(["user": .string(user), "key": .string(key)]) {
                 return (try Self.notification(existing), false)
@@ -28,6 +29,11 @@ extension MongoChatStore: NotificationStore {
             ]
             doc.setOptional("data", data)
             doc.setOptional("key", draft.key.map(BSON.string))
+            if let lease {
+                // A push of its own: it leads itself (see `beginPush`).
+                doc["pg"] = .int64(id)
+                doc["lease"] = .int64(lease)
+            }
             do {
                 try inbox.insert(doc)
             } catch let failure as MongoFailure where failure.isDuplicateKey {
@@ -62,7 +68,7 @@ extension MongoChatStore: NotificationStore {
     public func notifications(of user: UserID, before: Int64?, unreadOnly: Bool, limit: Int,
                               now: Int64) async throws -> [Notification] {
         guard limit > 0 else { return [] }     // a MongoDB limit of 0 means no limit
-        return try await workers.run { db in
+        return try await runDB { db in
             var filter: BSONDocument = ["user": .string(user), "exp": ["$gt": .int64(now)]]
             if let before { filter["id"] = ["$lt": .int64(before)] }
             if unreadOnly { filter["st"] = .string(NotificationStatus.unread.rawValue) }
@@ -73,7 +79,7 @@ extension MongoChatStore: NotificationStore {
 
     public func notifications(of user: UserID, after: Int64, limit: Int, now: Int64) async throws -> [Notification] {
         guard limit > 0 else { return [] }
-        return try await workers.run { db in
+        return try await runDB { db in
             try db.collection(MongoSchema.notifications)
                 .find(["user": .string(user), "id": ["$gt": .int64(after)], "exp": ["$gt": .int64(now)]],
                       sort: ["id": 1], limit: limit)
@@ -83,7 +89,7 @@ extension MongoChatStore: NotificationStore {
 
     public func ackNotifications(of user: UserID, upTo: Int64?, ids: [Int64], status: NotificationStatus,
                                  now: Int64) async throws -> Int {
-        try await workers.run { db in
+        try await runDB { db in
             let inbox = db.collection(MongoSchema.notifications)
             let unchanged: BSON = ["$nin": [.string(NotificationStatus.dismissed.rawValue), .string(status.rawValue)]]
             let update: BSONDocument = ["$set": ["st": .string(status.rawValue)]]
@@ -102,7 +108,7 @@ extension MongoChatStore: NotificationStore {
     }
 
     public func unreadNotifications(of user: UserID, now: Int64) async throws -> Int {
-        try await workers.run { db in
+        try await runDB { db in
             try db.collection(MongoSchema.notifications)
                 .count(["user": .string(user), "st": .string(NotificationStatus.unread.rawValue), "exp": ["$gt": .int64(now)]])
         }
@@ -110,7 +116,7 @@ extension MongoChatStore: NotificationStore {
 
     public func claimHeldNotifications(of user: UserID, limit: Int) async throws -> [Notification] {
         guard limit > 0 else { return [] }
-        return try await workers.run { db in
+        return try await runDB { db in
             let inbox = db.collection(MongoSchema.notifications)
             var claimed: [Notification] = []
             for doc in try inbox.find(["user": .string(user), "held": true], sort: ["id": 1], limit: limit) {
@@ -126,10 +132,57 @@ extension MongoChatStore: NotificationStore {
 
     public func setPushState(_ state: PushState, of user: UserID, ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
-        _ = try await workers.run { db in
+        _ = try await runDB { db in
             try db.collection(MongoSchema.notifications)
                 .updateMany(["user": .string(user), "id": ["$in": .array(ids.map(BSON.int64))]],
                             ["$set": ["push": .string(state.rawValue)]])
+        }
+    }
+
+    public func beginPush(of user: UserID, ids: [Int64], digest: Bool, leaseUntil: Int64) async throws {
+        guard let leader = ids.first else { return }
+        _ = try await runDB { db in
+            let inbox = db.collection(MongoSchema.notifications)
+            // Members first, the leader last: a claim looks only at leaders, so it never sees half a push.
+            let others = ids.dropFirst().map(BSON.int64)
+            if !others.isEmpty {
+                _ = try inbox.updateMany(["user": .string(user), "id": ["$in": .array(Array(others))]],
+                                         ["$set": ["push": .string(PushState.pending.rawValue), "pg": .int64(leader)]])
+            }
+            return try inbox.updateOne(["user": .string(user), "id": .int64(leader)], [
+                "$set": ["push": .string(PushState.pending.rawValue), "pg": .int64(leader), "lease": .int64(leaseUntil),
+                         "digest": .bool(digest)]])
+        }
+    }
+
+    public func claimStalledPushes(now: Int64, leaseUntil: Int64, limit: Int) async throws -> [StalledPush] {
+        guard limit > 0 else { return [] }
+        return try await runDB { db in
+            let inbox = db.collection(MongoSchema.notifications)
+            let pending: BSON = .string(PushState.pending.rawValue)
+            var claimed: [StalledPush] = []
+            for leader in try inbox.find(["push": pending, "lease": ["$lt": .int64(now)]], sort: ["lease": 1], limit: limit) {
+                // Compare-and-set on the lease read: of several nodes, one wins each push.
+                let won = try inbox.updateOne(["_id": leader["_id"] ?? .null, "push": pending, "lease": leader["lease"] ?? .null],
+                                              ["$set": ["lease": .int64(leaseUntil)]])
+                guard won.modified == 1 else { continue }
+                let user = try leader.string("user")
+                let members = try inbox.find(["user": .string(user), "pg": .int64(try leader.int64("id")), "push": pending],
+                                             sort: ["id": 1])
+                claimed.append(StalledPush(userId: user, digest: leader["digest"]?.bool ?? false,
+                                           notifications: try members.map(Self.notification)))
+            }
+            return claimed
+        }
+    }
+
+    public func releasePushes(of user: UserID, leaders: [Int64]) async throws {
+        guard !leaders.isEmpty else { return }
+        _ = try await runDB { db in
+            try db.collection(MongoSchema.notifications).updateMany(
+                ["user": .string(user), "id": ["$in": .array(leaders.map(BSON.int64))],
+                 "push": .string(PushState.pending.rawValue), "lease": ["$exists": true]],
+                ["$set": ["lease": .int64(0)]])
         }
     }
 

@@ -25,10 +25,16 @@ public final class MongoChatStore: ChatStore {
     /// The per-chat order of the changes this node submits.
     let lanes = ChatLanes()
     let logger: Logger
+    /// Whether the indexes exist; no call runs before they do.
+    let schema: MongoSchemaGate
     /// The database this store uses.
     public let database: String
 
-    /// Connects, and creates the collections' indexes.
+    /// Makes the client pool and the worker threads, and creates the
+    /// collections' indexes if the database answers. A database that does not
+    /// answer does not fail the store: it starts unready (`unreadyReason`),
+    /// its calls fail `unavailable`, and the first call that reaches the
+    /// database once it is back creates the indexes before it runs.
     /// - Parameters:
     ///   - uri: a MongoDB connection string (`mongodb://host:port/?options`).
     ///   - database: the database holding the store's collections.
@@ -37,8 +43,8 @@ public final class MongoChatStore: ChatStore {
     ///   - writeConcern: `"majority"` or a number of nodes, e.g. `"1"`.
     ///   - workers: threads running libmongoc calls (and clients in use at once).
     ///   - logger: where start-up and close are reported.
-    /// - Throws: `StoreError.unavailable` for an invalid URI or write concern,
-    ///   or when the database cannot be reached to create the indexes.
+    /// - Throws: `StoreError.unavailable` for an invalid URI or write concern
+    ///   (a configuration error: retrying does not help).
     public init(uri: String, database: String = "social", serverSelectionTimeoutMS: Int = 2_000,
                 writeConcern: String = "majority", workers: Int = 4,
                 logger: Logger = Logger(label: "social.mongo")) async throws {
@@ -48,15 +54,13 @@ public final class MongoChatStore: ChatStore {
         self.workers = MongoWorkers(pool: pool, database: database, count: workers)
         self.logger = logger
         self.database = database
-        do {
-            try await self.workers.run { db in
-                for command in MongoSchema.indexCommands { try db.command(command) }
-            }
-        } catch {
-            await self.workers.close()
-            throw error
+        self.schema = MongoSchemaGate(logger: logger)
+        if let reason = await unreadyReason() {
+            logger.warning("mongo: the database does not answer; starting unready", metadata: [
+                "database": "\(database)", "reason": "\(reason)"])
+        } else {
+            logger.info("mongo: store ready", metadata: ["database": "\(database)", "workers": "\(workers)"])
         }
-        logger.info("mongo: store ready", metadata: ["database": "\(database)", "workers": "\(workers)"])
     }
 
     deinit { workers.stopAccepting() }
@@ -68,21 +72,41 @@ public final class MongoChatStore: ChatStore {
     }
 
     /// Runs the `ping` command (for `/readyz`): false when the database does
-    /// not answer within the server selection timeout.
+    /// not answer within the server selection timeout, or the indexes could
+    /// not be created yet.
     public func ping() async -> Bool {
+        await unreadyReason() == nil
+    }
+
+    /// Why the store cannot serve now (for `/readyz`): the database does not
+    /// answer, or the indexes could not be created; nil when it is ready.
+    /// Creates the indexes when the database answers and they are missing.
+    public func unreadyReason() async -> String? {
         do {
-            return try await workers.run { db in
-                try db.command(["ping": 1], on: "admin")["ok"]?.int64 == 1
+            let ok = try await run { log in
+                try log.db.command(["ping": 1], on: "admin")["ok"]?.int64 == 1
             }
+            return ok ? nil : "the database answered ping without ok"
         } catch {
             logger.debug("mongo: ping failed", metadata: ["error": "\(error)"])
-            return false
+            return schema.problem.map { "\($0)" } ?? "the database does not answer: \(error)"
         }
     }
 
-    /// Runs `body` on a worker with the chat log of its connection.
+    /// Runs `body` on a worker with the chat log of its connection, once the indexes exist.
     func run<T: Sendable>(_ body: @escaping @Sendable (ChatLog) throws -> T) async throws -> T {
-        try await workers.run { db in try body(ChatLog(db: db)) }
+        try await workers.run { [schema] db in
+            try schema.ensure(db)
+            return try body(ChatLog(db: db))
+        }
+    }
+
+    /// Runs `body` on a worker with its connection, once the indexes exist.
+    func runDB<T: Sendable>(_ body: @escaping @Sendable (MongoConnection) throws -> T) async throws -> T {
+        try await workers.run { [schema] db in
+            try schema.ensure(db)
+            return try body(db)
+        }
     }
 
     /// Runs the change `body` in `chat`'s lane: on a worker, once the chat's
@@ -92,11 +116,14 @@ public final class MongoChatStore: ChatStore {
     /// rule's refusal) reaches `completion` unchanged.
     func inLane<T>(_ chat: ChatID, _ body: @escaping @Sendable (ChatLog) throws -> T,
                    completion: @escaping @Sendable (Result<T, any Error>) -> Void) {
-        lanes.submit(chat) { [workers, lanes] in
+        lanes.submit(chat) { [workers, lanes, schema] in
             workers.submit { connection in
                 let result: Result<T, any Error>
                 if let connection {
-                    result = Result { try body(ChatLog(db: connection)) }.mapError(StoreError.refusal)
+                    result = Result {
+                        try schema.ensure(connection)
+                        return try body(ChatLog(db: connection))
+                    }.mapError(StoreError.refusal)
                 } else {
                     result = .failure(StoreError.unavailable("mongo: store is closed"))
                 }

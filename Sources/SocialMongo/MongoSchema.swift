@@ -12,7 +12,9 @@
 /// - `notifications`: `_id` (`<id>:<user>`), `user`, `id` (per user), `type`,
 ///   `title`, `body`, `data` (JSON text), `pri`, `exp` (expiry, `Int64.max`
 ///   for none, so one range filter serves both), `key` (idempotency key, absent
-///   when none), `st` (status), `held`, `push`, `at`.
+///   when none), `st` (status), `held`, `push`, `at`; of a pushed one, `pg`
+///   (the push's first id); of that first one, `lease` (ms since 1970: until
+///   when the pushing node owns the push) and `digest`.
 /// - `notify_counters`: `_id` (user), `n` (the user's last notification id),
 ///   advanced by compare-and-set.
 enum MongoSchema {
@@ -50,6 +52,8 @@ enum MongoSchema {
             index("user_id", ["user": 1, "id": 1], unique: true),
             // Idempotent creates: one notification per user and key.
             index("user_key", ["user": 1, "key": 1], unique: true, partial: ["key": ["$exists": true]]),
+            // Stalled pushes: only a push's first notification has a lease.
+            index("push_lease", ["push": 1, "lease": 1], partial: ["lease": ["$exists": true]]),
         ]),
     ]
 

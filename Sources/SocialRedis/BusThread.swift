@@ -14,6 +14,7 @@ import Glibc
 /// pending, inert.
 func startBusThread(name: String, _ body: @escaping @Sendable () -> Void) {
     let thread = Thread {
+        _ = try? name.prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
         ignoreBrokenPipeOnThisThread()
         body()
     }

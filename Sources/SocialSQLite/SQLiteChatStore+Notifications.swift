@@ -2,7 +2,7 @@ import SocialCore
 import SocialProtocol
 
 /// Notifications, in the same database as the chats (table `notifications`,
-/// schema v2). Writes run on the writer thread, one at a time, so taking a
+/// schema v3; push leases v4). Writes run on the writer thread, one at a time, so taking a
 /// user's next id as `max + 1` and checking the idempotency key before the
 /// insert cannot race; reads run on a reader thread.
 extension SQLiteChatStore: NotificationStore {
@@ -11,7 +11,8 @@ extension SQLiteChatStore: NotificationStore {
         """
 
     public func createNotification(_ draft: NotificationDraft, for user: UserID, held: Bool, push: PushState,
-                                   now: Int64) async throws -> (notification: Notification, created: Bool) {
+                                   pushLeaseUntil: Int64?, now: Int64) async throws -> (notification: Notification, created: Bool) {
+        let lease = push == .pending ? pushLeaseUntil : nil
         let data = try SQLiteRows.json(draft.data)
         return try await writer.submit { db in
             if let key = draft.key, let existing = try db.with(
@@ -23,9 +24,9 @@ extension SQLiteChatStore: NotificationStore {
                 try $0.bind(user).first { $0.int64(0) }
             } ?? 1
             let made = Notification(userId: user, id: id, draft: draft, held: held, push: push, createdAt: now)
-            try db.with("INSERT INTO notifications (\(Self.notificationColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") {
+            try db.with("INSERT INTO notifications (\(Self.notificationColumns), push_group, push_lease) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") {
                 try $0.bind(user, id, draft.type, draft.title, draft.body, data, draft.priority.rawValue, draft.expiresAt,
-                            draft.key, made.status.rawValue, held, push.rawValue, now).run()
+                            draft.key, made.status.rawValue, held, push.rawValue, now, lease.map { _ in id }, lease).run()
             }
             return (made, true)
         }
@@ -99,6 +100,59 @@ extension SQLiteChatStore: NotificationStore {
         try await writer.submit { db in
             try db.with("UPDATE notifications SET push = ? WHERE user_id = ? AND id IN (SELECT value FROM json_each(?))") {
                 try $0.bind(state.rawValue, user, list).run()
+            }
+        }
+    }
+
+    public func beginPush(of user: UserID, ids: [Int64], digest: Bool, leaseUntil: Int64) async throws {
+        guard let leader = ids.first else { return }
+        let list = try SQLiteRows.json(Optional(ids)) ?? "[]"
+        try await writer.submit { db in
+            try db.with("""
+                UPDATE notifications SET push = 'pending', push_group = ?,
+                    push_lease = CASE WHEN id = ? THEN ? ELSE NULL END, push_digest = CASE WHEN id = ? THEN ? ELSE 0 END
+                WHERE user_id = ? AND id IN (SELECT value FROM json_each(?))
+                """) {
+                try $0.bind(leader, leader, leaseUntil, leader, digest, user, list).run()
+            }
+        }
+    }
+
+    public func claimStalledPushes(now: Int64, leaseUntil: Int64, limit: Int) async throws -> [StalledPush] {
+        try await writer.submit { db in
+            // The writer runs one call at a time: what it reads here, no other claim takes.
+            let leaders = try db.with("""
+                SELECT user_id, id, push_digest FROM notifications
+                WHERE push = 'pending' AND push_lease IS NOT NULL AND push_lease < ?
+                ORDER BY push_lease, user_id, id LIMIT ?
+                """) {
+                try $0.bind(now, max(0, limit)).rows { (user: $0.string(0), id: $0.int64(1), digest: $0.bool(2)) }
+            }
+            var claimed: [StalledPush] = []
+            for leader in leaders {
+                try db.with("UPDATE notifications SET push_lease = ? WHERE user_id = ? AND id = ?") {
+                    try $0.bind(leaseUntil, leader.user, leader.id).run()
+                }
+                let members = try db.with("""
+                    SELECT \(Self.notificationColumns) FROM notifications
+                    WHERE user_id = ? AND push_group = ? AND push = 'pending' ORDER BY id
+                    """) {
+                    try $0.bind(leader.user, leader.id).rows(Self.notification)
+                }
+                claimed.append(StalledPush(userId: leader.user, digest: leader.digest, notifications: members))
+            }
+            return claimed
+        }
+    }
+
+    public func releasePushes(of user: UserID, leaders: [Int64]) async throws {
+        let list = try SQLiteRows.json(Optional(leaders)) ?? "[]"
+        try await writer.submit { db in
+            try db.with("""
+                UPDATE notifications SET push_lease = 0
+                WHERE user_id = ? AND push = 'pending' AND push_lease IS NOT NULL AND id IN (SELECT value FROM json_each(?))
+                """) {
+                try $0.bind(user, list).run()
             }
         }
     }

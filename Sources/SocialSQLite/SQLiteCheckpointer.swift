@@ -39,7 +39,10 @@ final class SQLiteCheckpointer: Sendable {
         self.logger = logger
         nextRequest = Atomic(threshold)
         let handoff = ThreadHandoff(connection)
-        let thread = Thread { [self] in self.loop(handoff.take()) }
+        let thread = Thread { [self] in
+            _ = try? "sqlite-checkpt".prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
+            self.loop(handoff.take())
+        }
         thread.name = "sqlite-checkpoint"
         thread.start()
     }

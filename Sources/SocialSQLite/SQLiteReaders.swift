@@ -19,6 +19,7 @@ final class SQLiteReaders: Sendable {
         for (index, connection) in connections.enumerated() {
             let handoff = ThreadHandoff(connection)
             let thread = Thread { [queue, exited = exits[index]] in
+                _ = try? "sqlite-reader-\(index)".prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
                 Self.loop(handoff.take(), queue: queue)
                 exited.finish()
             }

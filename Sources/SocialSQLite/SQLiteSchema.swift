@@ -116,6 +116,17 @@ enum SQLiteSchema {
         CREATE UNIQUE INDEX notifications_by_key ON notifications(user_id, idem_key) WHERE idem_key IS NOT NULL;
         CREATE INDEX notifications_held ON notifications(user_id, id) WHERE held = 1;
         """,
+        // v4: pushes survive restarts. A push's notifications name its first
+        // id (`push_group`); that first one (the leader) holds the lease and
+        // whether it is a digest. Pushes pending from v3 become pushes of one
+        // notification with an ended lease: the next start sends them.
+        """
+        ALTER TABLE notifications ADD COLUMN push_group INTEGER;
+        ALTER TABLE notifications ADD COLUMN push_lease INTEGER;
+        ALTER TABLE notifications ADD COLUMN push_digest INTEGER NOT NULL DEFAULT 0;
+        UPDATE notifications SET push_group = id, push_lease = 0 WHERE push = 'pending';
+        CREATE INDEX notifications_push_lease ON notifications(push_lease) WHERE push = 'pending' AND push_lease IS NOT NULL;
+        """,
     ]
 
     /// Brings the database to the latest version, one transaction per migration.

@@ -43,7 +43,10 @@ final class SQLiteWriter: Sendable {
         self.commitDelay = commitDelay
         self.logger = logger
         let handoff = ThreadHandoff(connection)
-        let thread = Thread { [self] in self.loop(handoff.take()) }
+        let thread = Thread { [self] in
+            _ = try? "sqlite-writer".prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
+            self.loop(handoff.take())
+        }
         thread.name = "sqlite-writer"
         thread.start()
     }

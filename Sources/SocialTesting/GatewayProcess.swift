@@ -19,28 +19,33 @@ public final class GatewayProcess: @unchecked Sendable {
     /// - Parameters:
     ///   - arguments: flags beyond `--port`, `--data-dir` (given unless `dataDir` is set in them).
     ///   - dataDir: reuse a data directory (for restart tests); a fresh one otherwise.
+    ///   - placement: where it listens; in a `NetworkLab` namespace, the lab
+    ///     forwards `port` on this machine's loopback to it (set that up first).
     public static func start(secret: String?, arguments: [String] = [], dataDir: String? = nil,
                              port: Int? = nil, environment: [String: String] = [:],
-                             timeout: Double = 30) throws -> GatewayProcess {
+                             placement: NetworkPlacement = .loopback, timeout: Double = 30) throws -> GatewayProcess {
         let dir = dataDir ?? RepoPaths.temporaryDirectory(prefix: "gw-data")
         let port = port ?? RawSocket.freePort()
-        var args = ["--host", "127.0.0.1", "--port", String(port), "--data-dir", dir, "--log-level", "info"]
+        var args = ["--host", placement.host, "--port", String(port), "--data-dir", dir, "--log-level", "info"]
         if let secret { args += ["--jwt-secret", secret] }
         args += arguments
-        let gateway = try GatewayProcess(port: port, dataDir: dir, arguments: args, environment: environment)
+        let gateway = try GatewayProcess(port: port, dataDir: dir, arguments: args, environment: environment,
+                                         placement: placement)
         try gateway.waitHealthy(timeout: timeout)
         return gateway
     }
 
-    private init(port: Int, dataDir: String, arguments: [String], environment: [String: String]) throws {
+    private init(port: Int, dataDir: String, arguments: [String], environment: [String: String],
+                 placement: NetworkPlacement) throws {
         self.port = port
         self.dataDir = dataDir
         self.arguments = arguments
         self.logPath = RepoPaths.temporaryDirectory(prefix: "gw-log") + "/gateway.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-        process.arguments = arguments
+        let command = placement.command(Self.binaryPath, arguments)
+        process.executableURL = URL(fileURLWithPath: command.executable)
+        process.arguments = command.arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SOCIAL_GATEWAY_") }
         for (k, v) in environment { env[k] = v }
         process.environment = env

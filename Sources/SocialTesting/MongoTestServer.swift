@@ -14,6 +14,8 @@ public final class MongoTestServer: @unchecked Sendable {
     public let port: Int?
     private let storagePath: String
     private let extraArguments: [String]
+    /// Where it runs (this machine's loopback unless a `NetworkLab` placed it).
+    public let placement: NetworkPlacement
     private let logPath: String
     private let lock = NSLock()
     private var process: Process?
@@ -52,27 +54,36 @@ public final class MongoTestServer: @unchecked Sendable {
     ///   - storagePath: `:memory:` (cleaned up on a normal stop), or a directory kept across restarts.
     ///   - durable: fsync every commit (`--sync-on-commit`); without it the
     ///     server loses its latest writes when killed, even with a storage directory.
+    ///   - port: a free loopback port unless given (a server started later
+    ///     on a port a gateway already tries).
+    ///   - placement: where it runs; in a namespace, the lab forwards `port`
+    ///     on this machine's loopback to it (set that up first). `url` is
+    ///     the address in the namespace.
     ///   - timeout: seconds to wait until the server accepts connections.
     public static func start(ownProcess: Bool = false, storagePath: String = ":memory:", durable: Bool = false,
+                             port: Int? = nil, placement: NetworkPlacement = .loopback,
                              timeout: Double = 60) throws -> MongoTestServer {
-        if !ownProcess, let url = externalURL {
-            return MongoTestServer(url: url, port: nil, storagePath: "", extraArguments: [], logPath: "")
+        if !ownProcess, port == nil, placement == .loopback, let url = externalURL {
+            return MongoTestServer(url: url, port: nil, storagePath: "", extraArguments: [], logPath: "", placement: .loopback)
         }
         guard executable != nil else { throw MinterError("secantusd-py is not installed: \(installHint)") }
-        let port = RawSocket.freePort()
+        let port = port ?? RawSocket.freePort()
         let logPath = RepoPaths.temporaryDirectory(prefix: "mongo-log") + "/secantusd.log"
-        let server = MongoTestServer(url: "mongodb://127.0.0.1:\(port)/", port: port, storagePath: storagePath,
-                                     extraArguments: durable ? ["--sync-on-commit"] : [], logPath: logPath)
+        let server = MongoTestServer(url: "mongodb://\(placement.host):\(port)/", port: port, storagePath: storagePath,
+                                     extraArguments: durable ? ["--sync-on-commit"] : [], logPath: logPath,
+                                     placement: placement)
         try server.launch(timeout: timeout)
         return server
     }
 
-    private init(url: String, port: Int?, storagePath: String, extraArguments: [String], logPath: String) {
+    private init(url: String, port: Int?, storagePath: String, extraArguments: [String], logPath: String,
+                 placement: NetworkPlacement) {
         self.url = url
         self.port = port
         self.storagePath = storagePath
         self.extraArguments = extraArguments
         self.logPath = logPath
+        self.placement = placement
     }
 
     deinit {
@@ -94,6 +105,20 @@ public final class MongoTestServer: @unchecked Sendable {
         }
     }
 
+    /// SIGSTOP: the server keeps its sockets open but answers nothing (a hung
+    /// database). `resume` undoes it.
+    public func pause() { deliver(SIGSTOP) }
+
+    /// SIGCONT after `pause`.
+    public func resume() { deliver(SIGCONT) }
+
+    private func deliver(_ signal: Int32) {
+        lock.withLock {
+            guard let process, process.isRunning else { return }
+            Foundation.kill(process.processIdentifier, signal)
+        }
+    }
+
     /// Starts the server again on the same port and storage, after `kill` or `stop`.
     public func restart(timeout: Double = 60) throws {
         guard port != nil else { throw MinterError("cannot restart the server at MONGO_URL") }
@@ -106,6 +131,7 @@ public final class MongoTestServer: @unchecked Sendable {
         lock.withLock {
             guard let process, process.isRunning else { return }
             process.terminate()
+            Foundation.kill(process.processIdentifier, SIGCONT)  // a paused server must run to exit
             let deadline = Date().addingTimeInterval(10)
             while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
             if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
@@ -121,9 +147,10 @@ public final class MongoTestServer: @unchecked Sendable {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--host", "127.0.0.1", "--port", String(port), "--storage-path", storagePath,
-                             "--log-level", "WARNING"] + extraArguments
+        let command = placement.command(executable, ["--host", placement.host, "--port", String(port),
+                                                     "--storage-path", storagePath, "--log-level", "WARNING"] + extraArguments)
+        process.executableURL = URL(fileURLWithPath: command.executable)
+        process.arguments = command.arguments
         let log = FileHandle(forWritingAtPath: logPath)
         log?.seekToEndOfFile()
         process.standardOutput = log
@@ -135,7 +162,12 @@ public final class MongoTestServer: @unchecked Sendable {
             guard process.isRunning else {
                 throw MinterError("secantusd-py exited with \(process.terminationStatus):\n\(logs)")
             }
-            if (try? RawSocket(port: port, timeout: 1)) != nil { return }
+            if let namespace = placement.namespace {
+                // The lab's forwarder accepts whether or not the server listens: ask from inside.
+                if NetworkLab.canConnect(in: namespace, host: placement.host, port: port) { return }
+            } else if (try? RawSocket(port: port, timeout: 1)) != nil {
+                return
+            }
             Thread.sleep(forTimeInterval: 0.1)
         }
         kill()

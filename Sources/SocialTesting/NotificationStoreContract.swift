@@ -148,5 +148,56 @@ public enum NotificationStoreContract {
             let listed = try await store.notifications(of: "ann", before: nil, unreadOnly: false, limit: 10, now: now)
             try Expect.equal(listed.map(\.push), [.sent, .failed, .sent])
         },
+        Check("a push whose lease ended comes back once, with its notifications and kind") { store in
+            // ann: a push of its own, created pending; bob: a digest of two.
+            let single = try await store.createNotification(draft("s"), for: "ann", held: false, push: .pending,
+                                                            pushLeaseUntil: now + 100, now: now).notification
+            for i in 1...3 { try await create(store, "bob", "b\(i)", held: true) }
+            try await store.beginPush(of: "bob", ids: [2, 3], digest: true, leaseUntil: now + 200)
+            try Expect.equal(try await store.claimStalledPushes(now: now + 50, leaseUntil: now + 1000, limit: 10), [],
+                             "leased pushes are not taken")
+            let first = try await store.claimStalledPushes(now: now + 150, leaseUntil: now + 1000, limit: 10)
+            try Expect.equal(first.map(\.userId), ["ann"])
+            try Expect.equal(first.first?.ids, [single.id])
+            try Expect.equal(first.first?.digest, false)
+            try Expect.equal(first.first?.notifications.first?.draft, draft("s"))
+            let second = try await store.claimStalledPushes(now: now + 300, leaseUntil: now + 1000, limit: 10)
+            try Expect.equal(second.map(\.userId), ["bob"], "a claimed push is leased anew, so only bob's comes")
+            try Expect.equal(second.first?.ids, [2, 3])
+            try Expect.equal(second.first?.digest, true)
+            let listed = try await store.notifications(of: "bob", before: nil, unreadOnly: false, limit: 10, now: now)
+            try Expect.equal(listed.map(\.push), [.pending, .pending, .held])
+        },
+        Check("a push recorded sent or failed is never taken up again") { store in
+            for i in 1...2 {
+                _ = try await store.createNotification(draft("n\(i)"), for: "ann", held: false, push: .pending,
+                                                       pushLeaseUntil: now, now: now)
+            }
+            try await store.setPushState(.sent, of: "ann", ids: [1])
+            try await store.setPushState(.failed, of: "ann", ids: [2])
+            try Expect.equal(try await store.claimStalledPushes(now: now + 10, leaseUntil: now + 20, limit: 10), [])
+        },
+        Check("a released push is taken up at once; concurrent claims take each push once") { store in
+            for i in 1...12 {
+                _ = try await store.createNotification(draft("n\(i)"), for: "u\(i % 3)", held: false, push: .pending,
+                                                       pushLeaseUntil: now + 60_000, now: now)
+            }
+            try Expect.equal(try await store.claimStalledPushes(now: now + 1, leaseUntil: now + 2, limit: 100), [])
+            for user in ["u0", "u1", "u2"] { try await store.releasePushes(of: user, leaders: [1, 2, 3, 4]) }
+            let claims = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        try await store.claimStalledPushes(now: now + 1, leaseUntil: now + 60_000, limit: 100)
+                            .map { "\($0.userId):\($0.ids)" }
+                    }
+                }
+                var all: [String] = []
+                for try await ids in group { all += ids }
+                return all
+            }
+            try Expect.equal(claims.sorted(), ["u0:[1]", "u0:[2]", "u0:[3]", "u0:[4]", "u1:[1]", "u1:[2]", "u1:[3]",
+                                               "u1:[4]", "u2:[1]", "u2:[2]", "u2:[3]", "u2:[4]"],
+                             "each released push claimed exactly once")
+        },
     ]
 }

@@ -17,6 +17,8 @@ public final class RedisTestServer: @unchecked Sendable {
     public let directory: String
     public let logPath: String
     private let binary: String
+    /// Where it runs (this machine's loopback unless a `NetworkLab` placed it).
+    public let placement: NetworkPlacement
     private let lock = NSLock()
     private var process: Process?
 
@@ -32,19 +34,24 @@ public final class RedisTestServer: @unchecked Sendable {
     }
 
     /// Starts a server and waits until it answers `PING`.
-    /// - Parameter port: a free loopback port unless given.
-    public static func start(port: Int? = nil, timeout: Double = 10) throws -> RedisTestServer {
+    /// - Parameters:
+    ///   - port: a free loopback port unless given.
+    ///   - placement: where it runs; in a namespace, the lab forwards `port`
+    ///     on this machine's loopback to it (set that up first).
+    public static func start(port: Int? = nil, placement: NetworkPlacement = .loopback,
+                             timeout: Double = 10) throws -> RedisTestServer {
         guard let binary = binaryPath else {
             throw MinterError("redis-server not found: install it (apt-get install redis-server) or set REDIS_SERVER_BIN")
         }
-        let server = RedisTestServer(binary: binary, port: port ?? RawSocket.freePort())
+        let server = RedisTestServer(binary: binary, port: port ?? RawSocket.freePort(), placement: placement)
         try server.launch(timeout: timeout)
         return server
     }
 
-    private init(binary: String, port: Int) {
+    private init(binary: String, port: Int, placement: NetworkPlacement) {
         self.binary = binary
         self.port = port
+        self.placement = placement
         directory = RepoPaths.temporaryDirectory(prefix: "redis")
         logPath = directory + "/redis.log"
     }
@@ -156,9 +163,13 @@ public final class RedisTestServer: @unchecked Sendable {
         while true {
             attempt += 1
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                 "--dir", directory, "--daemonize", "no", "--loglevel", "notice"]
+            let command = placement.command(binary, [
+                "--port", String(port), "--bind", placement.host, "--save", "", "--appendonly", "no",
+                "--dir", directory, "--daemonize", "no", "--loglevel", "notice",
+                // In a lab namespace clients come from other addresses; nothing outside can reach it.
+                "--protected-mode", placement.namespace == nil ? "yes" : "no"])
+            process.executableURL = URL(fileURLWithPath: command.executable)
+            process.arguments = command.arguments
             let log = FileHandle(forWritingAtPath: logPath)
             log?.seekToEndOfFile()
             process.standardOutput = log

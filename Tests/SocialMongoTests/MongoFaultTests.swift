@@ -1,6 +1,6 @@
 import Foundation
 import SocialCore
-import SocialMongo
+@testable import SocialMongo
 import SocialTesting
 import Testing
 
@@ -45,6 +45,29 @@ struct MongoFaultTests {
         #expect(await store.ping())
         let history = try await store.history("g", before: nil, after: nil, limit: 10)
         #expect(history.map(\.text) == [nil, "before", "after"])
+        await store.close()
+    }
+
+    @Test func aStoreStartedBeforeTheDatabaseCreatesItsIndexesWhenItArrives() async throws {
+        let port = RawSocket.freePort()
+        let store = try await MongoChatStore(uri: "mongodb://127.0.0.1:\(port)/", database: "late", serverSelectionTimeoutMS: 500)
+        #expect(await store.unreadyReason() != nil)
+        let server = try MongoTestServer.start(ownProcess: true, port: port)
+        defer { server.stop() }
+        let ready = try await Self.eventually(timeout: .seconds(30)) {
+            if let reason = await store.unreadyReason() { throw StoreError.unavailable(reason) }
+            return true
+        }
+        #expect(ready)
+        // The unique indexes are there: a client id sent twice is stored once.
+        _ = try await store.createGroup(id: "g", title: "G", isOpen: true, owner: "ann", now: 1)
+        let first = try await store.append(NewMessage(chatId: "g", sender: "ann", text: "hi", clientMsgId: "c-1", createdAt: 2))
+        let again = try await store.append(NewMessage(chatId: "g", sender: "ann", text: "hi", clientMsgId: "c-1", createdAt: 3))
+        #expect(again.duplicate && again.message.seq == first.message.seq)
+        let indexes = try await store.workers.run { db in
+            try db.command(["listIndexes": "messages"])
+        }
+        #expect("\(indexes)".contains("chat_client"), "\(indexes)")
         await store.close()
     }
 

@@ -21,7 +21,7 @@ import SocialProtocol
     static let events: [String] = [
         EventName.hello, EventName.messageNew, EventName.messageEdited, EventName.messageDeleted, EventName.reaction,
         EventName.member, EventName.groupUpdated, EventName.typing, EventName.read, EventName.chatAdded,
-        EventName.chatRemoved, EventName.invitation, EventName.resync, EventName.presence,
+        EventName.chatRemoved, EventName.invitation, EventName.resync, EventName.presence, EventName.presenceRevoked,
         EventName.notification, EventName.notificationsDigest, EventName.notificationsBadge,
     ]
 
@@ -107,6 +107,7 @@ import SocialProtocol
         EventName.invitation: push(InvitationEvent.self),
         EventName.resync: push(ResyncEvent.self),
         EventName.presence: push(PresenceEvent.self),
+        EventName.presenceRevoked: push(PresenceRevokedEvent.self),
         EventName.notification: push(NotificationEvent.self),
         EventName.notificationsDigest: push(NotificationsDigestEvent.self),
         EventName.notificationsBadge: push(NotificationsBadgeEvent.self),

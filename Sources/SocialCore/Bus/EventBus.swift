@@ -29,7 +29,9 @@ public struct BusEvent: Sendable, Equatable {
     /// Ephemeral events (typing, presence) are the first dropped for a slow client.
     public var ephemeral: Bool
     /// On `.user` topics: the user's sessions start or stop receiving a chat.
-    /// Applied before `frame` is delivered.
+    /// Applied before `frame` is delivered. On `.presence` topics, with
+    /// `joined` false: the watched user left the chat (a leave or a kick), so
+    /// the sessions watching them check whether they still may.
     public var subscription: Subscription?
     /// On `.chat` topics, for events of the chat's log: the chat position the
     /// event moves to. Receivers deliver a chat's events in position order.

@@ -8,6 +8,8 @@ public final class MemoryNotificationStore: NotificationStore {
         /// By id, ascending.
         var items: [Notification] = []
         var keys: [String: Int64] = [:]
+        /// Pushes by their first id: their notifications, whether a digest, and their lease.
+        var pushes: [Int64: (ids: [Int64], digest: Bool, leaseUntil: Int64)] = [:]
     }
 
     private let inboxes = Mutex<[UserID: Inbox]>([:])
@@ -15,7 +17,7 @@ public final class MemoryNotificationStore: NotificationStore {
     public init() {}
 
     public func createNotification(_ draft: NotificationDraft, for user: UserID, held: Bool, push: PushState,
-                                   now: Int64) async throws -> (notification: Notification, created: Bool) {
+                                   pushLeaseUntil: Int64?, now: Int64) async throws -> (notification: Notification, created: Bool) {
         inboxes.withLock { inboxes in
             var inbox = inboxes[user, default: Inbox()]
             if let key = draft.key, let id = inbox.keys[key], let existing = inbox.items.first(where: { $0.id == id }) {
@@ -25,6 +27,7 @@ public final class MemoryNotificationStore: NotificationStore {
             let made = Notification(userId: user, id: inbox.lastId, draft: draft, held: held, push: push, createdAt: now)
             inbox.items.append(made)
             if let key = draft.key { inbox.keys[key] = made.id }
+            if push == .pending, let lease = pushLeaseUntil { inbox.pushes[made.id] = ([made.id], false, lease) }
             inboxes[user] = inbox
             return (made, true)
         }
@@ -86,6 +89,44 @@ public final class MemoryNotificationStore: NotificationStore {
             guard var inbox = inboxes[user] else { return }
             for i in inbox.items.indices where wanted.contains(inbox.items[i].id) { inbox.items[i].push = state }
             inboxes[user] = inbox
+        }
+    }
+
+    public func beginPush(of user: UserID, ids: [Int64], digest: Bool, leaseUntil: Int64) async throws {
+        guard let leader = ids.first else { return }
+        let wanted = Set(ids)
+        inboxes.withLock { inboxes in
+            guard var inbox = inboxes[user] else { return }
+            for i in inbox.items.indices where wanted.contains(inbox.items[i].id) { inbox.items[i].push = .pending }
+            inbox.pushes[leader] = (ids, digest, leaseUntil)
+            inboxes[user] = inbox
+        }
+    }
+
+    public func claimStalledPushes(now: Int64, leaseUntil: Int64, limit: Int) async throws -> [StalledPush] {
+        inboxes.withLock { inboxes in
+            var claimed: [StalledPush] = []
+            for user in inboxes.keys.sorted() {
+                guard var inbox = inboxes[user] else { continue }
+                for leader in inbox.pushes.keys.sorted() where claimed.count < limit {
+                    guard let push = inbox.pushes[leader], push.leaseUntil < now else { continue }
+                    let members = inbox.items.filter { push.ids.contains($0.id) && $0.push == .pending }
+                    guard members.contains(where: { $0.id == leader }) else {
+                        inbox.pushes[leader] = nil      // finished: nothing to take up
+                        continue
+                    }
+                    inbox.pushes[leader]?.leaseUntil = leaseUntil
+                    claimed.append(StalledPush(userId: user, digest: push.digest, notifications: members))
+                }
+                inboxes[user] = inbox
+            }
+            return claimed
+        }
+    }
+
+    public func releasePushes(of user: UserID, leaders: [Int64]) async throws {
+        inboxes.withLock { inboxes in
+            for leader in leaders { inboxes[user]?.pushes[leader]?.leaseUntil = 0 }
         }
     }
 

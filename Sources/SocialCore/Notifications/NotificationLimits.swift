@@ -22,6 +22,13 @@ public struct NotificationLimits: Sendable {
     public var createConcurrency = 32
     /// Webhook calls in flight at once (`--push-max-inflight`); beyond it a push fails at once.
     public var maxPushInflight = 256
+    /// How long a node owns a push it started: longer than every attempt with
+    /// its backoff (the gateway derives it from the `--push-*` settings). A
+    /// push still `pending` after it (its node stopped or died) is sent again
+    /// by whichever node looks first.
+    public var pushLeaseMs: Int64 = 60_000
+    /// Pushes looked for, in one pass of `resumeStalledPushes`.
+    public var resumeBatch = 100
 
     public init() {}
 }

@@ -18,7 +18,16 @@ public final class NotificationService: Sendable {
     public let limits: NotificationLimits
     let clock: @Sendable () -> Int64
     let logger: Logger
-    private let pushInflight = Atomic<Int>(0)
+    /// Pushes under way on this node, so a shutdown can wait for them, or stop
+    /// them and leave them to the next node that looks (`shutdown`).
+    private let pushes = Mutex(PushesInFlight())
+
+    private struct PushesInFlight {
+        var next = 0
+        var running: [Int: (user: UserID, leader: Int64, task: Task<Void, Never>)] = [:]
+        /// Set by `shutdown`: no new push starts.
+        var closed = false
+    }
 
     /// What one create did for one user.
     public enum Outcome: String, Sendable {
@@ -87,6 +96,8 @@ public final class NotificationService: Sendable {
     }
 
     private func create(_ draft: NotificationDraft, for user: UserID) async throws -> Created {
+        // A create the API timed out (504) stops here for the users not begun.
+        try Task.checkCancellation()
         let now = clock()
         if draft.expiresAt.map({ $0 <= now }) == true {
             let (made, created) = try await store.createNotification(draft, for: user, held: false, push: .skipped, now: now)
@@ -95,7 +106,10 @@ public final class NotificationService: Sendable {
         let state = try await presence.get([user], now: now).first?.state ?? .offline
         let held = draft.priority == .normal && state == .training
         let initial: PushState = held ? .held : state == .offline ? .pending : .skipped
-        let (made, created) = try await store.createNotification(draft, for: user, held: held, push: initial, now: now)
+        // A push is leased to this node from the start: if the node stops before
+        // it is sent, another (or this one, restarted) sends it.
+        let (made, created) = try await store.createNotification(draft, for: user, held: held, push: initial,
+                                                                 pushLeaseUntil: now + limits.pushLeaseMs, now: now)
         guard created else { return record(Created(notification: made, outcome: .duplicate)) }
 
         if held {
@@ -152,7 +166,8 @@ public final class NotificationService: Sendable {
                     let unread = try await store.unreadNotifications(of: user, now: now)
                     let wire = live.map(\.wire)
                     if presence.state == .offline {
-                        try await store.setPushState(.pending, of: user, ids: live.map(\.id))
+                        try await store.beginPush(of: user, ids: live.map(\.id), digest: true,
+                                                  leaseUntil: clock() + limits.pushLeaseMs)
                         startPush(PushRequest(userId: user, digest: true, notifications: wire, unread: unread),
                                   ids: live.map(\.id))
                     } else {
@@ -171,25 +186,42 @@ public final class NotificationService: Sendable {
     }
 
     /// Calls the webhook off the caller's task and records the outcome; at
-    /// most `maxPushInflight` at once (beyond: `failed` at once).
+    /// most `maxPushInflight` at once (beyond: `failed` at once). The push is
+    /// `pending` and leased to this node (see `NotificationStore.beginPush`).
     private func startPush(_ request: PushRequest, ids: [Int64]) {
-        guard let push else {
-            Task { await finishPush(request.userId, ids: ids, sent: false) }
+        let user = request.userId
+        guard let push, let leader = ids.first else {
+            Task { await finishPush(user, ids: ids, sent: false) }
             return
         }
-        let inflight = pushInflight.wrappingAdd(1, ordering: .relaxed).newValue
-        guard inflight <= limits.maxPushInflight else {
-            pushInflight.wrappingSubtract(1, ordering: .relaxed)
-            logger.warning("push webhook: too many calls in flight", metadata: ["user": .string(request.userId)])
-            Task { await finishPush(request.userId, ids: ids, sent: false) }
-            return
+        let started = pushes.withLock { pushes -> Bool? in
+            if pushes.closed { return nil }
+            guard pushes.running.count < limits.maxPushInflight else { return false }
+            let number = pushes.next
+            pushes.next += 1
+            // The task inherits the caller's `RequestContext`: the webhook call
+            // carries its request id and trace (`traceparent`).
+            let task = Task {
+                let sent = await push.send(request)
+                if !sent, Task.isCancelled {
+                    // Stopped by `shutdown`: still `pending`; its lease is released there.
+                } else {
+                    await self.finishPush(user, ids: ids, sent: sent)
+                }
+                _ = self.pushes.withLock { $0.running.removeValue(forKey: number) }
+            }
+            pushes.running[number] = (user, leader, task)
+            return true
         }
-        // The task inherits the caller's `RequestContext`: the webhook call
-        // carries its request id and trace (`traceparent`).
-        Task {
-            let sent = await push.send(request)
-            pushInflight.wrappingSubtract(1, ordering: .relaxed)
-            await finishPush(request.userId, ids: ids, sent: sent)
+        switch started {
+        case true?:
+            break
+        case false?:
+            logger.warning("push webhook: too many calls in flight", metadata: ["user": .string(user)])
+            Task { await finishPush(user, ids: ids, sent: false) }
+        case nil:
+            // Shutting down: left `pending` with its lease released, for the next node that looks.
+            Task { try? await store.releasePushes(of: user, leaders: [leader]) }
         }
     }
 
@@ -199,6 +231,62 @@ public final class NotificationService: Sendable {
             try await store.setPushState(sent ? .sent : .failed, of: user, ids: ids)
         } catch {
             logger.warning("cannot record a push outcome", metadata: ["user": .string(user), "error": .string("\(error)")])
+        }
+    }
+
+    /// Sends again the pushes that a node left `pending` when it stopped or
+    /// died mid-push (their lease ended): the same notifications under the
+    /// same idempotency key, so the push service can drop one it already
+    /// took. Each such push is taken by one node only. The gateway calls it
+    /// at start and then every few seconds, on every node.
+    public func resumeStalledPushes() async {
+        let room = pushes.withLock { $0.closed ? 0 : limits.maxPushInflight - $0.running.count }
+        guard room > 0 else { return }
+        do {
+            let now = clock()
+            let stalled = try await store.claimStalledPushes(now: now, leaseUntil: now + limits.pushLeaseMs,
+                                                             limit: min(room, limits.resumeBatch))
+            for push in stalled where !push.notifications.isEmpty {
+                let unread = (try? await store.unreadNotifications(of: push.userId, now: clock())) ?? 0
+                logger.info("push webhook: sending again a push left pending", metadata: [
+                    "user": .string(push.userId), "ids": .string("\(push.ids)")])
+                count("push_resumed")
+                startPush(PushRequest(userId: push.userId, digest: push.digest, notifications: push.notifications.map(\.wire),
+                                      unread: unread), ids: push.ids)
+            }
+        } catch {
+            logger.warning("looking for pushes left pending failed", metadata: ["error": .string("\(error)")])
+        }
+    }
+
+    /// Webhook calls under way on this node.
+    public var pushesInFlight: Int { pushes.withLock { $0.running.count } }
+
+    /// Stops pushing: no new push starts; the ones under way get up to
+    /// `graceMs` to finish, then are stopped (no further attempt) and left
+    /// `pending` with their lease released, so the next node that looks (or
+    /// this one, restarted) sends them again under the same idempotency key.
+    /// Returns once every push task has ended. Idempotent.
+    public func shutdown(graceMs: Int64) async {
+        pushes.withLock { $0.closed = true }
+        let deadline = ContinuousClock.now + .milliseconds(graceMs)
+        while pushesInFlight > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let stopped = pushes.withLock { Array($0.running.values) }
+        guard !stopped.isEmpty else { return }
+        for push in stopped { push.task.cancel() }
+        for push in stopped { await push.task.value }
+        logger.info("push webhook: calls stopped by the shutdown are left for a restart", metadata: [
+            "pushes": .stringConvertible(stopped.count)])
+        for (user, leaders) in Dictionary(grouping: stopped, by: \.user) {
+            do {
+                try await store.releasePushes(of: user, leaders: leaders.map(\.leader))
+            } catch {
+                // Their lease ends by itself: they are sent again after `pushLeaseMs`.
+                logger.warning("cannot release pushes at shutdown", metadata: [
+                    "user": .string(user), "error": .string("\(error)")])
+            }
         }
     }
 

@@ -18,6 +18,12 @@ public struct PushRequest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey { case userId = "user_id", digest, notifications, unread }
+
+    /// The `Idempotency-Key` of the push: `<user>:<first id>:<last id>`, the
+    /// same on every attempt and when a push is sent again after a restart.
+    public var idempotencyKey: String {
+        "\(userId):\(notifications.first?.id ?? 0):\(notifications.last?.id ?? 0)"
+    }
 }
 
 /// Sends pushes to users with no online device (the company's push service,
@@ -25,7 +31,8 @@ public struct PushRequest: Codable, Sendable, Equatable {
 /// core only calls this.
 public protocol PushSender: Sendable {
     /// Delivers `request`, with the sender's own retries and backoff. True
-    /// when the push service accepted it, false when every attempt failed.
-    /// Must not block the calling task's thread.
+    /// when the push service accepted it, false when every attempt failed or
+    /// the calling task was cancelled (then it stops at once: no further
+    /// attempt, no wait). Must not block the calling task's thread.
     func send(_ request: PushRequest) async -> Bool
 }

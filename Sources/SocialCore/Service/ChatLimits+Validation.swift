@@ -175,6 +175,13 @@ extension ChatLimits {
         return out
     }
 
+    /// `presenceUsers`, or nil when the list is invalid (the command then
+    /// fails with the reason): the transport reads the watches a
+    /// `presence.subscribe` asks for before it runs.
+    public func watchCandidates(_ users: [String]) -> [String]? {
+        try? presenceUsers(users)
+    }
+
     /// A training activity such as `run`, `ride` or `gym`.
     func activity(_ value: String) throws(ServiceError) -> String {
         guard activityLength.contains(value.utf8.count),

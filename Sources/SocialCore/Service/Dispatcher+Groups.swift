@@ -77,7 +77,8 @@ extension Dispatcher {
     }
 
     /// `group.leave`: the owner may leave only as the last member.
-    /// Publishes `chat.removed` to the caller's devices, then `member` to the group.
+    /// Publishes `chat.removed` to the caller's devices, a departure to those
+    /// watching the caller's presence (`presenceDeparture`), then `member` to the group.
     func leave(_ args: GroupRef, _ caller: Caller) async throws -> SystemMessageResult {
         let (group, me) = try await requireGroupMember(args.groupId, caller.userId)
         if me.role == .owner {
@@ -88,6 +89,7 @@ extension Dispatcher {
         }
         let message = try await commit(.leave(user: caller.userId), to: group.id) { [self] message in
             [chatRemoved(group.id, reason: "left", from: caller.userId),
+             presenceDeparture(caller.userId, from: group.id),
              chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire))]
         }
         return SystemMessageResult(message: message.wire)
@@ -95,7 +97,8 @@ extension Dispatcher {
 
     /// `group.kick`: admins remove members; the owner removes anyone but
     /// themself; nobody removes the owner. Removing oneself is `group.leave`.
-    /// Publishes `chat.removed` to the removed user, then `member` to the group.
+    /// Publishes `chat.removed` to the removed user, a departure to those
+    /// watching the removed user's presence, then `member` to the group.
     func kick(_ args: GroupUserArgs, _ caller: Caller) async throws -> SystemMessageResult {
         let target = try limits.otherUser(args.userId, caller: caller.userId,
                                           problem: "cannot remove yourself; use group.leave")
@@ -108,6 +111,7 @@ extension Dispatcher {
         }
         let message = try await commit(.kick(user: target, by: caller.userId), to: group.id) { [self] message in
             [chatRemoved(group.id, reason: "kicked", from: target),
+             presenceDeparture(target, from: group.id),
              chatEvent(group.id, EventName.member, SystemChangeEvent(message: message.wire))]
         }
         return SystemMessageResult(message: message.wire)

@@ -54,6 +54,13 @@ extension Dispatcher {
         }
     }
 
+    /// To every session watching `user`, on every node: `user` left `chat`
+    /// (a leave or a kick), so those watches are checked again. No frame:
+    /// the transport acts on the subscription change (`joined: false`).
+    func presenceDeparture(_ user: UserID, from chat: ChatID) -> BusEvent {
+        BusEvent(topic: .presence(user), frame: [], subscription: .init(chat: chat, joined: false))
+    }
+
     func publishPresence(_ presence: Presence) {
         publish(event(.presence(presence.userId), EventName.presence, PresenceEvent(presence: presence.wire), ephemeral: true))
     }
@@ -100,9 +107,21 @@ extension Dispatcher {
         return PresenceListResult(presence: try await presence.get(allowed, now: clock()).map(\.wire), denied: denied)
     }
 
+    /// Of `watched`, the users `watcher` may no longer see: they share no chat
+    /// any more. The transport asks when a membership ended (a leave or a
+    /// kick reached its sessions, or a bus outage may have hidden one) and
+    /// ends those watches; any number of users, no limits applied.
+    /// - Throws: a store failure (the transport then ends the watches anyway).
+    public func presenceRevoked(_ watched: [UserID], for watcher: UserID) async throws -> [UserID] {
+        try await sharing(watched, with: watcher).denied
+    }
+
     /// Splits `users` into those `viewer` may see (themself, or anyone they share a chat with) and the rest.
     private func visible(_ users: [UserID], to viewer: UserID) async throws -> (allowed: [UserID], denied: [UserID]) {
-        let users = try limits.presenceUsers(users)
+        try await sharing(try limits.presenceUsers(users), with: viewer)
+    }
+
+    private func sharing(_ users: [UserID], with viewer: UserID) async throws -> (allowed: [UserID], denied: [UserID]) {
         let mine = Set(try await store.memberships(of: viewer).map(\.chat.id))
         var allowed: [UserID] = []
         var denied: [UserID] = []

@@ -49,6 +49,13 @@ public final class HTTPUpstreamProxy: UpstreamProxy, @unchecked Sendable {
         }
     }
 
+    /// Stops the proxy's threads once the calls under way have ended (each is
+    /// bounded by `--proxy-timeout-ms`); later calls get `overloaded`. Blocks:
+    /// not on the lws service thread nor the cooperative pool. Idempotent.
+    public func close() {
+        workers.stop()
+    }
+
     /// Milliseconds on a monotonic clock: the breakers' default clock.
     public static func monotonicMs() -> Int64 { ConnectionPool.nowMs() }
 

@@ -89,7 +89,10 @@ final class ServiceLoop<Work: Sendable>: SerialExecutor, @unchecked Sendable {
             sg_loop_finish(raw, context)
             finished()
         }
-        let thread = Thread { body.value() }
+        let thread = Thread {
+            _ = try? name.prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
+            body.value()
+        }
         thread.name = name
         thread.stackSize = 4 << 20
         thread.start()

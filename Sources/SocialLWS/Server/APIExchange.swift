@@ -28,6 +28,8 @@ final class APIExchange {
     var answer: Answer?
     var clientId = "-"
     var requestId = "-"
+    /// Answers 504 and cancels the handler at `--api-timeout-ms`; cancelled when the handler answers first.
+    var timer: Task<Void, Never>?
     /// The gateway's span of the request (its `api` log line names it).
     var span: TraceContext?
 

@@ -87,23 +87,21 @@ extension GatewayServer {
         let timeoutMs = settings.apiTimeoutMs
         // lws's own timeout of the connection must outlast ours, which answers 504.
         lws_set_timeout(exchange.wsi, PENDING_TIMEOUT_HTTP_CONTENT, Int32(timeoutMs / 1000 + 5))
-        // The handler may wait on a store that does not answer; the caller gets
-        // 504 after `apiTimeoutMs` (the handler's own answer, if any, is dropped).
-        Task.detached { [weak self] in
-            try? await Task.sleep(nanoseconds: UInt64(timeoutMs) * 1_000_000)
-            await self?.apiFinished(id, APIProblem(
-                status: 504, title: "Gateway Timeout",
-                detail: "no answer within \(timeoutMs) ms (--api-timeout-ms); the change may or may not have been made")
-                .response(instance: request.path))
-        }
+        // The handler may wait on a store that does not answer: after
+        // `apiTimeoutMs` the caller gets 504 and the handler is cancelled.
+        // Cancellation stops what has not started (the rest of a
+        // notification's users, say); a store write already under way is not
+        // called back and may still complete, which the 504 says.
         // The handler's log lines, events and outgoing calls carry the request's id and span.
         let context = RequestContext.Snapshot(requestId: request.requestId, trace: request.trace)
-        Task.detached { [weak self] in
+        let handler = Task.detached { [weak self] in
             let response: APIResponse
             do {
                 response = try await context.bind { try await route.handler(request) }
             } catch let problem as APIProblem {
                 response = problem.response(instance: request.path)
+            } catch is CancellationError {
+                return  // answered 504 already
             } catch {
                 logger.error("API handler failed", metadata: [
                     "method": "\(request.method)", "path": "\(request.path)", "request_id": "\(request.requestId)",
@@ -113,12 +111,25 @@ extension GatewayServer {
             }
             await self?.apiFinished(id, response)
         }
+        let timer = Task.detached { [weak self] in
+            guard (try? await Task.sleep(nanoseconds: UInt64(timeoutMs) * 1_000_000)) != nil else { return }
+            handler.cancel()
+            logger.warning("API call timed out and was cancelled", metadata: [
+                "method": "\(request.method)", "path": "\(request.path)", "request_id": "\(request.requestId)"])
+            await self?.apiFinished(id, APIProblem(
+                status: 504, title: "Gateway Timeout",
+                detail: "no answer within \(timeoutMs) ms (--api-timeout-ms); the call was cancelled: what it had not started is not done, a change it had already handed to the store may still be made (retry with the same idempotency key)")
+                .response(instance: request.path))
+        }
+        exchange.timer = timer
     }
 
-    /// A handler finished. Service thread.
+    /// A handler finished (or timed out). Service thread.
     func apiFinished(_ id: UInt64, _ response: APIResponse) {
         // The client may have gone meanwhile: then the answer is dropped.
         guard let exchange = apiById[id], exchange.answer == nil else { return }
+        exchange.timer?.cancel()
+        exchange.timer = nil
         answer(exchange, .init(response: response, header: nil))
     }
 

@@ -101,6 +101,7 @@ extension GatewayServer {
         case .busInterrupted:
             let frame = Codec.push(EventName.resync, ResyncEvent(reason: "bus_interrupted"))
             for session in sessions.values { enqueue(session, frame, ephemeral: false) }
+            recheckAllWatches()
         }
     }
 }

@@ -144,6 +144,12 @@ extension GatewayServer {
                     joining = ref.groupId
                     beginJoin(session, ref.groupId)
                 }
+                // `presence.subscribe`: likewise, the node receives the users'
+                // presence (and departures) before the store is asked.
+                var watching = false
+                if case .success(.presenceSubscribe(let users)) = command.args {
+                    watching = beginWatch(session, users)
+                }
                 let run: @Sendable () -> Void = { [joining] in
                     Task.detached {
                         let outcome = await dispatcher.execute(command, from: caller, span: span)
@@ -154,8 +160,8 @@ extension GatewayServer {
                                                       arrivedNs: arrived, span: span, outcome: outcome)))
                     }
                 }
-                // A join runs once the bus delivers the chat's events to this node.
-                if joining != nil { bus.afterSubscribed(run) } else { run() }
+                // A join (a watch) runs once the bus delivers the chat's events (the users' presence) here.
+                if joining != nil || watching { bus.afterSubscribed(run) } else { run() }
             }
         }
     }
@@ -193,6 +199,8 @@ extension GatewayServer {
             if case .chat = topic { followsChat = true }
             subscribe(session, to: topic)
         }
+        // Only the `presence.subscribe` (a barrier: one at a time) settles its provisional watches.
+        let heldPresence = reply.op == Op.presenceSubscribe && reply.lane == .barrier ? settleWatches(session) : []
         if followsChat, bus.isDistributed {
             // The reply (to group.create, chat.open_direct) waits until the bus
             // delivers the new chat's events here: a send the client makes on
@@ -222,6 +230,7 @@ extension GatewayServer {
         for frame in session.machine.finish(reply.slot, lane: reply.lane, reply: outcome.reply) {
             enqueue(session, frame, ephemeral: false, isReply: true)
         }
+        for frame in heldPresence { enqueue(session, frame, ephemeral: true) }
         start(session, session.machine.startable())
         if draining { drainCandidates.append(session) }
     }

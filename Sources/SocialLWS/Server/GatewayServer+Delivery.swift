@@ -31,8 +31,13 @@ extension GatewayServer {
     func fanOut(_ event: BusEvent) {
         let targets = hub.sessions(of: event.topic)
         if let trace = event.trace, logsCommands { logDelivery(event, trace: trace, sessions: targets.count) }
+        if case .presence(let user) = event.topic {
+            presenceArrived(event, of: user, to: targets)
+            return
+        }
         if case .user = event.topic, let change = event.subscription {
             for id in targets { applySubscription(change, from: event.position, to: id) }
+            if !change.joined { userLeftChat(targets) }
         }
         if !event.frame.isEmpty {
             counts.eventsQueued += targets.count

@@ -2,6 +2,7 @@ import CGatewayShims
 import CLibWebSockets
 import Foundation
 import SocialAuth
+import SocialCore
 import SocialProtocol
 
 extension GatewayServer {
@@ -26,16 +27,7 @@ extension GatewayServer {
             status = 200
             body = #"{"status":"ok"}"#
         case (true, "/readyz"):
-            if draining {
-                status = 503
-                body = #"{"status":"draining"}"#
-            } else if isReady {
-                status = 200
-                body = #"{"status":"ready"}"#
-            } else {
-                status = 503
-                body = #"{"status":"not_ready"}"#
-            }
+            (status, body) = readyz()
         case (true, HandshakeGate.path):
             status = 426
             body = #"{"error":{"code":"upgrade_required","message":"connect with a WebSocket client"}}"#
@@ -48,6 +40,18 @@ extension GatewayServer {
         }
         if respond(wsi, status: status, body: body) != 0 { return -1 }
         return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+    }
+
+    /// `/readyz`: 200 when every backend answered its last probe in time,
+    /// else 503; the body names each backend, and why one is not ready:
+    /// `{"status":"not_ready","backends":[{"name":"mongodb","ready":false,"reason":"…"},…]}`.
+    /// 503 `draining` while the node drains. Service thread.
+    func readyz() -> (UInt32, String) {
+        let backends = readiness.report(now: monotonicMillis())
+        let ready = backends.allSatisfy(\.ready)
+        let state = draining ? "draining" : ready ? "ready" : "not_ready"
+        let body = String(decoding: Codec.encode(ReadyzBody(status: state, backends: backends)), as: UTF8.self)
+        return (!draining && ready ? 200 : 503, body)
     }
 
     @discardableResult
@@ -109,6 +113,12 @@ extension GatewayServer {
         let raw = String(cString: value)
         return raw.removingPercentEncoding ?? raw
     }
+}
+
+/// The JSON body of `/readyz`.
+private struct ReadyzBody: Encodable {
+    let status: String
+    let backends: [BackendStatus]
 }
 
 /// The JSON body of a refused handshake.

@@ -102,9 +102,11 @@ extension GatewayServer {
         stopIfDrained(now: now)
     }
 
-    /// Stops the loop once the last session is gone (or 5 s past the drain deadline). Service thread.
+    /// Stops the loop once the last session is gone and the backend API calls
+    /// under way are answered (each ends by `--api-timeout-ms`), or 5 s past
+    /// the drain deadline. Service thread.
     func stopIfDrained(now: Int64) {
-        guard sessions.isEmpty || now > drainDeadlineMs + 5000 else { return }
+        guard (sessions.isEmpty && apiById.isEmpty) || now > drainDeadlineMs + 5000 else { return }
         flushPresence()
         presence.finish()
         stopLoop()

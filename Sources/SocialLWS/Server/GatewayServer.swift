@@ -49,13 +49,14 @@ public actor GatewayServer {
     nonisolated let apiGate: APIGate
     /// Renders `/metrics` (Prometheus text format); nil serves 404 there.
     nonisolated let metrics: (@Sendable () -> [UInt8])?
-    /// Whether the store answers (for `/readyz`).
-    nonisolated let backendsReady: @Sendable () async -> Bool
-    private nonisolated let readiness = Readiness()
+    /// The backends' last probes (for `/readyz`).
+    nonisolated let readiness: ReadinessProbe
     /// Presence changes of this node's sessions, in the order the service
     /// thread saw them; one task applies them (`Dispatcher.runPresence`).
     nonisolated let presence: AsyncStream<PresenceWork>.Continuation
     private nonisolated let presenceLane: AsyncStream<PresenceWork>
+    /// The task that applies `presenceLane`; it ends after the drain.
+    private nonisolated let presenceTask = Mutex<Task<Void, Never>?>(nil)
     private nonisolated let stopped = DispatchSemaphore(value: 0)
     /// How starting went, signalled by the service thread once the context exists (or failed).
     private nonisolated let startResult = Mutex<Result<Void, ServerStartError>?>(nil)
@@ -130,16 +131,17 @@ public actor GatewayServer {
     ///   - dispatcher: runs the commands; its `CommandPipeline` runs on the service thread.
     ///   - api: the backend API's endpoints (`/api/v1/...`), from every feature that has some.
     ///   - bots: the bot accounts the handshake accepts (`Authorization: Bot ...`); nil accepts none.
-    ///   - backendsReady: whether the store answers (`/readyz`, with the bus's health).
+    ///   - backends: what `/readyz` probes, once a second (the store, the bus, presence); each
+    ///     probe is bounded by `ServerSettings.readinessTimeoutMs`.
     public init(settings: ServerSettings, dispatcher: Dispatcher, verifier: TokenVerifier, bus: any EventBus,
                 logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil, api: [APIRoute] = [],
-                bots: BotCredentials? = nil, backendsReady: @escaping @Sendable () async -> Bool) throws {
+                bots: BotCredentials? = nil, backends: [BackendCheck]) throws {
         self.settings = settings
         self.logger = logger
         self.metrics = metrics
         self.dispatcher = dispatcher
         self.bus = bus
-        self.backendsReady = backendsReady
+        self.readiness = ReadinessProbe(checks: backends, timeoutMs: Int64(settings.readinessTimeoutMs))
         self.gate = HandshakeGate(verifier: verifier, allowedOrigins: Set(settings.allowedOrigins), bots: bots)
         let router = APIRouter(api)
         for duplicate in router.duplicates { logger.warning("API route defined twice; the first wins: \(duplicate)") }
@@ -161,7 +163,7 @@ public actor GatewayServer {
         LWSLog.install(logger)
         let dispatcher = self.dispatcher
         let lane = presenceLane
-        Task.detached { await dispatcher.runPresence(lane) }
+        presenceTask.withLock { $0 = Task.detached { await dispatcher.runPresence(lane) } }
         loop.start(
             name: "lws-service", tickMs: 1000, callback: gatewayCallback,
             callbackUser: Unmanaged.passUnretained(self).toOpaque(),
@@ -186,14 +188,21 @@ public actor GatewayServer {
         stopped.signal()
     }
 
+    /// Waits until the presence changes of the closed sessions are applied
+    /// (after `waitUntilStopped`): close the presence store only then, or
+    /// the last users stay online until their entries expire.
+    public nonisolated func presenceSettled() async {
+        await presenceTask.withLock { $0 }?.value
+    }
+
     /// Starts a drain: stop accepting, finish in-flight commands, close every
     /// connection with 1001, stop. Any thread.
     public nonisolated func beginDrain() {
         Task { await self.startDrain() }
     }
 
-    /// Whether the backends and the bus answered the last probe (`/readyz`).
-    nonisolated var isReady: Bool { readiness.ready }
+    /// Whether every backend answered its last probe in time (`/readyz`).
+    nonisolated var isReady: Bool { readiness.isReady(now: monotonicMillis()) }
 
     /// Makes the context on the service thread (lws reports its listener to
     /// the loop from inside `lws_create_context`). Service thread.
@@ -312,14 +321,16 @@ public actor GatewayServer {
         loop.stop()
     }
 
+    /// Probes the backends once a second, each probe in a task of its own
+    /// (see `ReadinessProbe`), until the server stops.
     private nonisolated func startReadinessProbe() {
-        let backendsReady = self.backendsReady
-        let bus = self.bus
         let readiness = self.readiness
         Task.detached {
             while !readiness.isStopped {
-                let ready = await backendsReady()
-                readiness.ready = ready && bus.isHealthy()
+                for index in readiness.due(now: monotonicMillis()) {
+                    let probe = readiness.checks[index].probe
+                    Task.detached { readiness.finished(index, reason: await probe()) }
+                }
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
             }
         }
@@ -364,15 +375,4 @@ final class BusAdapter: BusSink {
     init(loop: ServiceLoop<GatewayServer.Work>) { self.loop = loop }
     func deliver(_ events: [BusEvent]) { loop.post(.deliver(events)) }
     func busInterrupted() { loop.post(.busInterrupted) }
-}
-
-/// The last readiness probe's answer, read by `/readyz`.
-private final class Readiness: Sendable {
-    private let state = Mutex((ready: false, stopped: false))
-    var ready: Bool {
-        get { state.withLock { $0.ready } }
-        set { state.withLock { $0.ready = newValue } }
-    }
-    var isStopped: Bool { state.withLock { $0.stopped } }
-    func stop() { state.withLock { $0.stopped = true } }
 }

@@ -48,6 +48,9 @@ public struct ServerSettings: Sendable {
     public var maxAPIBodyBytes: Int = 65_536
     /// Milliseconds a backend API handler may take before the caller gets 504.
     public var apiTimeoutMs: Int = 10_000
+    /// Milliseconds a backend's readiness probe may take before `/readyz`
+    /// counts the backend as not ready (a database that hangs instead of refusing).
+    public var readinessTimeoutMs: Int = 2_000
 
     public init() {}
 }

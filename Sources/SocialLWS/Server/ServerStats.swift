@@ -23,6 +23,8 @@ public final class ServerStats: Sendable {
         case apiRequests = "api_requests"
         case forcedDisconnects = "forced_disconnects"
         case rateLimitCloses = "rate_limit_closes"
+        /// Presence watches ended because the users no longer share a chat (or that could not be checked).
+        case presenceWatchesRevoked = "presence_watches_revoked"
     }
 
     private let values = Mutex<[Counter: Int]>([:])

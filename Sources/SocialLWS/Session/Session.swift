@@ -29,6 +29,10 @@ final class Session {
     var closeStarted = false
     /// Presence watches held (`presence.subscribe`), bounded by `maxPresenceWatches`.
     var presenceWatches = 0
+    /// Watches a running `presence.subscribe` asked for: the node already
+    /// receives their presence topics; the reply decides which stay
+    /// (`GatewayServer.settleWatches`).
+    var pendingWatches: [UserID: PendingWatch] = [:]
     /// Chats this session is joining (`group.join` sent, not yet confirmed):
     /// the node already receives their events, which wait here until the
     /// join's `chat.added` says from which position on they are the user's.
@@ -47,8 +51,19 @@ final class Session {
     /// Whether the session receives `chat`'s events (so its user is a member).
     func follows(_ chat: ChatID) -> Bool { topics.contains(.chat(chat)) }
 
-    /// Every topic the hub has this session under: its topics and the chats it is joining.
-    var hubTopics: Set<Topic> { topics.union(joining.keys.map { .chat($0) }) }
+    /// Every topic the hub has this session under: its topics, the chats it
+    /// is joining and the users it is asking to watch.
+    var hubTopics: Set<Topic> {
+        topics.union(joining.keys.map { .chat($0) }).union(pendingWatches.keys.map { .presence($0) })
+    }
+
+    /// The other users this session watches (its own presence it may always see).
+    var watchedOthers: [UserID] {
+        topics.compactMap { topic in
+            if case .presence(let user) = topic, user != caller.userId { return user }
+            return nil
+        }
+    }
 }
 
 /// A command waiting in a session's order to start.

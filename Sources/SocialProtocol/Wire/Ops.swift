@@ -46,6 +46,7 @@ public enum EventName {
     public static let invitation = "invitation"
     public static let resync = "resync"
     public static let presence = "presence"
+    public static let presenceRevoked = "presence.revoked"
     public static let notification = "notification"
     public static let notificationsDigest = "notifications.digest"
     public static let notificationsBadge = "notifications.badge"

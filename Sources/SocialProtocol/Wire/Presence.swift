@@ -57,3 +57,19 @@ public struct PresenceEvent: Codable, Sendable, Equatable {
     public var presence: WirePresence
     public init(presence: WirePresence) { self.presence = presence }
 }
+
+/// `presence.revoked`: watches of this connection that ended because the
+/// connection's user may no longer see those users (they share no chat any
+/// more). No `presence` event comes for them after this one.
+public struct PresenceRevokedEvent: Codable, Sendable, Equatable {
+    public var userIds: [String]
+    /// `no_shared_chat`, or `unverified` when the gateway could not check
+    /// (its store did not answer) and ended the watches to be safe: calling
+    /// `presence.subscribe` again checks anew.
+    public var reason: String
+    public init(userIds: [String], reason: String) {
+        self.userIds = userIds
+        self.reason = reason
+    }
+    enum CodingKeys: String, CodingKey { case userIds = "user_ids", reason }
+}

@@ -66,9 +66,15 @@ export function decodeResult<O extends Op>(op: O, ok: unknown): ResultOf<O> {
   return OPS[op].result(ok, "ok") as ResultOf<O>;
 }
 
-/** The text of a command frame. Ops without args are sent without `args`. */
-export function encodeCommand<O extends Op>(id: number, op: O, args: ArgsOf<O>): string {
-  return JSON.stringify(args === undefined ? { id, op } : { id, op, args: stripUndefined(args) });
+/**
+ * The text of a command frame. Ops without args are sent without `args`;
+ * `traceparent` (W3C Trace Context, protocol/README.md) only when given.
+ */
+export function encodeCommand<O extends Op>(id: number, op: O, args: ArgsOf<O>, traceparent?: string): string {
+  const frame: Record<string, unknown> = { id, op };
+  if (traceparent !== undefined) frame.traceparent = traceparent;
+  if (args !== undefined) frame.args = stripUndefined(args);
+  return JSON.stringify(frame);
 }
 
 /** Removes `undefined` members, so that optional fields are absent rather than null. */
@@ -85,6 +91,7 @@ export interface DecodedCommand<O extends Op = Op> {
   id: number;
   op: O;
   args: ArgsOf<O>;
+  traceparent?: string;
 }
 
 /** Decodes a command frame's JSON (used by the example test and by the test fakes). */
@@ -94,7 +101,8 @@ export function decodeCommand(value: unknown): DecodedCommand {
   const op = str(value.op, "op");
   if (!isOp(op)) throw new DecodeError("op", "a known op");
   const args = OPS[op].args(value.args, "args");
-  return { id, op, args } as DecodedCommand;
+  const traceparent = value.traceparent === undefined ? undefined : str(value.traceparent, "traceparent");
+  return (traceparent === undefined ? { id, op, args } : { id, op, args, traceparent }) as DecodedCommand;
 }
 
 /** The JSON of an ok reply. */

@@ -61,6 +61,12 @@ export interface ResyncData {
 export interface PresenceData {
   presence: Presence;
 }
+/** Watches that ended: the users no longer share a chat with this one (or it could not be checked). */
+export interface PresenceRevokedData {
+  user_ids: string[];
+  /** `no_shared_chat` or `unverified`; treat every reason alike. */
+  reason: string;
+}
 export interface NotificationData {
   notification: Notification;
   unread: number;
@@ -103,6 +109,7 @@ export const EVENTS = {
   "invitation": typed<InvitationData>(object({ invitation })),
   "resync": typed<ResyncData>(object({ reason: str })),
   "presence": typed<PresenceData>(object({ presence })),
+  "presence.revoked": typed<PresenceRevokedData>(object({ user_ids: array(str), reason: str })),
   "notification": typed<NotificationData>(object({ notification, unread: int })),
   "notifications.digest": typed<DigestData>(object({ notifications: array(notification), unread: int })),
   "notifications.badge": typed<BadgeData>(object({ unread: int })),

@@ -146,6 +146,8 @@ function applyEvent(state: SocialState, e: ServerEvent, now: number, config: Sta
       return needSync(state);
     case "presence":
       return applyPresence(state, [e.data.presence]);
+    case "presence.revoked":
+      return forgetPresence(state, e.data.user_ids);
     case "notification":
       return addNotifications(setBadge(state, e.data.unread), [e.data.notification], config);
     case "notifications.digest":
@@ -375,6 +377,14 @@ function mergeMyReactions(
 function applyPresence(state: SocialState, list: readonly Presence[]): SocialState {
   if (list.length === 0) return state;
   return { ...state, presence: { ...state.presence, ...Object.fromEntries(list.map((p) => [p.user_id, p])) } };
+}
+
+/** Watches ended by the server: what was shown for those users goes. */
+function forgetPresence(state: SocialState, userIds: readonly string[]): SocialState {
+  if (!userIds.some((u) => u in state.presence)) return state;
+  const presence = { ...state.presence };
+  for (const u of userIds) delete presence[u];
+  return { ...state, presence };
 }
 
 function expireTyping(state: SocialState, now: number): SocialState {

@@ -39,7 +39,7 @@ Deno.test("every example frame decodes and re-encodes to the same JSON", () => {
     if (kind === "command") {
       const cmd = decodeCommand(json);
       assertEquals(cmd.op, base, name);
-      assertEquals(JSON.parse(encodeCommand(cmd.id, cmd.op, cmd.args)), json, name);
+      assertEquals(JSON.parse(encodeCommand(cmd.id, cmd.op, cmd.args, cmd.traceparent)), json, name);
       commands++;
     } else if (kind === "reply" && base.startsWith("error.")) {
       const msg = decodeServerValue(json);

@@ -189,4 +189,6 @@ Deno.test("typing: others only, expiring; presence replaced; renames and own rea
   assertEquals(s.chats[C].myReactions, { 2: ["👏"] });
   assertEquals(s.presence["u_leo"].state, "training");
   assertEquals(apply(s, [event(ev.removed(C))]).chats[C], undefined);
+  const revoked = apply(s, [event({ event: "presence.revoked", data: { user_ids: ["u_leo"], reason: "no_shared_chat" } })]);
+  assertEquals(revoked.presence["u_leo"], undefined, "a revoked watch forgets the presence");
 });
