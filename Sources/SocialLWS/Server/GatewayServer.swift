@@ -32,8 +32,9 @@ public actor GatewayServer {
         case reply(CommandReply)
         /// Events from the bus, in the order it delivers them.
         case deliver([BusEvent])
-        /// The bus lost events: every client of this node should `sync`.
-        case busInterrupted
+        /// The bus lost events: every client of this node should `sync`, or,
+        /// with topics, the clients that follow one of them.
+        case busInterrupted(Set<Topic>?)
     }
 
     nonisolated let settings: ServerSettings
@@ -332,7 +333,8 @@ final class BusAdapter: BusSink {
     let loop: ServiceLoop<GatewayServer.Work>
     init(loop: ServiceLoop<GatewayServer.Work>) { self.loop = loop }
     func deliver(_ events: [BusEvent]) { loop.post(.deliver(events)) }
-    func busInterrupted() { loop.post(.busInterrupted) }
+    func busInterrupted() { loop.post(.busInterrupted(nil)) }
+    func busInterrupted(topics: Set<Topic>) { loop.post(.busInterrupted(topics)) }
 }
 
 /// The last readiness probe's answer, read by `/readyz`.
