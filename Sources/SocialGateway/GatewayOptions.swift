@@ -106,7 +106,7 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Directory of the embedded store. \(Env.note("DATA_DIR"))")
     var dataDir: String = Env.string("DATA_DIR", "./data")
 
-    @Option(help: "Event bus: 'local' (in-process, one node) or redis://host:port[/db] (many nodes; presence lives there too). \(Env.note("BUS"))")
+    @Option(help: "Event bus: 'local' (in-process, one node) or redis://host:port[/db] (many nodes; presence lives there too), or several redis:// URLs separated by commas (shards: the same list, in the same order, on every node). \(Env.note("BUS"))")
     var bus: String = Env.string("BUS", "local")
 
     // MARK: chat limits

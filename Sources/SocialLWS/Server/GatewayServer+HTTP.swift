@@ -2,6 +2,7 @@ import CGatewayShims
 import CLibWebSockets
 import Foundation
 import SocialAuth
+import SocialCore
 import SocialProtocol
 
 extension GatewayServer {
@@ -31,10 +32,10 @@ extension GatewayServer {
                 body = #"{"status":"draining"}"#
             } else if isReady {
                 status = 200
-                body = #"{"status":"ready"}"#
+                body = #"{"status":"ready"\#(busDown)}"#
             } else {
                 status = 503
-                body = #"{"status":"not_ready"}"#
+                body = #"{"status":"not_ready"\#(busDown)}"#
             }
         case (true, HandshakeGate.path):
             status = 426
@@ -48,6 +49,15 @@ extension GatewayServer {
         }
         if respond(wsi, status: status, body: body) != 0 { return -1 }
         return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+    }
+
+    /// `,"bus_down":["1 redis://…"]` when parts of the bus (shards) are down; empty otherwise.
+    private var busDown: String {
+        let down = bus.health.down.map(\.name)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        guard !down.isEmpty, let json = try? encoder.encode(down) else { return "" }
+        return #","bus_down":"# + String(decoding: json, as: UTF8.self)
     }
 
     @discardableResult
