@@ -98,15 +98,9 @@ extension GatewayServer {
             finish(reply)
         case .deliver(let events):
             deliver(events)
-        case .busInterrupted(nil):
-            let frame = Codec.push(EventName.resync, ResyncEvent(reason: "bus_interrupted"))
-            for session in sessions.values { enqueue(session, frame, ephemeral: false) }
-        case .busInterrupted(let topics?):
-            // One shard of several, or a publisher's loss: the sessions that follow one of its topics.
-            let frame = Codec.push(EventName.resync, ResyncEvent(reason: "bus_interrupted"))
-            var targets = Set<UInt64>()
-            for topic in topics { targets.formUnion(hub.sessions(of: topic)) }
-            for id in targets { if let session = sessions[id] { enqueue(session, frame, ephemeral: false) } }
+        case .busInterrupted(let topics):
+            // With topics: one shard of several, or a publisher's loss: the sessions that follow one of them.
+            resync(following: topics, reason: "bus_interrupted")
         }
     }
 }

@@ -261,7 +261,10 @@ public actor GatewayServer {
         case Int32(SG_LOOP_TICK):
             tick(now: monotonicMillis())
         case Int32(SG_LOOP_DEADLINE):
-            for event in reorder.expire(now: monotonicMillis()) { fanOut(event) }
+            let expired = reorder.expire(now: monotonicMillis())
+            // The window gave up on a gap: its chats' sessions resync before they see what follows it.
+            resync(following: Set(expired.map(\.topic)), reason: "missed_events")
+            for event in expired { fanOut(event) }
             scheduleReorderDeadline()
         default:
             break
