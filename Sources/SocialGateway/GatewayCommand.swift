@@ -278,7 +278,7 @@ struct GatewayCommand: AsyncParsableCommand {
             return OpenedStore(chatStore: MemoryChatStore(), botStore: MemoryBotStore(),
                                notificationStore: MemoryNotificationStore(), close: {})
         default:
-            let sqlite = try SQLiteChatStore(directory: options.dataDir)
+            let sqlite = try SQLiteChatStore(directory: options.dataDir, commitDelay: .microseconds(options.commitDelayUs))
             return OpenedStore(chatStore: sqlite, botStore: sqlite, notificationStore: sqlite, close: { await sqlite.close() })
         }
     }

@@ -106,6 +106,9 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Directory of the embedded store. \(Env.note("DATA_DIR"))")
     var dataDir: String = Env.string("DATA_DIR", "./data")
 
+    @Option(help: "Microseconds the embedded store's writer lets a commit wait for more writes (0: commit at once). Each commit costs a WAL write and an fsync whatever it holds, so a short wait trades that much latency for CPU at steady traffic. \(Env.note("COMMIT_DELAY_US"))")
+    var commitDelayUs: Int = Env.int("COMMIT_DELAY_US", 0)
+
     @Option(help: "Event bus: 'local' (in-process, one node) or redis://host:port[/db] (many nodes; presence lives there too), or several redis:// URLs separated by commas (shards: the same list, in the same order, on every node). \(Env.note("BUS"))")
     var bus: String = Env.string("BUS", "local")
 
@@ -255,6 +258,7 @@ struct GatewayOptions: ParsableArguments {
             throw ValidationError("--max-text-bytes ≥ 1, --max-group-members ≥ 2, --typing-interval-ms ≥ 0")
         }
         guard batchMaxBytes >= 0 else { throw ValidationError("--batch-max-bytes must be 0 or more") }
+        guard (0...100_000).contains(commitDelayUs) else { throw ValidationError("--commit-delay-us must be 0-100000") }
         guard (0...5000).contains(reorderWindowMs) else { throw ValidationError("--reorder-window-ms must be 0-5000") }
         guard (1...(16 << 20)).contains(apiMaxBodyBytes) else {
             throw ValidationError("--api-max-body-bytes must be 1-16777216")
