@@ -137,6 +137,7 @@ let package = Package(
                     swiftSettings: adapterSettings),
         .testTarget(name: "SocialIntegrationTests", dependencies: [
             "SocialTesting", "SocialLWS", "SocialProtocol",
+            "SocialRedis",  // ShardMap: where the sharded tests' chats and users live
         ], swiftSettings: adapterSettings),
     ]
 )

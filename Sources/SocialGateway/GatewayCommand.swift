@@ -83,7 +83,7 @@ struct GatewayCommand: AsyncParsableCommand {
                 try? await Task.sleep(nanoseconds: 5_000_000_000)
             }
         }
-        let stream = try notificationStream(notifications)
+        let streams = try notificationStreams(notifications)
         let signals = SignalDrain(server: server, logger: logger)
         let botRefresh = Task.detached { [refreshSeconds = options.botRefreshSeconds] in
             while !Task.isCancelled {
@@ -113,8 +113,8 @@ struct GatewayCommand: AsyncParsableCommand {
         sweeper.cancel()
         botRefresh.cancel()
         pushResumer.cancel()
-        stream?.stop()
-        await stream?.waitUntilExited()
+        for stream in streams { stream.stop() }
+        for stream in streams { await stream.waitUntilExited() }
         await sweeper.value
         await botRefresh.value
         await pushResumer.value
@@ -249,12 +249,13 @@ struct GatewayCommand: AsyncParsableCommand {
     }
 
     /// The Redis stream ingest of notifications, when the bus is Redis and
-    /// `--notify-stream` is set: it starts reading at once.
-    private func notificationStream(_ service: NotificationService) throws -> RedisStreamIngest? {
-        guard options.bus.hasPrefix("redis://"), !options.notifyStream.isEmpty else { return nil }
-        let url: RedisURL
+    /// `--notify-stream` is set: one per shard (each holds a partition of the
+    /// stream); they start reading at once.
+    private func notificationStreams(_ service: NotificationService) throws -> [RedisStreamIngest] {
+        guard options.bus.hasPrefix("redis://"), !options.notifyStream.isEmpty else { return [] }
+        let urls: [RedisURL]
         do {
-            url = try RedisURL(parsing: options.bus)
+            urls = try RedisURL.list(parsing: options.bus)
         } catch {
             throw ValidationError("--bus: \(error)")
         }
@@ -262,7 +263,7 @@ struct GatewayCommand: AsyncParsableCommand {
             consumer: GatewayOptions.optional(options.notifyStreamConsumer) ?? "\(ProcessInfo.processInfo.hostName)-\(options.port)")
         settings.stream = options.notifyStream
         settings.claimIdleMs = options.notifyStreamClaimIdleMs
-        return RedisStreamIngest(url: url, settings: settings, logger: Logger(label: "social.notify-stream")) { entry in
+        let handler: RedisStreamIngest.Handler = { entry in
             guard let body = entry.fields["notification"] else {
                 return .rejected("the entry has no notification field")
             }
@@ -271,6 +272,11 @@ struct GatewayCommand: AsyncParsableCommand {
             case .rejected(let reason): return .rejected(reason)
             case .retry(let reason): return .retryLater(reason)
             }
+        }
+        return urls.enumerated().map { index, url in
+            var logger = Logger(label: "social.notify-stream")
+            if urls.count > 1 { logger[metadataKey: "shard"] = "\(index)" }
+            return RedisStreamIngest(url: url, settings: settings, logger: logger, handler: handler)
         }
     }
 

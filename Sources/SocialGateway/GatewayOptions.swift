@@ -109,7 +109,7 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Microseconds the embedded store's writer lets a commit wait for more writes (0: commit at once). Each commit costs a WAL write and an fsync whatever it holds, so a short wait trades that much latency for CPU at steady traffic. \(Env.note("COMMIT_DELAY_US"))")
     var commitDelayUs: Int = Env.int("COMMIT_DELAY_US", 0)
 
-    @Option(help: "Event bus: 'local' (in-process, one node) or redis://host:port[/db] (many nodes; presence lives there too). \(Env.note("BUS"))")
+    @Option(help: "Event bus: 'local' (in-process, one node) or redis://host:port[/db] (many nodes; presence lives there too), or several redis:// URLs separated by commas (shards: the same list, in the same order, on every node). \(Env.note("BUS"))")
     var bus: String = Env.string("BUS", "local")
 
     // MARK: chat limits

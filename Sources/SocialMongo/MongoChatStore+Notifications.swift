@@ -120,7 +120,8 @@ extension MongoChatStore: NotificationStore {
             let inbox = db.collection(MongoSchema.notifications)
             var claimed: [Notification] = []
             for doc in try inbox.find(["user": .string(user), "held": true], sort: ["id": 1], limit: limit) {
-                let result = try inbox.updateOne(["_id": doc["_id"] ?? .null, "held": true], ["$set": ["held": false]])
+                let result = try inbox.updateOne(["_id": doc["_id"] ?? .null, "user": .string(user), "held": true],
+                                                 ["$set": ["held": false]])
                 guard result.modified == 1 else { continue }     // another node claimed it
                 var notification = try Self.notification(doc)
                 notification.held = false

@@ -18,18 +18,61 @@ public struct RedisBusStats: Sendable, Equatable {
     public var interruptions = 0
     /// Times the publisher or the subscriber connection was lost.
     public var connectionsLost = 0
+    /// Losses this node's publisher announced on the control channel (durable
+    /// events dropped from its full queue or refused by Redis).
+    public var lossesAnnounced = 0
+    /// Loss announcements this node's subscriber heard (from any node, itself included).
+    public var lossesHeard = 0
+
+    public init() {}
+
+    /// The sum of `self` and `other`, field by field (a sharded bus's total).
+    public static func + (lhs: RedisBusStats, rhs: RedisBusStats) -> RedisBusStats {
+        var sum = lhs
+        sum.published += rhs.published
+        sum.dropped += rhs.dropped
+        sum.rejected += rhs.rejected
+        sum.delivered += rhs.delivered
+        sum.malformed += rhs.malformed
+        sum.interruptions += rhs.interruptions
+        sum.connectionsLost += rhs.connectionsLost
+        sum.lossesAnnounced += rhs.lossesAnnounced
+        sum.lossesHeard += rhs.lossesHeard
+        return sum
+    }
 }
 
 /// The counters behind `RedisBusStats`, shared by the publisher and the
 /// subscriber threads and read from any thread.
 ///
-/// `@unchecked Sendable`: `stats` is only read and written under `lock`;
+/// `@unchecked Sendable`: `stats` and the up flags are only read and written under `lock`;
 /// `metrics` is `Sendable`.
 final class BusCounters: @unchecked Sendable {
     private let lock = NSLock()
     private var stats = RedisBusStats()
     /// The series at `/metrics` (made with the bus, after the metrics system's bootstrap).
-    let metrics = BusMetrics()
+    let metrics: BusMetrics
+
+    private var publisherUp = false
+    private var subscriberUp = false
+
+    /// - Parameters:
+    ///   - shard: the shard's label for every series, when the bus has several shards.
+    ///   - redis: the shard's address, for `social_bus_shard_up`.
+    init(shard: String? = nil, redis: String = "") {
+        metrics = BusMetrics(shard: shard, redis: redis)
+        metrics.shardUp(false)
+    }
+
+    /// The publisher's or the subscriber's connection went up or down:
+    /// `social_bus_shard_up` follows both. Any thread.
+    func connection(_ connection: BusMetrics.Connection, isUp: Bool) {
+        lock.lock()
+        if connection == .publisher { publisherUp = isUp } else { subscriberUp = isUp }
+        let both = publisherUp && subscriberUp
+        lock.unlock()
+        metrics.shardUp(both)
+    }
 
     /// Applies `change` under the lock. Any thread.
     func update(_ change: (inout RedisBusStats) -> Void) {

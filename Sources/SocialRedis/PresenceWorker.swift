@@ -13,44 +13,42 @@ import SocialCore
 /// the connection breaks fail with it. A hung Redis is noticed after the
 /// command timeout (the socket's read timeout). Jobs submitted before the
 /// first connect attempt ends wait for it. The thread reconnects with capped
-/// backoff, loads the scripts on each new connection, and pings an idle
-/// connection so an outage is noticed before a call needs it.
+/// backoff (`RedisWorker`), loads the scripts on each new connection, and
+/// pings an idle connection so an outage is noticed before a call needs it.
 ///
 /// Threads: `submit`, `isConnected`, `stop` and `waitUntilExited` from any
-/// thread (they take `condition` and never wait on Redis; `submit` may run a
-/// refused job's completion on the caller's thread). The methods under
-/// "Worker thread" run only on the thread `init` starts, which alone touches
-/// the connection. `@unchecked Sendable`: `queue`, `connected`, `down` and
-/// `stopping` are only touched under `condition`; the connection never
+/// thread (they take `worker.condition` and never wait on Redis; `submit`
+/// may run a refused job's completion on the caller's thread). The methods
+/// under "Worker thread" run only on the worker's thread, which alone
+/// touches the connection. `@unchecked Sendable`: `queue`, `connected` and
+/// `down` are only touched under `worker.condition`; the connection never
 /// leaves the thread.
-final class PresenceWorker: @unchecked Sendable {
+final class PresenceWorker: RedisWorkerBody, @unchecked Sendable {
     /// Most calls pipelined in one round trip (a single larger job goes alone).
     private static let pipelineLimit = 512
 
-    private let url: RedisURL
+    let url: RedisURL
     private let settings: RedisPresenceSettings
-    private let logger: Logger
-    private let condition = NSCondition()
+    private let worker: RedisWorker
     private var queue: [PresenceJob] = []
     private var connected = false
     /// Why Redis is unreachable, while it is (calls are refused meanwhile).
     private var down: String?
-    private var stopping = false
-    private let exited = DispatchSemaphore(value: 0)
 
     init(url: RedisURL, settings: RedisPresenceSettings, logger: Logger) {
         self.url = url
         self.settings = settings
-        self.logger = logger
-        startBusThread(name: "redis-presence") { [self] in run() }
+        worker = RedisWorker(name: "redis presence store", url: url, logger: logger,
+                             reconnect: (settings.reconnectInitialSeconds, settings.reconnectMaxSeconds))
+        worker.start(self)
     }
 
     /// Queues `job`, or completes it at once with `unavailable` when Redis is
     /// unreachable, the queue is full or the worker stopped. Any thread.
     func submit(_ job: PresenceJob) {
-        condition.lock()
+        worker.condition.lock()
         var refusal: String?
-        if stopping {
+        if worker.isStoppingLocked {
             refusal = "the presence store is closed"
         } else if let down {
             refusal = "redis \(url) is unreachable: \(down)"
@@ -58,70 +56,35 @@ final class PresenceWorker: @unchecked Sendable {
             refusal = "redis \(url) is too slow: \(queue.count) presence calls waiting"
         } else {
             queue.append(job)
-            condition.signal()
+            worker.condition.signal()
         }
-        condition.unlock()
+        worker.condition.unlock()
         if let refusal { job.complete(.failure(.unavailable(refusal))) }
     }
 
     /// Whether the connection is up (and its scripts loaded). Any thread.
     var isConnected: Bool {
-        condition.lock()
-        defer { condition.unlock() }
+        worker.condition.lock()
+        defer { worker.condition.unlock() }
         return connected
     }
 
     /// Asks the thread to exit: queued calls fail with `unavailable`. Any thread.
-    func stop() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
-    }
+    func stop() { worker.stop() }
 
     /// Blocks until the thread has exited (after `stop`): at most the connect
     /// or command timeout. Any thread but the worker's.
-    func waitUntilExited() {
-        exited.wait()
-        exited.signal()  // later callers return at once
-    }
+    func waitUntilExited() { worker.waitUntilExited() }
 
     // MARK: Worker thread
 
-    /// The thread's body: connect, serve, reconnect after a failure, until
-    /// stopped. Worker thread only.
-    private func run() {
-        var backoff = Backoff(initialSeconds: settings.reconnectInitialSeconds, maxSeconds: settings.reconnectMaxSeconds)
-        var failures = 0
-        while !isStopping {
-            let session: PresenceSession
-            do {
-                session = try PresenceSession.open(url, settings)
-            } catch {
-                failures += 1
-                logger.log(level: failures == 1 ? .warning : .debug, "redis presence store cannot connect",
-                           metadata: ["redis": "\(url)", "error": "\(error)"])
-                markDown("\(error)")
-                if waitForStop(seconds: backoff.delay()) { break }
-                continue
-            }
-            markUp()
-            backoff.reset()
-            logger.info("redis presence store connected", metadata: ["redis": "\(url)", "attempts": "\(failures + 1)"])
-            failures = 0
-            do {
-                try serve(session)
-            } catch {
-                logger.warning("redis presence store lost its connection", metadata: ["redis": "\(url)", "error": "\(error)"])
-                markDown("\(error)")
-            }
-        }
-        finish()
+    func open() throws -> PresenceSession {
+        try PresenceSession.open(url, settings)
     }
 
-    /// Runs queued jobs until stopped (returns) or the connection breaks
-    /// (throws). Worker thread only: it uses the session's connection.
-    private func serve(_ session: PresenceSession) throws {
+    /// Runs queued jobs until stopped (returns) or the connection breaks (throws).
+    func serve(_ session: PresenceSession) throws {
+        markUp()
         while let batch = take() {
             if batch.isEmpty {
                 try session.ping()
@@ -138,16 +101,29 @@ final class PresenceWorker: @unchecked Sendable {
         }
     }
 
+    func connectFailed(_ error: any Error, failures: Int) { markDown("\(error)") }
+
+    func lost(_ error: any Error) { markDown("\(error)") }
+
+    func finished() {
+        worker.condition.lock()
+        connected = false
+        let failed = queue
+        queue = []
+        worker.condition.unlock()
+        for job in failed { job.complete(.failure(.unavailable("the presence store is closed"))) }
+    }
+
     /// The next jobs, up to `pipelineLimit` calls; empty after a ping
     /// interval without any; nil once stopping.
     private func take() -> [PresenceJob]? {
-        condition.lock()
-        defer { condition.unlock() }
+        worker.condition.lock()
+        defer { worker.condition.unlock() }
         let deadline = Date(timeIntervalSinceNow: settings.pingIntervalSeconds)
-        while queue.isEmpty && !stopping {
-            if !condition.wait(until: deadline) { break }
+        while queue.isEmpty && !worker.isStoppingLocked {
+            if !worker.condition.wait(until: deadline) { break }
         }
-        if stopping { return nil }
+        if worker.isStoppingLocked { return nil }
         var calls = 0
         var count = 0
         while count < queue.count && (count == 0 || calls + queue[count].calls.count <= Self.pipelineLimit) {
@@ -161,44 +137,19 @@ final class PresenceWorker: @unchecked Sendable {
 
     /// Redis is unreachable: refuse calls from now on and fail those queued.
     private func markDown(_ reason: String) {
-        condition.lock()
+        worker.condition.lock()
         connected = false
         down = reason
         let failed = queue
         queue = []
-        condition.unlock()
+        worker.condition.unlock()
         for job in failed { job.complete(.failure(.unavailable("redis \(url) is unreachable: \(reason)"))) }
     }
 
     private func markUp() {
-        condition.lock()
+        worker.condition.lock()
         connected = true
         down = nil
-        condition.unlock()
-    }
-
-    private func finish() {
-        condition.lock()
-        connected = false
-        let failed = queue
-        queue = []
-        condition.unlock()
-        for job in failed { job.complete(.failure(.unavailable("the presence store is closed"))) }
-        exited.signal()
-    }
-
-    /// Sleeps `seconds` unless stopped first; returns whether stopping.
-    private func waitForStop(seconds: Double) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        let deadline = Date(timeIntervalSinceNow: seconds)
-        while !stopping && condition.wait(until: deadline) {}
-        return stopping
-    }
-
-    private var isStopping: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return stopping
+        worker.condition.unlock()
     }
 }

@@ -4,10 +4,9 @@ import SocialCore
 ///
 /// When an event is pushed into a full queue, one event goes: the oldest
 /// ephemeral one (typing, presence: worthless once late) if there is any,
-/// otherwise the oldest event. Pub/sub is at-most-once anyway; the node that
-/// loses events while Redis is down also loses its subscriptions, so its
-/// clients are told to `sync` when it reconnects, and the other nodes'
-/// clients see a gap on their next event.
+/// otherwise the oldest event. The publisher announces the topics of the
+/// durable events dropped (`BusLoss`) before it publishes anything else, so
+/// every node tells the clients that follow them to `sync`.
 ///
 /// Dropped ephemeral events leave holes that are skipped; the storage is
 /// rebuilt when holes outnumber events, so every operation is amortized O(1)
@@ -29,16 +28,12 @@ struct PublishQueue {
 
     var isEmpty: Bool { count == 0 }
 
-    /// Appends `event`; returns how many events were dropped to make room (0 or 1).
-    mutating func push(_ event: BusEvent) -> Int {
+    /// Appends `event`; returns the event dropped to make room, if one was.
+    mutating func push(_ event: BusEvent) -> BusEvent? {
         items.append(event)
         count += 1
         if event.ephemeral { ephemeralCount += 1 }
-        var dropped = 0
-        if count > limit {
-            dropOne()
-            dropped = 1
-        }
+        let dropped = count > limit ? dropOne() : nil
         compactIfSparse()
         return dropped
     }
@@ -62,19 +57,23 @@ struct PublishQueue {
     /// Slots in use, holes included (for tests of the memory bound).
     var storageCount: Int { items.count - head }
 
-    private mutating func dropOne() {
+    private mutating func dropOne() -> BusEvent? {
+        let dropped: BusEvent?
         if ephemeralCount > 0 {
             var i = Swift.max(head, ephemeralCursor)
             while items[i]?.ephemeral != true { i += 1 }
+            dropped = items[i]
             items[i] = nil
             ephemeralCount -= 1
             ephemeralCursor = i + 1
         } else {
             while items[head] == nil { head += 1 }
+            dropped = items[head]
             items[head] = nil
             head += 1
         }
         count -= 1
+        return dropped
     }
 
     private mutating func compactIfSparse() {

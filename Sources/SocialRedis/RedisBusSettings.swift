@@ -56,33 +56,3 @@ extension RedisBusSettings {
         return s
     }
 }
-
-/// Capped exponential backoff with jitter, from clamped settings (the bus's
-/// or the presence store's).
-/// Threads: a value owned by one thread.
-struct Backoff {
-    private let initial: Double
-    private let cap: Double
-    private var next: Double
-
-    init(_ settings: RedisBusSettings) {
-        self.init(initialSeconds: settings.reconnectInitialSeconds, maxSeconds: settings.reconnectMaxSeconds)
-    }
-
-    /// From clamped timings: `initialSeconds` at least 10 ms, `maxSeconds` at least that.
-    init(initialSeconds: Double, maxSeconds: Double) {
-        initial = initialSeconds
-        cap = maxSeconds
-        next = initial
-    }
-
-    /// The next wait, in seconds: between half and all of the current step.
-    mutating func delay() -> Double {
-        let step = next
-        next = min(cap, next * 2)
-        return step * Double.random(in: 0.5...1)
-    }
-
-    /// A connection succeeded: start again from the first step.
-    mutating func reset() { next = initial }
-}

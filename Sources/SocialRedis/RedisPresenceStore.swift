@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import SocialCore
 
@@ -25,6 +26,14 @@ import SocialCore
 /// In the sweep script a session is removed by whichever node's `ZREM`
 /// deletes it, so when every node sweeps, each change is reported once.
 ///
+/// **Shards**: with several Redis URLs, each user's keys live on the shard
+/// `ShardMap` gives the user id, and each shard has its own `sg:pe` for its
+/// users (one worker thread and connection per shard). A call about users of
+/// one shard needs only that shard; `refresh` and `get` split their users by
+/// shard and run the parts at once; `sweep` sweeps every shard and returns
+/// the changes of those that answered (a shard that is down is swept once it
+/// is back), failing only when none answered.
+///
 /// **Time**: expiry compares the callers' `now` values, so nodes' clocks
 /// should agree to well under the TTL. Key TTLs run on Redis's clock.
 ///
@@ -38,44 +47,63 @@ import SocialCore
 public final class RedisPresenceStore: PresenceStore {
     public typealias Settings = RedisPresenceSettings
 
-    public let url: RedisURL
+    /// The shards, in `ShardMap` order.
+    public let urls: [RedisURL]
     public let settings: Settings
+    public let map: ShardMap
     private let keys: PresenceKeys
     private let logger: Logger
-    private let worker: PresenceWorker
+    private let workers: [PresenceWorker]
 
-    /// Starts the store's thread; it connects in the background, so Redis need
-    /// not be up yet (`isHealthy()` says when it is). Calls made before the
-    /// first connect attempt ends wait for it.
+    /// Starts the store's threads (one per shard); they connect in the
+    /// background, so Redis need not be up yet (`isHealthy()` says when it
+    /// is). Calls made before the first connect attempt ends wait for it.
     /// - Parameters:
-    ///   - url: `redis://host[:port][/db]` (see `RedisURL`); the keys go in `db`.
+    ///   - url: `redis://host[:port][/db]` (see `RedisURL`; the keys go in
+    ///     `db`), or several separated by commas: the shards, in the same
+    ///     order on every node (the bus's `--bus` list).
     ///   - logger: connection changes and sessions stored in a form this
     ///     version cannot read.
     ///   - settings: timings, limits, key prefix; the defaults suit production.
-    /// - Throws: `RedisBusError.invalidURL` for a bad URL.
+    /// - Throws: `RedisBusError.invalidURL` for a bad URL or list.
     public init(url: String, logger: Logger, settings: Settings = Settings()) throws {
-        self.url = try RedisURL(parsing: url)
-        self.settings = settings.clamped
-        self.keys = PresenceKeys(prefix: self.settings.keyPrefix)
+        let urls = try RedisURL.list(parsing: url)
+        let settings = settings.clamped
+        self.urls = urls
+        self.settings = settings
+        self.keys = PresenceKeys(prefix: settings.keyPrefix)
         self.logger = logger
-        worker = PresenceWorker(url: self.url, settings: self.settings, logger: logger)
+        map = ShardMap(count: urls.count)
+        workers = urls.enumerated().map { index, url in
+            var shardLogger = logger
+            if urls.count > 1 { shardLogger[metadataKey: "shard"] = "\(index)" }
+            return PresenceWorker(url: url, settings: settings, logger: shardLogger)
+        }
     }
 
-    deinit { worker.stop() }
+    deinit { for worker in workers { worker.stop() } }
 
-    /// The connection to Redis is up.
-    public func isHealthy() -> Bool { worker.isConnected }
+    /// The first shard's URL (the only one without shards).
+    public var url: RedisURL { urls[0] }
 
-    /// Stops the store's thread and waits for it to exit; later calls fail
+    /// One Redis: its connection is up. Several shards: at least one is (as
+    /// `RedisBus.isHealthy`: every node shares the shards, so a node taken
+    /// out of the load balancer for one shard would cut off the users of the
+    /// others too; the bus's `health` names the shard that is down).
+    public func isHealthy() -> Bool {
+        workers.count == 1 ? workers[0].isConnected : workers.contains(where: \.isConnected)
+    }
+
+    /// Stops the store's threads and waits for them to exit; later calls fail
     /// with `unavailable`. Blocks up to the connect or command timeout: not on
     /// the lws service thread nor the cooperative pool's hot paths. Idempotent.
     public func close() {
-        worker.stop()
-        worker.waitUntilExited()
+        for worker in workers { worker.stop() }
+        for worker in workers { worker.waitUntilExited() }
     }
 
     public func set(_ user: UserID, _ session: SessionPresence, ttlMs: Int64, now: Int64) async throws -> PresenceChange {
-        let reply = try await perform([.script(.set, keys: userKeys(user), arguments: [
+        let reply = try await perform(on: map.shard(of: user), [.script(.set, keys: userKeys(user), arguments: [
             PresenceKeys.memberPrefix(user), session.sessionId, PresenceCodec.encode(session),
             String(now), String(now + ttlMs), String(sessionKeyTTL(ttlMs)),
         ])])[0]
@@ -83,7 +111,7 @@ public final class RedisPresenceStore: PresenceStore {
     }
 
     public func remove(_ user: UserID, sessionId: String, now: Int64) async throws -> PresenceChange {
-        let reply = try await perform([.script(.remove, keys: userKeys(user), arguments: [
+        let reply = try await perform(on: map.shard(of: user), [.script(.remove, keys: userKeys(user), arguments: [
             PresenceKeys.memberPrefix(user), sessionId, String(now), String(lastSeenRetentionMs),
         ])])[0]
         return try change(user, PresenceCodec.elements(reply, "presence remove")[...])
@@ -92,19 +120,50 @@ public final class RedisPresenceStore: PresenceStore {
     public func refresh(_ sessions: [(user: UserID, sessionId: String)], ttlMs: Int64, now: Int64) async throws {
         guard !sessions.isEmpty else { return }
         let fixed = [String(now + ttlMs), String(sessionKeyTTL(ttlMs))]
-        let calls: [PresenceCall] = stride(from: 0, to: sessions.count, by: settings.scriptBatchSize).map { start in
-            let chunk = sessions[start..<min(start + settings.scriptBatchSize, sessions.count)]
-            return .script(.refresh, keys: [keys.expiries] + chunk.map { keys.sessions($0.user) },
-                           arguments: fixed + chunk.flatMap { [PresenceKeys.member($0.user, $0.sessionId), $0.sessionId] })
-        }
-        for reply in try await perform(calls) {
-            guard case .integer = reply else { throw PresenceCodec.unexpected("a count of refreshed sessions", reply) }
+        let parts = byShard(sessions) { $0.user }
+        try await eachShard(parts.keys) { shard in
+            let mine = parts[shard, default: []].map { sessions[$0] }
+            let calls: [PresenceCall] = stride(from: 0, to: mine.count, by: self.settings.scriptBatchSize).map { start in
+                let chunk = mine[start..<min(start + self.settings.scriptBatchSize, mine.count)]
+                return .script(.refresh, keys: [self.keys.expiries] + chunk.map { self.keys.sessions($0.user) },
+                               arguments: fixed + chunk.flatMap { [PresenceKeys.member($0.user, $0.sessionId), $0.sessionId] })
+            }
+            for reply in try await self.perform(on: shard, calls) {
+                guard case .integer = reply else { throw PresenceCodec.unexpected("a count of refreshed sessions", reply) }
+            }
         }
     }
 
     public func sweep(now: Int64, limit: Int) async throws -> [PresenceChange] {
         guard limit > 0 else { return [] }
-        let found = try await perform([.command(RedisCommand(
+        guard workers.count > 1 else { return try await sweep(shard: 0, now: now, limit: limit) }
+        // Every shard, at once; the changes of those that answered (they are applied: dropping them would lose them).
+        let results = await withTaskGroup(of: Result<[PresenceChange], any Error>.self) { group in
+            for shard in workers.indices {
+                group.addTask {
+                    do { return .success(try await self.sweep(shard: shard, now: now, limit: limit)) } catch { return .failure(error) }
+                }
+            }
+            var all: [Result<[PresenceChange], any Error>] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+        var changes: [PresenceChange] = []
+        var failure: (any Error)?
+        for result in results {
+            switch result {
+            case .success(let some): changes += some
+            case .failure(let error): failure = error
+            }
+        }
+        let answered = results.contains { if case .success = $0 { return true } else { return false } }
+        if !answered, let failure { throw failure }
+        return changes
+    }
+
+    /// One shard's sweep: its expired members, then one script per user they belong to.
+    private func sweep(shard: Int, now: Int64, limit: Int) async throws -> [PresenceChange] {
+        let found = try await perform(on: shard, [.command(RedisCommand(
             "ZRANGEBYSCORE", keys.expiries, "-inf", String(now), "LIMIT", "0", String(limit)))])[0]
         var users: [UserID] = []
         var expired: [UserID: [String]] = [:]
@@ -131,7 +190,7 @@ public final class RedisPresenceStore: PresenceStore {
             calls.append(.command(zrem))
         }
         guard !calls.isEmpty else { return [] }
-        let replies = try await perform(calls)
+        let replies = try await perform(on: shard, calls)
         var changes: [PresenceChange] = []
         for (user, reply) in zip(users, replies) {
             let items = try PresenceCodec.elements(reply, "presence sweep")
@@ -143,12 +202,26 @@ public final class RedisPresenceStore: PresenceStore {
 
     public func get(_ users: [UserID], now: Int64) async throws -> [Presence] {
         guard !users.isEmpty else { return [] }
+        let parts = byShard(users) { $0 }
+        let found = PresenceResults(count: users.count)
+        try await eachShard(parts.keys) { shard in
+            let indices = parts[shard, default: []]
+            let mine = indices.map { users[$0] }
+            for (index, presence) in zip(indices, try await self.get(shard: shard, mine, now: now)) {
+                found.set(index, presence)
+            }
+        }
+        return found.values
+    }
+
+    /// The presence of `users`, all of them on `shard`, in their order.
+    private func get(shard: Int, _ users: [UserID], now: Int64) async throws -> [Presence] {
         let calls: [PresenceCall] = stride(from: 0, to: users.count, by: settings.scriptBatchSize).map { start in
             let chunk = users[start..<min(start + settings.scriptBatchSize, users.count)]
             return .script(.get, keys: [keys.expiries] + chunk.flatMap { [keys.sessions($0), keys.lastSeen($0)] },
                            arguments: [String(now)] + chunk.map { PresenceKeys.memberPrefix($0) })
         }
-        let replies = try await perform(calls)
+        let replies = try await perform(on: shard, calls)
         var presence: [Presence] = []
         presence.reserveCapacity(users.count)
         for reply in replies {
@@ -169,14 +242,39 @@ public final class RedisPresenceStore: PresenceStore {
 
     // MARK: Helpers
 
-    /// Runs `calls` on the store's thread in one pipeline; suspends until
+    /// Runs `calls` on `shard`'s thread in one pipeline; suspends until
     /// their replies (one per call, in order) arrive or the call fails.
-    private func perform(_ calls: [PresenceCall]) async throws -> [RedisReply] {
+    private func perform(on shard: Int, _ calls: [PresenceCall]) async throws -> [RedisReply] {
         try await withCheckedThrowingContinuation { continuation in
-            worker.submit(PresenceJob(calls: calls) { result in
+            workers[shard].submit(PresenceJob(calls: calls) { result in
                 continuation.resume(with: result.mapError { $0 as any Error })
             })
         }
+    }
+
+    /// The indices of `items` by the shard of their user.
+    private func byShard<Item>(_ items: [Item], user: (Item) -> UserID) -> [Int: [Int]] {
+        guard workers.count > 1 else { return [0: Array(items.indices)] }
+        var parts: [Int: [Int]] = [:]
+        for (index, item) in items.enumerated() { parts[map.shard(of: user(item)), default: []].append(index) }
+        return parts
+    }
+
+    /// Runs `body` for every shard in `shards` at once; throws the first
+    /// failure once all have finished (the others' work is done).
+    private func eachShard(_ shards: some Collection<Int>, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+        if shards.count == 1, let only = shards.first { return try await body(only) }
+        let failures = await withTaskGroup(of: (any Error)?.self) { group in
+            for shard in shards {
+                group.addTask {
+                    do { try await body(shard); return nil } catch { return error }
+                }
+            }
+            var first: (any Error)?
+            for await failure in group where first == nil { first = failure }
+            return first
+        }
+        if let failures { throw failures }
     }
 
     private func userKeys(_ user: UserID) -> [String] {
@@ -199,4 +297,25 @@ public final class RedisPresenceStore: PresenceStore {
     }
 
     private var lastSeenRetentionMs: Int64 { Int64(settings.lastSeenRetentionSeconds * 1000) }
+}
+
+/// The presences of one `get`, filled by the shards' tasks in the callers'
+/// order. `@unchecked Sendable`: `storage` is only touched under `lock`.
+private final class PresenceResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [Presence?]
+
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ presence: Presence) {
+        lock.lock()
+        storage[index] = presence
+        lock.unlock()
+    }
+
+    var values: [Presence] {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage.compactMap { $0 }
+    }
 }

@@ -12,10 +12,18 @@ import Glibc
 /// interest change is sent as soon as `setInterest` signals it, and each
 /// wake-up is bounded by the next ping or pong deadline.
 ///
+/// What it reads goes to the sink in stream order: events in batches, and a
+/// loss announced on the control channel as `busInterrupted(topics:)`
+/// between the events before and after it. Until the first `PONG` proves
+/// the subscriptions active, what it reads is held back, so that an
+/// outage's `busInterrupted` reaches the sink before any event read on the
+/// new connection.
+///
 /// Threads: subscriber thread only; it alone touches `connection`.
 struct SubscriberSession {
     private let subscriber: RedisSubscriber
     private let connection: RedisConnection
+    private let controlChannel: String
     /// Channels subscribed on this connection, with their topics. A message on
     /// any other channel (one just unsubscribed) has no session left here.
     private var subscribed: [String: Topic] = [:]
@@ -25,10 +33,20 @@ struct SubscriberSession {
     /// order, so the PONG of the n-th PING proves every command before it done.
     private var pingsSent = 0
     private var pongsReceived = 0
-    /// `afterSubscribed` callers, released by the PONG of the PING sent after their SUBSCRIBEs.
-    private var fences: [(ping: Int, waiters: [@Sendable () -> Void])] = []
+    /// The interest version sent to Redis so far (see `RedisSubscriber.confirm`).
+    private var sentVersion = 0
+    /// Every PING in flight: the interest version it proves once answered,
+    /// and the `afterSubscribed` callers it releases.
+    private var fences: [(ping: Int, version: Int, waiters: [@Sendable () -> Void])] = []
     private var up = false
+    /// Read but not yet handed to the sink (everything, until the first PONG).
+    private var pending: [Delivery] = []
     private var lastMalformedLog = -Double.infinity
+
+    private enum Delivery {
+        case events([BusEvent])
+        case lost(BusLoss)
+    }
 
     /// Socket reads gathered into one `deliver` call, at most (16 KiB each).
     private static let maxReadsPerBatch = 64
@@ -38,62 +56,53 @@ struct SubscriberSession {
     init(subscriber: RedisSubscriber, connection: RedisConnection) {
         self.subscriber = subscriber
         self.connection = connection
+        controlChannel = BusControl.channel(prefix: subscriber.settings.channelPrefix)
     }
 
-    /// Subscribes to every channel of interest, then serves until the bus
-    /// stops (returns) or the connection fails (throws).
+    /// Subscribes to the control channel and every channel of interest, then
+    /// serves until the bus stops (returns) or the connection fails (throws).
     /// - Parameter onUp: called once, when the first `PONG` proves the
     ///   subscriptions active, with their count; returns whether to tell the
     ///   sink `busInterrupted()`.
     mutating func serve(onUp: (Int) -> Bool) throws {
-        subscribed = subscriber.takeAllInterest()
+        let (interest, version, early) = subscriber.takeAllInterest()
+        subscribed = interest
+        try send("SUBSCRIBE", [controlChannel] + Array(subscribed.keys))
+        sentVersion = version
         // Who waits for interest registered before connecting: the first PONG releases them.
-        let early = subscriber.takeWaiters()
-        try send("SUBSCRIBE", Array(subscribed.keys))
-        try sendPing()
-        if !early.isEmpty { fences.append((pingsSent, early)) }
+        try sendPing(releasing: early)
         let settings = subscriber.settings
         while !subscriber.isStopping {
             let now = monotonicSeconds()
             if let sent = pingSentAt, now - sent > settings.deadTimeoutSeconds {
                 throw RedisBusError.connectionLost("no PONG within \(settings.deadTimeoutSeconds) s")
             }
-            if pingSentAt == nil, now >= nextPingAt { try sendPing() }
+            if pingSentAt == nil, now >= nextPingAt { try sendPing(releasing: []) }
             let deadline = pingSentAt.map { $0 + settings.deadTimeoutSeconds } ?? nextPingAt
             let (readable, woken) = wait(seconds: deadline - now)
             if woken {
                 subscriber.wake.drain()
-                try applyChanges()
-                let waiters = subscriber.takeWaiters()
-                if !waiters.isEmpty {
-                    try sendPing()
-                    fences.append((pingsSent, waiters))
-                }
+                let (changes, version, waiters) = subscriber.takeChanges()
+                try apply(changes)
+                sentVersion = version
+                if !waiters.isEmpty { try sendPing(releasing: waiters) }
             }
             guard readable else { continue }
-            var events: [BusEvent] = []
-            let (becameUp, failure) = readBatch(into: &events)
-            let sink = subscriber.currentSink
-            if !events.isEmpty, let sink {
-                subscriber.counters.update { $0.delivered += events.count }
-                sink.deliver(events)
+            let (becameUp, failure) = readBatch()
+            if becameUp, onUp(subscribed.count) {
+                interrupted(.everything)
+                subscriber.counters.update { $0.interruptions += 1 }
             }
-            if becameUp {
-                subscriber.setUp(true)
-                if onUp(subscribed.count) {
-                    sink?.busInterrupted()
-                    subscriber.counters.update { $0.interruptions += 1 }
-                }
-            }
+            if up { flush() }
             if let failure { throw failure }
         }
     }
 
-    /// Sends the interest changes made since the last call.
-    private mutating func applyChanges() throws {
+    /// Sends interest changes.
+    private mutating func apply(_ changes: [String: (Topic, Bool)]) throws {
         var add: [String] = []
         var remove: [String] = []
-        for (channel, (topic, on)) in subscriber.takeChanges() {
+        for (channel, (topic, on)) in changes {
             if on, subscribed.updateValue(topic, forKey: channel) == nil { add.append(channel) }
             if !on, subscribed.removeValue(forKey: channel) != nil { remove.append(channel) }
         }
@@ -114,17 +123,20 @@ struct SubscriberSession {
         try connection.flush()
     }
 
-    private mutating func sendPing() throws {
+    /// Sends a PING that proves the interest sent so far, and releases `waiters` once answered.
+    private mutating func sendPing(releasing waiters: [@Sendable () -> Void]) throws {
         try connection.append(RedisCommand("PING"))
         try connection.flush()
         pingsSent += 1
+        fences.append((pingsSent, sentVersion, waiters))
         if pingSentAt == nil { pingSentAt = monotonicSeconds() }
     }
 
-    /// Every fence whose PING is answered: its waiters go on.
+    /// Every fence whose PING is answered: its version is active, its waiters go on.
     private mutating func releaseFences() {
         while let first = fences.first, first.ping <= pongsReceived {
             fences.removeFirst()
+            subscriber.confirm(first.version)
             for waiter in first.waiters { waiter() }
         }
     }
@@ -135,13 +147,50 @@ struct SubscriberSession {
         fences = []
     }
 
-    /// Reads what the socket has (several reads while more is waiting) and
-    /// turns it into events. Returns whether this batch brought the first
-    /// PONG, and the error that ended the reading, if any: what was read
-    /// before it is still delivered.
-    private mutating func readBatch(into events: inout [BusEvent]) -> (becameUp: Bool, failure: Error?) {
+    /// Hands what was read to the sink, in order.
+    private mutating func flush() {
+        guard !pending.isEmpty else { return }
+        let sink = subscriber.currentSink
+        for delivery in pending {
+            switch delivery {
+            case .events(let events):
+                subscriber.counters.update { $0.delivered += events.count }
+                sink?.deliver(events)
+            case .lost(let loss):
+                subscriber.counters.update { $0.lossesHeard += 1 }
+                interrupted(loss)
+            }
+        }
+        pending = []
+    }
+
+    /// Tells the sink that events of `loss`'s topics were lost: the topics
+    /// this node follows, or for a loss of everything, all the shard's
+    /// (every session, when this is the only shard).
+    private func interrupted(_ loss: BusLoss) {
+        guard let sink = subscriber.currentSink else { return }
+        if loss.all {
+            if subscriber.isSharded {
+                if !subscribed.isEmpty { sink.busInterrupted(topics: Set(subscribed.values)) }
+            } else {
+                sink.busInterrupted()
+            }
+            return
+        }
+        let followed = Set(subscribed.values)
+        let topics = loss.topics.filter { followed.contains($0) }
+        if !topics.isEmpty { sink.busInterrupted(topics: topics) }
+    }
+
+    /// Reads what the socket has (several reads while more is waiting) into
+    /// `pending`. Returns whether this batch brought the first PONG, and the
+    /// error that ended the reading, if any: what was read before it is
+    /// still delivered.
+    private mutating func readBatch() -> (becameUp: Bool, failure: Error?) {
         var becameUp = false
         var reads = 0
+        var events: [BusEvent] = []
+        defer { if !events.isEmpty { pending.append(.events(events)) } }
         do {
             repeat {
                 try connection.readAvailable()
@@ -173,7 +222,12 @@ struct SubscriberSession {
                 malformed("message without channel or payload")
                 return false
             }
-            guard let topic = subscribed[String(decoding: channelBytes, as: UTF8.self)] else { return false }
+            let channel = String(decoding: channelBytes, as: UTF8.self)
+            if channel == controlChannel {
+                control(payload, events: &events)
+                return false
+            }
+            guard let topic = subscribed[channel] else { return false }
             do {
                 let (event, publishedAt) = try BusWire.decodeStamped(payload, topic: topic)
                 events.append(event)
@@ -192,6 +246,18 @@ struct SubscriberSession {
             subscriber.logger.debug("redis subscriber ignored a reply", metadata: ["reply": "\(reply)"])
         }
         return false
+    }
+
+    /// A message on the control channel: a loss goes between the events read before and after it.
+    private mutating func control(_ payload: [UInt8], events: inout [BusEvent]) {
+        do {
+            guard let loss = try BusControl.decode(payload) else { return }
+            if !events.isEmpty { pending.append(.events(events)) }
+            events = []
+            pending.append(.lost(loss))
+        } catch {
+            malformed("\(error)")
+        }
     }
 
     /// Counts a malformed message; logs at most one every 10 s.

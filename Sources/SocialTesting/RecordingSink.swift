@@ -2,7 +2,9 @@ import Foundation
 import SocialCore
 
 /// A `BusSink` that records what a bus delivers, for bus tests: every
-/// `deliver` call as one batch, and how many times `busInterrupted` was called.
+/// `deliver` call as one batch, how many times `busInterrupted()` was called,
+/// and the topics of each `busInterrupted(topics:)`, in order with the
+/// deliveries (`log`).
 ///
 /// Thread-safe: every stored property is read and written under `lock`,
 /// which is why the `@unchecked Sendable` is sound.
@@ -10,16 +12,46 @@ public final class RecordingSink: BusSink, @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [[BusEvent]] = []
     private var interruptionCount = 0
+    private var scoped: [Set<Topic>] = []
+    private var entries: [Entry] = []
+
+    /// What the sink was told, in order.
+    public enum Entry: Sendable, Equatable {
+        case events([BusEvent])
+        /// `busInterrupted()`: every session.
+        case interrupted
+        /// `busInterrupted(topics:)`.
+        case lost(Set<Topic>)
+    }
 
     public init() {}
 
     public func deliver(_ events: [BusEvent]) {
-        lock.withLock { recorded.append(events) }
+        lock.withLock {
+            recorded.append(events)
+            entries.append(.events(events))
+        }
     }
 
     public func busInterrupted() {
-        lock.withLock { interruptionCount += 1 }
+        lock.withLock {
+            interruptionCount += 1
+            entries.append(.interrupted)
+        }
     }
+
+    public func busInterrupted(topics: Set<Topic>) {
+        lock.withLock {
+            scoped.append(topics)
+            entries.append(.lost(topics))
+        }
+    }
+
+    /// Each `busInterrupted(topics:)` call's topics, oldest first.
+    public var lostTopics: [Set<Topic>] { lock.withLock { scoped } }
+
+    /// Everything the sink was told, in order.
+    public var log: [Entry] { lock.withLock { entries } }
 
     /// Each `deliver` call's events, oldest first.
     public var batches: [[BusEvent]] { lock.withLock { recorded } }
@@ -27,7 +59,7 @@ public final class RecordingSink: BusSink, @unchecked Sendable {
     /// Every delivered event, in delivery order.
     public var events: [BusEvent] { batches.flatMap { $0 } }
 
-    /// How many times the bus reported lost events.
+    /// How many times the bus reported lost events of every topic (`busInterrupted()`).
     public var interruptions: Int { lock.withLock { interruptionCount } }
 }
 

@@ -74,6 +74,11 @@ public final class RedisTestServer: @unchecked Sendable {
 
     public var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
 
+    /// The server's process id while it runs (for CPU figures from `/proc`).
+    public var processIdentifier: Int32? {
+        lock.withLock { process.flatMap { $0.isRunning ? $0.processIdentifier : nil } }
+    }
+
     /// What the server logged.
     public var logs: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 

@@ -110,6 +110,15 @@ public final class TestClient: ClientDelegate, @unchecked Sendable {
         return out
     }
 
+    /// Every message buffered now, in arrival order (replies and pushes), without waiting.
+    public func drainAll() -> [[String: Any]] {
+        cond.lock()
+        let taken = frames
+        frames = []
+        cond.unlock()
+        return taken.compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+    }
+
     /// Sends a command and waits for its reply (the whole reply frame).
     public func command(_ op: String, _ args: [String: Any] = [:], timeout: Double = 10) -> [String: Any]? {
         cond.lock()

@@ -1,16 +1,21 @@
 import Foundation
 import SocialTesting
 
-/// Three gateway nodes sharing one Redis and one MongoDB-wire server, as in
-/// production behind a load balancer. Everything is torn down with the value.
+/// Three gateway nodes sharing one Redis (or several, as the shards of the
+/// bus) and one MongoDB-wire server, as in production behind a load
+/// balancer. Everything is torn down with the value.
 final class Cluster {
-    let redis: RedisTestServer
+    /// The bus's shards, in `--bus` order.
+    let shards: [RedisTestServer]
     let mongo: MongoTestServer
     let database: String
     private(set) var nodes: [GatewayProcess]
 
-    init(nodes count: Int = 3, extra: [String] = []) throws {
-        redis = try RedisTestServer.start()
+    /// The Redis of an unsharded cluster (the first shard).
+    var redis: RedisTestServer { shards[0] }
+
+    init(nodes count: Int = 3, shards shardCount: Int = 1, extra: [String] = []) throws {
+        shards = try (0..<shardCount).map { _ in try RedisTestServer.start() }
         mongo = try MongoTestServer.start(ownProcess: true)
         database = "social_\(UUID().uuidString.prefix(8).lowercased())"
         nodes = []
@@ -20,7 +25,7 @@ final class Cluster {
     /// The flags that make a node distributed.
     var flags: [String] {
         ["--store", mongo.url, "--mongo-database", database, "--mongo-write-concern", "1",
-         "--mongo-timeout-ms", "1500", "--bus", redis.url]
+         "--mongo-timeout-ms", "1500", "--bus", shards.map(\.url).joined(separator: ",")]
     }
 
     func startNode(_ extra: [String] = [], port: Int? = nil) throws -> GatewayProcess {
@@ -35,7 +40,7 @@ final class Cluster {
     deinit {
         for node in nodes { node.kill() }
         mongo.stop()
-        redis.kill()
+        for shard in shards { shard.kill() }
     }
 }
 

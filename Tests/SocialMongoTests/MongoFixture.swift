@@ -42,15 +42,22 @@ enum MongoFixture {
         "\(prefix)_\(UUID().uuidString.prefix(12).lowercased())"
     }
 
-    /// A store on `database` of `server`.
+    /// A store on `database` of `server`. It records its queries: `dispose`
+    /// checks that each names its collection's shard key.
     static func store(_ server: MongoTestServer, database: String, workers: Int = 4,
                       serverSelectionTimeoutMS: Int = 2_000) async throws -> MongoChatStore {
-        try await MongoChatStore(uri: server.url, database: database, serverSelectionTimeoutMS: serverSelectionTimeoutMS,
-                                 writeConcern: "majority", workers: workers)
+        let store = try await MongoChatStore(uri: server.url, database: database, serverSelectionTimeoutMS: serverSelectionTimeoutMS,
+                                             writeConcern: "majority", workers: workers)
+        store.workers.queries.start()
+        return store
     }
 
-    /// Drops the store's database (best effort) and closes the store.
+    /// Checks the store's queries against the shard keys (`MongoShardKeys`:
+    /// every test of the store, the contracts included, is also a check of the
+    /// sharding design), drops its database (best effort) and closes it.
     static func dispose(_ store: MongoChatStore) async {
+        let unkeyed = MongoShardKeys.unkeyed(store.workers.queries.recorded)
+        #expect(unkeyed.isEmpty, "queries that name neither their collection's shard key nor a known scatter read: \(Set(unkeyed))")
         _ = try? await store.workers.run { db in try db.command(["dropDatabase": 1]) }
         await store.close()
     }

@@ -13,6 +13,11 @@ import Metrics
 /// - `social_bus_dropped_total`: events dropped before reaching the bus (its
 ///   publish queue was full, or an ephemeral event was in flight when the
 ///   connection broke).
+/// - `social_bus_shard_up{shard,redis}`: 1 while a shard's connections are
+///   up (its subscriptions active), 0 while it is down.
+///
+/// With several shards every series carries a `shard` label (its index in
+/// `--bus`); with one, the series are as they were before shards.
 ///
 /// Any thread.
 public struct BusMetrics: Sendable {
@@ -21,13 +26,28 @@ public struct BusMetrics: Sendable {
         case subscriber
     }
 
-    private let publishDuration = Timer(label: "social_bus_publish_duration_seconds")
-    private let lag = Timer(label: "social_bus_lag_seconds")
-    private let publisherReconnects = Counter(label: "social_bus_reconnects_total", dimensions: [("connection", "publisher")])
-    private let subscriberReconnects = Counter(label: "social_bus_reconnects_total", dimensions: [("connection", "subscriber")])
-    private let dropped = Counter(label: "social_bus_dropped_total")
+    private let publishDuration: Timer
+    private let lag: Timer
+    private let publisherReconnects: Counter
+    private let subscriberReconnects: Counter
+    private let dropped: Counter
+    private let up: Gauge
 
-    public init() {}
+    /// - Parameters:
+    ///   - shard: the shard's label, when the bus has several.
+    ///   - redis: the shard's address, for `social_bus_shard_up`.
+    public init(shard: String? = nil, redis: String = "") {
+        let label: [(String, String)] = shard.map { [("shard", $0)] } ?? []
+        publishDuration = Timer(label: "social_bus_publish_duration_seconds", dimensions: label)
+        lag = Timer(label: "social_bus_lag_seconds", dimensions: label)
+        publisherReconnects = Counter(label: "social_bus_reconnects_total", dimensions: [("connection", "publisher")] + label)
+        subscriberReconnects = Counter(label: "social_bus_reconnects_total", dimensions: [("connection", "subscriber")] + label)
+        dropped = Counter(label: "social_bus_dropped_total", dimensions: label)
+        up = Gauge(label: "social_bus_shard_up", dimensions: [("shard", shard ?? "0"), ("redis", redis)])
+    }
+
+    /// The shard's connections are up (true) or one of them is down.
+    public func shardUp(_ value: Bool) { up.record(value ? 1 : 0) }
 
     /// A batch of publishes was acknowledged `nanoseconds` after it was written.
     public func published(nanoseconds: Int64) { publishDuration.recordNanoseconds(max(0, nanoseconds)) }

@@ -76,6 +76,35 @@ public protocol BusSink: AnyObject, Sendable {
     func deliver(_ events: [BusEvent])
     /// The bus lost events (a reconnect): clients of this node should `sync`.
     func busInterrupted()
+    /// The bus lost events of these topics only (one shard of several was
+    /// away, or a publisher dropped events): the sessions that follow any of
+    /// them should `sync`. Called from the bus's own thread; must not block.
+    func busInterrupted(topics: Set<Topic>)
+}
+
+extension BusSink {
+    /// Sinks that cannot tell sessions apart resync them all.
+    public func busInterrupted(topics: Set<Topic>) { busInterrupted() }
+}
+
+/// What the bus says about itself at `/readyz`: each of its parts (the
+/// shards of a Redis bus) and whether it is up.
+public struct BusHealth: Sendable, Equatable {
+    public struct Part: Sendable, Equatable {
+        /// How operators know it: `0 redis://10.0.0.5:6379/0`.
+        public var name: String
+        public var up: Bool
+        public init(name: String, up: Bool) {
+            self.name = name
+            self.up = up
+        }
+    }
+
+    public var parts: [Part]
+    public init(parts: [Part]) { self.parts = parts }
+
+    /// The parts that are down.
+    public var down: [Part] { parts.filter { !$0.up } }
 }
 
 /// Fans events out between gateway nodes. The in-process bus delivers straight
@@ -96,6 +125,8 @@ public protocol EventBus: Sendable {
     func afterSubscribed(_ then: @escaping @Sendable () -> Void)
     /// Whether the bus is connected (for `/readyz`).
     func isHealthy() -> Bool
+    /// Which parts of the bus are up (for `/readyz`'s body).
+    var health: BusHealth { get }
     /// Whether other nodes publish to this bus too: a chat's events from them
     /// can arrive out of position order, so receivers hold them back briefly
     /// (`--reorder-window-ms`). False for the in-process bus, where events
@@ -105,5 +136,6 @@ public protocol EventBus: Sendable {
 
 extension EventBus {
     public var isDistributed: Bool { false }
+    public var health: BusHealth { BusHealth(parts: []) }
     public func afterSubscribed(_ then: @escaping @Sendable () -> Void) { then() }
 }

@@ -7,7 +7,8 @@ import SocialCore
 /// through the bus. An event one position ahead of the last delivered is
 /// delivered at once (with any held events it unblocks); one further ahead is
 /// held until the gap fills or `windowMs` passes, then everything held is
-/// delivered in order and the client, seeing the gap, calls `sync`.
+/// delivered in order, after a `resync` to the chat's sessions (the gap may
+/// never fill: another node's publisher lost the events, or sends them late).
 /// Events without a position (typing, read) are never held.
 ///
 /// A value type with no I/O, owned by the lws service thread.

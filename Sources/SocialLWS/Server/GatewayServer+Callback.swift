@@ -98,9 +98,9 @@ extension GatewayServer {
             finish(reply)
         case .deliver(let events):
             deliver(events)
-        case .busInterrupted:
-            let frame = Codec.push(EventName.resync, ResyncEvent(reason: "bus_interrupted"))
-            for session in sessions.values { enqueue(session, frame, ephemeral: false) }
+        case .busInterrupted(let topics):
+            // With topics: one shard of several, or a publisher's loss: the sessions that follow one of them.
+            resync(following: topics, reason: "bus_interrupted")
             recheckAllWatches()
         }
     }

@@ -55,6 +55,23 @@ extension GatewayServer {
         }
     }
 
+    /// Tells sessions to `sync` (a `resync` event, queued before anything
+    /// delivered after it): all of them (nil), or those that follow one of
+    /// `topics`. The bus lost events (an outage, a shard that was down, a
+    /// publisher's loss), or the reorder window gave up waiting for a chat's
+    /// missing events: either way no session sees an event after a hole
+    /// before its `resync`. Service thread.
+    func resync(following topics: Set<Topic>?, reason: String) {
+        let frame = Codec.push(EventName.resync, ResyncEvent(reason: reason))
+        guard let topics else {
+            for session in sessions.values { enqueue(session, frame, ephemeral: false) }
+            return
+        }
+        var targets = Set<UInt64>()
+        for topic in topics { targets.formUnion(hub.sessions(of: topic)) }
+        for id in targets { if let session = sessions[id] { enqueue(session, frame, ephemeral: false) } }
+    }
+
     /// At debug level, one line per traced event this node delivers: the
     /// trace id of the command that published it (on whichever node) and
     /// that command's span as `parent_id`. Service thread.

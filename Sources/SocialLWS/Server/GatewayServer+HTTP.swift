@@ -50,8 +50,14 @@ extension GatewayServer {
         let backends = readiness.report(now: monotonicMillis())
         let ready = backends.allSatisfy(\.ready)
         let state = draining ? "draining" : ready ? "ready" : "not_ready"
-        let body = String(decoding: Codec.encode(ReadyzBody(status: state, backends: backends)), as: UTF8.self)
+        let body = String(decoding: Codec.encode(ReadyzBody(status: state, backends: backends, busDown: busDown)), as: UTF8.self)
         return (!draining && ready ? 200 : 503, body)
+    }
+
+    /// The shards of the bus that are down (`bus_down` in `/readyz`), or nil when none is.
+    private var busDown: [String]? {
+        let down = bus.health.down.map(\.name)
+        return down.isEmpty ? nil : down
     }
 
     @discardableResult
@@ -119,6 +125,13 @@ extension GatewayServer {
 private struct ReadyzBody: Encodable {
     let status: String
     let backends: [BackendStatus]
+    /// Shards of the bus that are down, when some are (omitted otherwise).
+    let busDown: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case status, backends
+        case busDown = "bus_down"
+    }
 }
 
 /// The JSON body of a refused handshake.

@@ -32,8 +32,9 @@ public actor GatewayServer {
         case reply(CommandReply)
         /// Events from the bus, in the order it delivers them.
         case deliver([BusEvent])
-        /// The bus lost events: every client of this node should `sync`.
-        case busInterrupted
+        /// The bus lost events: every client of this node should `sync`, or,
+        /// with topics, the clients that follow one of them.
+        case busInterrupted(Set<Topic>?)
     }
 
     nonisolated let settings: ServerSettings
@@ -284,7 +285,10 @@ public actor GatewayServer {
         case Int32(SG_LOOP_TICK):
             tick(now: monotonicMillis())
         case Int32(SG_LOOP_DEADLINE):
-            for event in reorder.expire(now: monotonicMillis()) { fanOut(event) }
+            let expired = reorder.expire(now: monotonicMillis())
+            // The window gave up on a gap: its chats' sessions resync before they see what follows it.
+            resync(following: Set(expired.map(\.topic)), reason: "missed_events")
+            for event in expired { fanOut(event) }
             scheduleReorderDeadline()
         default:
             break
@@ -374,5 +378,6 @@ final class BusAdapter: BusSink {
     let loop: ServiceLoop<GatewayServer.Work>
     init(loop: ServiceLoop<GatewayServer.Work>) { self.loop = loop }
     func deliver(_ events: [BusEvent]) { loop.post(.deliver(events)) }
-    func busInterrupted() { loop.post(.busInterrupted) }
+    func busInterrupted() { loop.post(.busInterrupted(nil)) }
+    func busInterrupted(topics: Set<Topic>) { loop.post(.busInterrupted(topics)) }
 }

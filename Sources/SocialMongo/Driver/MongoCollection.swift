@@ -8,19 +8,24 @@ final class MongoCollection {
     private let pointer: OpaquePointer
     /// Keeps the client (and so the pool) alive while the collection is used.
     private let client: MongoClient
+    private let name: String
+    private let queries: MongoQueryLog
 
-    init(_ name: String, database: String, client: MongoClient) {
+    init(_ name: String, database: String, client: MongoClient, queries: MongoQueryLog) {
         guard let pointer = client.withPointer({ mongoc_client_get_collection($0, database, name) }) else {
             fatalError("mongoc_client_get_collection: out of memory")
         }
         self.pointer = pointer
         self.client = client
+        self.name = name
+        self.queries = queries
     }
 
     deinit { mongoc_collection_destroy(pointer) }
 
     /// Inserts `document` with the configured write concern.
     func insert(_ document: BSONDocument) throws {
+        queries.record(name, "insert", document)
         _ = try call { error, reply in
             BSONHandle(document).withPointer { mongoc_collection_insert_one(pointer, $0, nil, reply, &error) }
         }
@@ -37,6 +42,7 @@ final class MongoCollection {
     /// one when none matches (a duplicate key then throws).
     @discardableResult
     func updateOne(_ filter: BSONDocument, _ update: BSONDocument, upsert: Bool = false) throws -> UpdateResult {
+        queries.record(name, "updateOne", filter)
         let options: BSONDocument = upsert ? ["upsert": true] : [:]
         let reply = try call { error, reply in
             BSONHandle(filter).withPointer { f in
@@ -52,6 +58,7 @@ final class MongoCollection {
     /// Updates every document matching `filter`.
     @discardableResult
     func updateMany(_ filter: BSONDocument, _ update: BSONDocument) throws -> UpdateResult {
+        queries.record(name, "updateMany", filter)
         let reply = try call { error, reply in
             BSONHandle(filter).withPointer { f in
                 BSONHandle(update).withPointer { u in mongoc_collection_update_many(pointer, f, u, nil, reply, &error) }
@@ -64,6 +71,7 @@ final class MongoCollection {
     /// Documents matching `filter`, in `sort` order, at most `limit` (nil: all).
     func find(_ filter: BSONDocument, sort: BSONDocument? = nil, limit: Int? = nil,
               projection: BSONDocument? = nil) throws -> [BSONDocument] {
+        queries.record(name, "find", filter)
         var options = BSONDocument()
         if let sort { options["sort"] = .document(sort) }
         if let limit { options["limit"] = .int64(Int64(limit)) }
@@ -80,6 +88,7 @@ final class MongoCollection {
 
     /// How many documents match `filter` (an aggregation on the server).
     func count(_ filter: BSONDocument) throws -> Int {
+        queries.record(name, "count", filter)
         var error = bson_error_t()
         let count = BSONHandle(filter).withPointer { f in
             mongoc_collection_count_documents(pointer, f, nil, nil, nil, &error)

@@ -7,11 +7,13 @@ import CMongoC
 final class MongoConnection {
     let database: String
     private let client: MongoClient
+    private let queries: MongoQueryLog
     private var collections: [String: MongoCollection] = [:]
 
-    init(client: MongoClient, database: String) {
+    init(client: MongoClient, database: String, queries: MongoQueryLog) {
         self.client = client
         self.database = database
+        self.queries = queries
     }
 
     var chats: MongoCollection { collection(MongoSchema.chats) }
@@ -21,7 +23,7 @@ final class MongoConnection {
 
     func collection(_ name: String) -> MongoCollection {
         if let existing = collections[name] { return existing }
-        let made = MongoCollection(name, database: database, client: client)
+        let made = MongoCollection(name, database: database, client: client, queries: queries)
         collections[name] = made
         return made
     }

@@ -21,6 +21,8 @@ final class MongoWorkers: @unchecked Sendable {
     private var exitWaiters: [CheckedContinuation<Void, Never>] = []
     private let pool: MongoPool
     private let database: String
+    /// What the collections were asked (recorded only once started: tests).
+    let queries = MongoQueryLog()
 
     /// Starts `count` threads named `mongo-worker-N`.
     init(pool: MongoPool, database: String, count: Int) {
@@ -105,7 +107,7 @@ final class MongoWorkers: @unchecked Sendable {
     private func loop() {
         while let job = next() {
             // The client goes back to the pool when `connection` is released, before the next job.
-            let connection = pool.pop().map { MongoConnection(client: $0, database: database) }
+            let connection = pool.pop().map { MongoConnection(client: $0, database: database, queries: queries) }
             job(connection)
         }
         condition.lock()

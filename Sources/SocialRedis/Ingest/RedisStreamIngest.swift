@@ -21,13 +21,17 @@ import Logging
 /// its entry (and the rest of that read) pending; after a backoff the thread starts again from step 2, so
 /// the entry is run again before anything newer from the pending list.
 ///
-/// Threads: `init` starts the ingest's own thread, which alone owns the
-/// blocking hiredis connection and waits for the handler (which runs in a
-/// Swift task) on a semaphore: the cooperative pool is never blocked.
-/// `stop`, `waitUntilExited` and `stats` from any thread or task.
-/// `@unchecked Sendable`: `stopping`, `counts`, `hasExited` and
-/// `exitWaiters` are only touched under `lock`.
-public final class RedisStreamIngest: @unchecked Sendable {
+/// With a sharded bus, each shard holds one partition of the stream (the
+/// stream of the same name on that Redis) and the gateway runs one ingest
+/// per shard.
+///
+/// Threads: `init` starts the ingest's own thread (`RedisWorker`), which
+/// alone owns the blocking hiredis connection and waits for the handler
+/// (which runs in a Swift task) on a semaphore: the cooperative pool is
+/// never blocked. `stop`, `waitUntilExited` and `stats` from any thread or
+/// task. `@unchecked Sendable`: `counts` is only touched under
+/// `worker.condition`; `failed` and `retryBackoff` only by the worker's thread.
+public final class RedisStreamIngest: RedisWorkerBody, @unchecked Sendable {
     /// What the ingest did so far, for tests and logs.
     public struct Stats: Sendable, Equatable {
         public var stored = 0
@@ -42,11 +46,12 @@ public final class RedisStreamIngest: @unchecked Sendable {
     private let settings: StreamIngestSettings
     private let handler: Handler
     private let logger: Logger
-    private let lock = NSCondition()
-    private var stopping = false
+    private let worker: RedisWorker
     private var counts = Stats()
-    private var hasExited = false
-    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    /// A connection failed: the next one counts as a reconnect.
+    private var failed = false
+    /// The wait before running again an entry the handler could not store yet.
+    private var retryBackoff: Backoff
 
     /// Starts reading at once.
     /// - Parameters:
@@ -58,72 +63,35 @@ public final class RedisStreamIngest: @unchecked Sendable {
         self.url = url
         self.settings = settings.clamped
         self.handler = handler
+        var logger = logger
+        logger[metadataKey: "stream"] = "\(self.settings.stream)"
+        logger[metadataKey: "consumer"] = "\(self.settings.consumer)"
         self.logger = logger
-        startBusThread(name: "redis-ingest") { [self] in run() }
+        retryBackoff = Backoff(initialSeconds: self.settings.retryInitialSeconds, maxSeconds: self.settings.retryMaxSeconds)
+        worker = RedisWorker(name: "redis stream ingest", url: url, logger: logger,
+                             reconnect: (self.settings.retryInitialSeconds, self.settings.retryMaxSeconds))
+        worker.start(self)
     }
 
     public var stats: Stats {
-        lock.lock()
-        defer { lock.unlock() }
+        worker.condition.lock()
+        defer { worker.condition.unlock() }
         return counts
     }
 
     /// Asks the thread to exit after the read in progress (at most `blockMs`
     /// plus the handler calls under way). Unacknowledged entries stay pending
     /// for the next start. Any thread.
-    public func stop() {
-        lock.lock()
-        stopping = true
-        lock.broadcast()
-        lock.unlock()
-    }
+    public func stop() { worker.stop() }
 
     /// Returns once the thread has exited (after `stop`). It suspends
     /// rather than blocks: the thread may be waiting for a handler task that
     /// needs a cooperative thread to finish.
-    public func waitUntilExited() async {
-        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-            lock.lock()
-            if hasExited {
-                lock.unlock()
-                waiter.resume()
-            } else {
-                exitWaiters.append(waiter)
-                lock.unlock()
-            }
-        }
-    }
+    public func waitUntilExited() async { await worker.exited() }
 
-    // MARK: Ingest thread
+    // MARK: Ingest thread (RedisWorkerBody)
 
-    private func run() {
-        var backoff = Backoff(initialSeconds: settings.retryInitialSeconds, maxSeconds: settings.retryMaxSeconds)
-        var failures = 0
-        while !isStopping {
-            do {
-                let connection = try connect()
-                if failures > 0 { count { $0.reconnects += 1 } }
-                logger.info("redis stream ingest connected", metadata: [
-                    "redis": "\(url)", "stream": "\(settings.stream)", "consumer": "\(settings.consumer)"])
-                failures = 0
-                backoff.reset()
-                try consume(connection, backoff: &backoff)
-            } catch {
-                failures += 1
-                logger.log(level: failures == 1 ? .warning : .debug, "redis stream ingest failed",
-                           metadata: ["redis": "\(url)", "error": "\(error)"])
-                if waitForStop(seconds: backoff.delay()) { break }
-            }
-        }
-        lock.lock()
-        hasExited = true
-        let waiters = exitWaiters
-        exitWaiters = []
-        lock.unlock()
-        for waiter in waiters { waiter.resume() }
-    }
-
-    private func connect() throws -> RedisConnection {
+    func open() throws -> RedisConnection {
         // A blocking read waits up to blockMs for Redis to answer: give the socket more.
         let ioTimeout = Double(settings.blockMs) / 1000 + max(2, settings.connectTimeoutSeconds)
         let connection = try RedisConnection.connect(to: url, connectTimeout: settings.connectTimeoutSeconds, ioTimeout: ioTimeout)
@@ -141,8 +109,19 @@ public final class RedisStreamIngest: @unchecked Sendable {
         return connection
     }
 
+    func serve(_ connection: RedisConnection) throws {
+        if failed { count { $0.reconnects += 1 } }
+        failed = false
+        retryBackoff.reset()
+        try consume(connection)
+    }
+
+    func connectFailed(_ error: any Error, failures: Int) { failed = true }
+
+    func lost(_ error: any Error) { failed = true }
+
     /// Steps 2-4 until stopped (returns) or the connection breaks (throws).
-    private func consume(_ connection: RedisConnection, backoff: inout Backoff) throws {
+    private func consume(_ connection: RedisConnection) throws {
         var lastClaim = DispatchTime(uptimeNanoseconds: 0)
         var catchingUp = true
         while !isStopping {
@@ -152,9 +131,9 @@ public final class RedisStreamIngest: @unchecked Sendable {
                     catchingUp = false
                 } else {
                     if try !process(own, connection) {
-                        if waitForStop(seconds: backoff.delay()) { return }
+                        if worker.sleep(seconds: retryBackoff.delay()) { return }
                     } else {
-                        backoff.reset()
+                        retryBackoff.reset()
                     }
                     continue
                 }
@@ -164,14 +143,14 @@ public final class RedisStreamIngest: @unchecked Sendable {
                 lastClaim = now
                 if try !claimStale(connection) {
                     catchingUp = true
-                    if waitForStop(seconds: backoff.delay()) { return }
+                    if worker.sleep(seconds: retryBackoff.delay()) { return }
                     continue
                 }
             }
             let fresh = try StreamReplies.entries(ofRead: call(connection, read(from: ">", block: true)))
             if try !process(fresh, connection) {
                 catchingUp = true
-                if waitForStop(seconds: backoff.delay()) { return }
+                if worker.sleep(seconds: retryBackoff.delay()) { return }
             }
         }
     }
@@ -277,24 +256,12 @@ public final class RedisStreamIngest: @unchecked Sendable {
     }
 
     private func count(_ change: (inout Stats) -> Void) {
-        lock.lock()
+        worker.condition.lock()
         change(&counts)
-        lock.unlock()
+        worker.condition.unlock()
     }
 
-    private func waitForStop(seconds: Double) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        let deadline = Date(timeIntervalSinceNow: seconds)
-        while !stopping && lock.wait(until: deadline) {}
-        return stopping
-    }
-
-    private var isStopping: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopping
-    }
+    private var isStopping: Bool { worker.isStopping }
 }
 
 /// The verdicts of one read, filled by the handler tasks. `@unchecked
