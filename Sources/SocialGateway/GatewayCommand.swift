@@ -346,7 +346,9 @@ struct GatewayCommand: AsyncParsableCommand {
         guard let redis = presence as? RedisPresenceStore else { return BackendCheck(name: "memory_presence") { nil } }
         let url = options.bus
         return BackendCheck(name: "redis_presence") {
-            redis.isHealthy() ? nil : "not connected to Redis at \(url) (reconnecting)"
+            // Several shards: ready while any is up, as the bus (every node shares
+            // the shards; `bus_down` names the one that is down).
+            redis.isServing() ? nil : "not connected to Redis at \(url) (reconnecting)"
         }
     }
 }

@@ -86,13 +86,12 @@ public final class RedisPresenceStore: PresenceStore {
     /// The first shard's URL (the only one without shards).
     public var url: RedisURL { urls[0] }
 
-    /// One Redis: its connection is up. Several shards: at least one is (as
-    /// `RedisBus.isHealthy`: every node shares the shards, so a node taken
-    /// out of the load balancer for one shard would cut off the users of the
-    /// others too; the bus's `health` names the shard that is down).
-    public func isHealthy() -> Bool {
-        workers.count == 1 ? workers[0].isConnected : workers.contains(where: \.isConnected)
-    }
+    /// The connection to every shard is up.
+    public func isHealthy() -> Bool { workers.allSatisfy(\.isConnected) }
+
+    /// Whether the store serves anyone: its one Redis is up, or at least one
+    /// of its shards is (the users of the others get `unavailable`).
+    public func isServing() -> Bool { workers.contains(where: \.isConnected) }
 
     /// Stops the store's threads and waits for them to exit; later calls fail
     /// with `unavailable`. Blocks up to the connect or command timeout: not on
