@@ -11,8 +11,20 @@
  * we add what the gateway needs to it:
  * - a uv_async wake-up, which any thread may trigger (`sg_loop_wake`): the
  *   owner drains its inbox when it fires;
- * - a periodic tick and a one-shot deadline timer for the owner.
+ * - a periodic tick and a one-shot deadline timer for the owner;
+ * - a rest for the listener when accept() fails (see below).
  * lws installs no signal handlers on a foreign loop.
+ *
+ * Out of descriptors, accept() fails with EMFILE and lws 4.1 logs it and
+ * returns, leaving the connection in the backlog and the listener readable:
+ * its uv_poll watcher is level-triggered, so the loop would call it again at
+ * once, forever (a full core, thousands of log lines a second, every other
+ * socket served late). The loop wraps the listener's watcher callback
+ * (`sg_on_listener`; lws sets the callback again whenever it restarts the
+ * watcher, so the wrapper is put back before each wait): a readable event
+ * that accepted nothing (no LWS_CALLBACK_FILTER_NETWORK_CONNECTION) stops
+ * the watcher for SG_LOOP_ACCEPT_REST_MS. lws restarts it earlier itself
+ * when a socket closes, which is when a descriptor comes free.
  *
  * The protocol callback (`sg_loop_protocol_callback`) hands the owner only
  * the callback reasons it asked for (`sg_loop_forward`) and answers the rest
@@ -24,11 +36,17 @@
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <uv.h>
 #include "CGatewayShims.h"
 
+/* Listening sockets whose watcher the loop wraps; lws makes one per vhost and address family. */
+#define SG_LOOP_MAX_LISTENERS 4
+/* How long a listener rests after a readable event that accepted nothing. */
+#define SG_LOOP_ACCEPT_REST_MS 20
+
 struct sg_loop {
-    uv_loop_t uv;
+    uv_loop_t uv; /* first: a handle's loop pointer is its sg_loop */
     uv_async_t wake;
     uv_prepare_t prepare;
     uv_idle_t forced;
@@ -41,6 +59,13 @@ struct sg_loop {
     uint64_t forwarded[2];        /* bit r: callback reason r goes to the owner */
     struct lws_context *context; /* set once created: forced service needs it */
     int started;
+    uv_timer_t accept_rest;       /* ends a listener's rest */
+    uv_poll_t *listeners[SG_LOOP_MAX_LISTENERS];
+    uv_poll_cb listener_cb[SG_LOOP_MAX_LISTENERS]; /* lws's callback of each, called by sg_on_listener */
+    int resting[SG_LOOP_MAX_LISTENERS];            /* stopped by the loop, to restart when the rest ends */
+    int nlisteners;
+    uint64_t accepted;            /* accept() calls that returned a socket (FILTER_NETWORK_CONNECTION) */
+    uint64_t accept_rests;
 };
 
 struct sg_loop *sg_loop_new(void) {
@@ -70,8 +95,51 @@ static void sg_on_wake(uv_async_t *handle) {
     if (loop->event) loop->event(loop->event_user, SG_LOOP_WAKE);
 }
 
+static void sg_on_listener(uv_poll_t *handle, int status, int events);
+
+/* Puts the wrapper back on listeners whose watcher lws restarted since the last wait. */
+static void sg_wrap_listeners(struct sg_loop *loop) {
+    for (int i = 0; i < loop->nlisteners; i++) {
+        uv_poll_t *h = loop->listeners[i];
+        if (h->poll_cb && h->poll_cb != sg_on_listener) {
+            loop->listener_cb[i] = h->poll_cb;
+            h->poll_cb = sg_on_listener;
+        }
+    }
+}
+
+static void sg_on_accept_rest(uv_timer_t *timer) {
+    struct sg_loop *loop = timer->data;
+    for (int i = 0; i < loop->nlisteners; i++) {
+        if (!loop->resting[i]) continue;
+        loop->resting[i] = 0;
+        /* lws may have restarted it meanwhile (a socket closed): then it runs already. */
+        if (!uv_is_active((uv_handle_t *)loop->listeners[i]) && loop->listener_cb[i])
+            uv_poll_start(loop->listeners[i], UV_READABLE, sg_on_listener);
+    }
+}
+
+static void sg_on_listener(uv_poll_t *handle, int status, int events) {
+    struct sg_loop *loop = (struct sg_loop *)handle->loop;
+    int i = 0;
+    while (i < loop->nlisteners && loop->listeners[i] != handle) i++;
+    if (i == loop->nlisteners || !loop->listener_cb[i]) return;
+    uint64_t before = loop->accepted;
+    loop->listener_cb[i](handle, status, events);
+    if (status < 0 || !(events & UV_READABLE) || loop->accepted != before || !loop->context ||
+        !uv_is_active((uv_handle_t *)handle))
+        return;
+    /* Readable, and nothing accepted: accept() failed (EMFILE, ENFILE, ENOBUFS). Rest. */
+    uv_poll_stop(handle);
+    loop->resting[i] = 1;
+    loop->accept_rests++;
+    if (!uv_is_active((uv_handle_t *)&loop->accept_rest))
+        uv_timer_start(&loop->accept_rest, sg_on_accept_rest, SG_LOOP_ACCEPT_REST_MS, 0);
+}
+
 static void sg_on_prepare(uv_prepare_t *handle) {
     struct sg_loop *loop = handle->data;
+    sg_wrap_listeners(loop);
     if (loop->event) loop->event(loop->event_user, SG_LOOP_PREPARE);
 }
 
@@ -92,6 +160,7 @@ int sg_loop_start(struct sg_loop *loop, uint64_t tick_ms) {
     loop->forced.data = loop;
     loop->tick.data = loop;
     loop->deadline.data = loop;
+    loop->accept_rest.data = loop;
     if (uv_async_init(&loop->uv, &loop->wake, sg_on_wake)) return -1;
     uv_idle_init(&loop->uv, &loop->forced);
     uv_prepare_init(&loop->uv, &loop->prepare);
@@ -99,6 +168,7 @@ int sg_loop_start(struct sg_loop *loop, uint64_t tick_ms) {
     uv_unref((uv_handle_t *)&loop->prepare);
     uv_timer_init(&loop->uv, &loop->tick);
     uv_timer_init(&loop->uv, &loop->deadline);
+    uv_timer_init(&loop->uv, &loop->accept_rest);
     if (tick_ms) uv_timer_start(&loop->tick, sg_on_tick, tick_ms, tick_ms);
     loop->started = 1;
     return 0;
@@ -108,8 +178,29 @@ void *sg_loop_uv(struct sg_loop *loop) {
     return &loop->uv;
 }
 
+/* A uv_poll handle on a listening socket: one of lws's listeners (uv_walk callback). */
+static void sg_find_listener(uv_handle_t *handle, void *arg) {
+    struct sg_loop *loop = arg;
+    uv_os_fd_t fd;
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    if (handle->type != UV_POLL || loop->nlisteners >= SG_LOOP_MAX_LISTENERS || uv_fileno(handle, &fd) ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) || !listening)
+        return;
+    loop->listeners[loop->nlisteners++] = (uv_poll_t *)handle;
+}
+
 void sg_loop_set_context(struct sg_loop *loop, struct lws_context *context) {
     loop->context = context;
+    loop->nlisteners = 0;
+    if (context) {
+        uv_walk(&loop->uv, sg_find_listener, loop);
+        sg_wrap_listeners(loop);
+    }
+}
+
+uint64_t sg_loop_accept_rests(const struct sg_loop *loop) {
+    return loop->accept_rests;
 }
 
 int sg_loop_protocol_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
@@ -118,6 +209,7 @@ int sg_loop_protocol_callback(struct lws *wsi, enum lws_callback_reasons reason,
     struct sg_loop *loop = context ? lws_context_user(context) : NULL;
     if (!loop) return 0;
     int r = (int)reason;
+    if (reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION) loop->accepted++;
     if (r < 0 || r >= 128 || !(loop->forwarded[r / 64] & ((uint64_t)1 << (r % 64))) || !loop->callback) return 0;
     return loop->callback(loop->user, wsi, r, in, len);
 }
@@ -151,6 +243,13 @@ void sg_loop_finish(struct sg_loop *loop, struct lws_context *context) {
     if (!loop->started) return;
     uv_timer_stop(&loop->tick);
     uv_timer_stop(&loop->deadline);
+    uv_timer_stop(&loop->accept_rest);
+    uv_close((uv_handle_t *)&loop->accept_rest, NULL);
+    /* lws closes its listeners with the context: give them back their own callback first. */
+    for (int i = 0; i < loop->nlisteners; i++)
+        if (loop->listener_cb[i] && loop->listeners[i]->poll_cb == sg_on_listener)
+            loop->listeners[i]->poll_cb = loop->listener_cb[i];
+    loop->nlisteners = 0;
     uv_close((uv_handle_t *)&loop->tick, NULL);
     uv_close((uv_handle_t *)&loop->deadline, NULL);
     uv_close((uv_handle_t *)&loop->wake, NULL);

@@ -47,6 +47,10 @@ unsigned int sg_fd_limit_per_thread(unsigned int wanted) {
     return limit > 0 && limit <= (1 << 20) ? 0 : wanted;
 }
 
+void sg_close_async(struct lws *wsi) {
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 int sg_ws_ping(struct lws *wsi) {
     /* lws sends nothing for a zero-length write: give the ping a payload. */
     uint8_t b[LWS_PRE + 4];

@@ -44,6 +44,13 @@ int sg_ws_write_text_in_place(struct lws *wsi, uint8_t *payload, size_t len);
  */
 unsigned int sg_fd_limit_per_thread(unsigned int wanted);
 
+/**
+ * Closes `wsi` on lws's next pass through its timers, without a close frame
+ * or response (a socket that never finished its request). Safe inside a
+ * callback of another wsi.
+ */
+void sg_close_async(struct lws *wsi);
+
 /** Sends a WebSocket ping (payload "ping"). */
 int sg_ws_ping(struct lws *wsi);
 
@@ -104,8 +111,13 @@ void sg_loop_forward(struct sg_loop *loop, int reason);
 int sg_loop_start(struct sg_loop *loop, uint64_t tick_ms);
 /** The uv_loop_t, for lws_context_creation_info.foreign_loops. */
 void *sg_loop_uv(struct sg_loop *loop);
-/** The context, once created: the loop runs lws's pending forced service for it. */
+/**
+ * The context, once created: the loop finds lws's listening sockets on it
+ * and rests a listener whose accept() fails instead of spinning (loop.c).
+ */
 void sg_loop_set_context(struct sg_loop *loop, struct lws_context *context);
+/** How many times a listener rested because accept() failed (out of descriptors). Service thread. */
+uint64_t sg_loop_accept_rests(const struct sg_loop *loop);
 /**
  * The lws protocol callback for a context whose `user` is its sg_loop: hands
  * the reasons asked for with sg_loop_forward to the owner's callback. Service thread.

@@ -24,7 +24,7 @@ extension GatewayServer {
             guard expectsBody else {
                 logAPI(method: head.method, path: path, status: refusal.problem.status, client: "-", requestId: "-")
                 if writeAPI(wsi, .init(response: refusal.problem.response(instance: path), header: refusal.header)) != 0 { return -1 }
-                return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+                return completeTransaction(wsi)
             }
             register(APIExchange(id: id, wsi: wsi, method: head.method, path: path, phase: .discarding(refusal)))
         case .admit(let route, let request):
@@ -128,7 +128,7 @@ extension GatewayServer {
         logAPI(method: exchange.method, path: exchange.path, status: answer.response.status,
                client: exchange.clientId, requestId: exchange.requestId)
         if writeAPI(wsi, answer) != 0 { return -1 }
-        return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+        return completeTransaction(wsi)
     }
 
     /// The connection closed (or was reused): forget its exchange. Service thread.

@@ -8,16 +8,17 @@ extension GatewayServer {
     /// Plain HTTP requests: health, readiness, metrics, and the backend API
     /// under `/api/` (see `GatewayServer+API`). Service thread.
     func serveHTTP(_ wsi: OpaquePointer, path: String) -> Int32 {
+        socketBudget.requestStarted(wsi)
         if path.hasPrefix(APIGate.prefix) { return startAPI(wsi, path: path) }
         let isGet = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0
         if isGet, path == "/metrics", let metrics {
-            counts.flush(into: stats)  // what this thread counted since the last tick, too
+            publishCounts()  // what this thread counted since the last tick, too
             let text = metrics()
             let rc = text.withUnsafeBufferPointer {
                 sg_http_respond(wsi, 200, "text/plain; version=0.0.4", $0.baseAddress, $0.count, nil, nil)
             }
             if rc != 0 { return -1 }
-            return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+            return completeTransaction(wsi)
         }
         let status: UInt32
         let body: String
@@ -47,7 +48,16 @@ extension GatewayServer {
             body = #"{"error":{"code":"not_found","message":"no such path"}}"#
         }
         if respond(wsi, status: status, body: body) != 0 { return -1 }
-        return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+        return completeTransaction(wsi)
+    }
+
+    /// An HTTP response is written: lws closes the connection (-1) or keeps
+    /// it for the next request, half-open again until that request's head
+    /// is in. Service thread.
+    func completeTransaction(_ wsi: OpaquePointer) -> Int32 {
+        guard lws_http_transaction_completed(wsi) == 0 else { return -1 }
+        socketBudget.idle(wsi)
+        return 0
     }
 
     @discardableResult
@@ -62,12 +72,13 @@ extension GatewayServer {
     /// Decides a WebSocket upgrade before it happens. Returning 1 means the
     /// response was written (lws completes the transaction). Service thread.
     func confirmUpgrade(_ wsi: OpaquePointer) -> Int32 {
+        socketBudget.requestStarted(wsi)
         if draining {
             respond(wsi, status: 503, body: #"{"error":{"code":"shutting_down","message":"this node is draining"}}"#)
             return 1
         }
         if sessions.count >= maxSessions {
-            counts.socketsRefused += 1
+            counts.upgradesRefusedFull += 1
             respond(wsi, status: 503, body: #"{"error":{"code":"full","message":"this node holds all the connections it may; retry on another node"}}"#)
             return 1
         }

@@ -71,8 +71,8 @@ public actor GatewayServer {
     var nextSessionId: UInt64 = 1
     var draining = false
     var drainDeadlineMs: Int64 = 0
-    /// Accepted client sockets now open (lws's `WSI_CREATE` minus `WSI_DESTROY`).
-    var sockets = 0
+    /// Accepted client sockets, from lws's `WSI_CREATE` to `WSI_DESTROY`, and their caps.
+    var socketBudget: SocketBudget<OpaquePointer>
     var lastTickMs: Int64 = 0
     var lastHeartbeatMs: Int64 = 0
     /// Held chat events from other nodes (see `ChatReorder`); unused with the in-process bus.
@@ -83,16 +83,15 @@ public actor GatewayServer {
     let batchLimit: Int
     /// Sessions this node holds: `maxConnections`, lowered to fit the open-file limit.
     nonisolated let maxSessions: Int
-    /// Accepted sockets of any kind this node holds: sessions, unfinished
-    /// handshakes and a little room for probes (`/healthz`) when full.
-    nonisolated var maxSockets: Int { maxSessions + min(settings.maxPendingHandshakes, Self.probeRoom) }
-    /// Sockets beyond `maxConnections` kept for health probes and API calls.
+    /// Accepted sockets of any kind this node holds: sessions, requests,
+    /// unfinished handshakes, and room for probes (`/healthz`) when full.
+    nonisolated var maxSockets: Int { maxSessions + Self.probeRoom }
+    /// Sockets beyond `maxConnections` kept for health probes, API calls and handshakes.
     static let probeRoom = 64
-    /// Descriptors kept for everything but client sockets: the listener, the
-    /// store's files and connections, the bus, outgoing HTTP.
-    static let reservedDescriptors = 256
     /// Counts kept on this thread and added to `stats` once a tick (no lock per event).
     var counts = LocalCounts()
+    /// `loop.acceptRests` as last added to `stats`.
+    var acceptRestsPublished = 0
     var commandMetrics = CommandMetrics()
     /// Whether the per-command debug line is written (checked once: the level is set at start).
     nonisolated var logsCommands: Bool { logger.logLevel <= .debug }
@@ -140,6 +139,8 @@ public actor GatewayServer {
         self.reorder = ChatReorder(windowMs: bus.isDistributed ? Int64(settings.reorderWindowMs) : 0)
         self.batchLimit = min(settings.batchMaxBytes, settings.maxMessageBytes)
         self.maxSessions = Self.sessionBudget(settings, logger: logger)
+        self.socketBudget = SocketBudget(maxSockets: maxSessions + Self.probeRoom,
+                                         maxHalfOpen: settings.maxPendingHandshakes)
     }
 
     nonisolated public var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
@@ -209,7 +210,7 @@ public actor GatewayServer {
         // inflation exceeds the receive chunk (protocol README, "Transport").
         info.user = UnsafeMutableRawPointer(loop.raw)
         info.timeout_secs = UInt32(settings.handshakeTimeoutSeconds)
-        info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxSockets + Self.reservedDescriptors))
+        info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxSockets + OpenFiles.reserved(maxSockets)))
         info.retry_and_idle_policy = UnsafePointer(noValidityPolicy)  // `tick` runs pings and idle timeouts
         // The loop is ours (libuv, epoll underneath): lws watches its sockets on it.
         var foreignLoops: [UnsafeMutableRawPointer?] = [sg_loop_uv(loop.raw)]
@@ -241,7 +242,6 @@ public actor GatewayServer {
             throw ServerStartError("cannot listen on \(settings.host):\(settings.port) (in use, bad address, TLS files unreadable, or lws's libuv plugin missing)")
         }
         self.context = context
-        sockets = 0  // the listener is not a client socket
         let now = monotonicMillis()
         lastTickMs = now
         lastHeartbeatMs = now
@@ -304,19 +304,17 @@ public actor GatewayServer {
 }
 
 extension GatewayServer {
-    /// `maxConnections`, lowered so that every socket the node may hold fits
-    /// under the open-file limit with `reservedDescriptors` to spare: accept
-    /// then never fails for want of a descriptor (`EMFILE`), which lws would
-    /// retry in a loop.
+    /// `maxConnections`, lowered so that every socket the node may hold
+    /// (`maxSockets`) fits under the open-file limit, raised first to its
+    /// hard limit, with `OpenFiles.reserved` to spare: accept then does not
+    /// fail for want of a descriptor (`EMFILE`; the loop rests the listener
+    /// if it does anyway).
     static func sessionBudget(_ settings: ServerSettings, logger: Logger) -> Int {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < (1 << 40) else {
-            return settings.maxConnections
-        }
-        let fit = Int(limit.rlim_cur) - reservedDescriptors - min(settings.maxPendingHandshakes, probeRoom)
+        guard let limit = OpenFiles.raiseToHardLimit(logger: logger) else { return settings.maxConnections }
+        let fit = limit - OpenFiles.reserved(limit) - probeRoom
         guard fit < settings.maxConnections else { return settings.maxConnections }
         logger.warning("--max-connections lowered to fit the open-file limit", metadata: [
-            "max_connections": "\(settings.maxConnections)", "open_file_limit": "\(limit.rlim_cur)", "lowered_to": "\(max(1, fit))"])
+            "max_connections": "\(settings.maxConnections)", "open_file_limit": "\(limit)", "lowered_to": "\(max(1, fit))"])
         return max(1, fit)
     }
 }

@@ -17,7 +17,12 @@ struct LocalCounts {
     var idleCloses = 0
     var tokenExpiredCloses = 0
     var rateLimitCloses = 0
+    /// Sockets closed at accept: over the caps, with nothing to evict.
     var socketsRefused = 0
+    /// Half-open sockets closed to make room for a new one.
+    var socketsEvicted = 0
+    /// Upgrades refused with 503 `full`.
+    var upgradesRefusedFull = 0
 
     /// Adds everything counted since the last flush to `stats` and starts again from zero.
     mutating func flush(into stats: ServerStats) {
@@ -33,7 +38,9 @@ struct LocalCounts {
         stats.add(.idleCloses, idleCloses)
         stats.add(.tokenExpiredCloses, tokenExpiredCloses)
         stats.add(.rateLimitCloses, rateLimitCloses)
-        stats.add(.handshakesRejected, socketsRefused)
+        stats.add(.socketsRefused, socketsRefused)
+        stats.add(.socketsEvicted, socketsEvicted)
+        stats.add(.handshakesRejected, upgradesRefusedFull)
         self = LocalCounts()
     }
 }
