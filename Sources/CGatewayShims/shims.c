@@ -58,13 +58,56 @@ int sg_ws_ping(struct lws *wsi) {
     return lws_write(wsi, b + LWS_PRE, 4, LWS_WRITE_PING);
 }
 
+/* The reason phrase of a status the gateway sends. */
+static const char *sg_reason(unsigned int status) {
+    switch (status) {
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+    }
+}
+
 int sg_http_respond(struct lws *wsi, unsigned int status, const char *content_type,
                     const uint8_t *body, size_t len,
                     const char *extra_name, const char *extra_value) {
     uint8_t headers[LWS_PRE + 1024];
     uint8_t *start = headers + LWS_PRE, *p = start, *end = headers + sizeof(headers) - 1;
+    char line[80];
 
-    if (lws_add_http_common_headers(wsi, status, content_type, (lws_filepos_t)len, &p, end))
+    /*
+     * The status line is written here, always HTTP/1.1: lws writes the
+     * request's version, and at LWS_CALLBACK_HTTP_CONFIRM_UPGRADE it does not
+     * know it yet (it writes HTTP/1.0, which standard WebSocket clients reject).
+     */
+    int n = lws_snprintf(line, sizeof(line), "HTTP/1.1 %u %s", status, sg_reason(status));
+    if (lws_add_http_header_by_name(wsi, NULL, (const unsigned char *)line, n, &p, end))
+        return -1;
+    if (content_type &&
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (const unsigned char *)content_type,
+                                     (int)strlen(content_type), &p, end))
+        return -1;
+    if (lws_add_http_header_content_length(wsi, (lws_filepos_t)len, &p, end))
         return -1;
     if (extra_name && extra_value &&
         lws_add_http_header_by_name(wsi, (const unsigned char *)extra_name,

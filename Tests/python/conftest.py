@@ -76,6 +76,6 @@ def gateway(request):
     else:
         proc.kill()
         raise RuntimeError("gateway did not start: " + open(log.name).read())
-    yield {"port": port, "http": base, "ws": f"ws://127.0.0.1:{port}/ws", "log": log.name}
+    yield {"port": port, "http": base, "ws": f"ws://127.0.0.1:{port}/ws", "log": log.name, "pid": proc.pid}
     proc.terminate()
     assert proc.wait(timeout=20) == 0, open(log.name).read()

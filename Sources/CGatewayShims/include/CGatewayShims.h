@@ -56,7 +56,9 @@ int sg_ws_ping(struct lws *wsi);
 
 /**
  * Writes a whole HTTP/1.1 response (status, Content-Type, Content-Length,
- * optional extra header, body) on a server HTTP wsi.
+ * optional extra header, body) on a server HTTP wsi. The status line is
+ * always HTTP/1.1, also for a refused WebSocket upgrade (lws would write
+ * HTTP/1.0 there).
  * `extra_name` must end with ':' (lws convention) or be NULL.
  * Returns 0 on success, -1 on failure.
  */

@@ -70,17 +70,32 @@ extension GatewayServer {
     }
 
     /// Decides a WebSocket upgrade before it happens. Returning 1 means the
-    /// response was written (lws completes the transaction). Service thread.
+    /// refusal was written (lws completes the transaction). Service thread.
     func confirmUpgrade(_ wsi: OpaquePointer) -> Int32 {
         socketBudget.requestStarted(wsi)
+        guard let refusal = upgradeRefusal(wsi) else { return 0 }
+        counts.handshakesRejected += 1
+        if refusal.status != 503 {  // full or draining: one line per refusal would flood the log
+            logger.info("handshake refused", metadata: [
+                "status": "\(refusal.status)", "code": "\(refusal.code)", "reason": "\(refusal.message)"])
+        }
+        let body = String(decoding: Codec.encode(HandshakeError(error: .init(code: refusal.code, message: refusal.message))),
+                          as: UTF8.self)
+        let challenge = refusal.status == 401 ? ("WWW-Authenticate:", #"Bearer error="invalid_token""#) : nil
+        respond(wsi, status: refusal.status, body: body, header: challenge)
+        socketBudget.idle(wsi)  // if lws keeps the connection for another request
+        return 1
+    }
+
+    /// Why an upgrade is refused (protocol/close-codes.md, "HTTP statuses of
+    /// the handshake"), or nil to accept it (its identity then waits in
+    /// `pendingUpgrades` for `established`). Service thread.
+    private func upgradeRefusal(_ wsi: OpaquePointer) -> (status: UInt32, code: String, message: String)? {
         if draining {
-            respond(wsi, status: 503, body: #"{"error":{"code":"shutting_down","message":"this node is draining"}}"#)
-            return 1
+            return (503, "shutting_down", "this node is draining; reconnect with backoff")
         }
         if sessions.count >= maxSessions {
-            counts.upgradesRefusedFull += 1
-            respond(wsi, status: 503, body: #"{"error":{"code":"full","message":"this node holds all the connections it may; retry on another node"}}"#)
-            return 1
+            return (503, "full", "this node holds all the connections it may; reconnect with backoff")
         }
         let request = HandshakeRequest(
             path: header(wsi, WSI_TOKEN_GET_URI) ?? "",
@@ -93,14 +108,9 @@ extension GatewayServer {
         switch gate.evaluate(request, now: Date().timeIntervalSince1970) {
         case .accept(let identity, let deviceId):
             pendingUpgrades[wsi] = (identity, deviceId)
-            return 0
+            return nil
         case .reject(let status, let code, let message):
-            stats.add(.handshakesRejected)
-            logger.info("handshake refused", metadata: ["status": "\(status)", "code": "\(code)", "reason": "\(message)"])
-            let body = String(decoding: Codec.encode(HandshakeError(error: .init(code: code, message: message))), as: UTF8.self)
-            let challenge = status == 401 ? ("WWW-Authenticate:", #"Bearer error="invalid_token""#) : nil
-            respond(wsi, status: status, body: body, header: challenge)
-            return 1
+            return (status, code, message)
         }
     }
 

@@ -21,8 +21,8 @@ struct LocalCounts {
     var socketsRefused = 0
     /// Half-open sockets closed to make room for a new one.
     var socketsEvicted = 0
-    /// Upgrades refused with 503 `full`.
-    var upgradesRefusedFull = 0
+    /// WebSocket upgrades refused with an HTTP status (401, 403, 400, 503 ...).
+    var handshakesRejected = 0
 
     /// Adds everything counted since the last flush to `stats` and starts again from zero.
     mutating func flush(into stats: ServerStats) {
@@ -40,7 +40,7 @@ struct LocalCounts {
         stats.add(.rateLimitCloses, rateLimitCloses)
         stats.add(.socketsRefused, socketsRefused)
         stats.add(.socketsEvicted, socketsEvicted)
-        stats.add(.handshakesRejected, upgradesRefusedFull)
+        stats.add(.handshakesRejected, handshakesRejected)
         self = LocalCounts()
     }
 }
