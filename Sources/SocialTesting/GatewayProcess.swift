@@ -19,28 +19,40 @@ public final class GatewayProcess: @unchecked Sendable {
     /// - Parameters:
     ///   - arguments: flags beyond `--port`, `--data-dir` (given unless `dataDir` is set in them).
     ///   - dataDir: reuse a data directory (for restart tests); a fresh one otherwise.
+    ///   - openFiles: start it under this open-file limit (`ulimit -n` in a shell that then
+    ///     execs the gateway, so `pid` is the gateway's): the soft limit, and the hard one
+    ///     (nil leaves the hard limit as it is).
     public static func start(secret: String?, arguments: [String] = [], dataDir: String? = nil,
                              port: Int? = nil, environment: [String: String] = [:],
+                             openFiles: (soft: Int, hard: Int?)? = nil,
                              timeout: Double = 30) throws -> GatewayProcess {
         let dir = dataDir ?? RepoPaths.temporaryDirectory(prefix: "gw-data")
         let port = port ?? RawSocket.freePort()
         var args = ["--host", "127.0.0.1", "--port", String(port), "--data-dir", dir, "--log-level", "info"]
         if let secret { args += ["--jwt-secret", secret] }
         args += arguments
-        let gateway = try GatewayProcess(port: port, dataDir: dir, arguments: args, environment: environment)
+        let gateway = try GatewayProcess(port: port, dataDir: dir, arguments: args, environment: environment,
+                                         openFiles: openFiles)
         try gateway.waitHealthy(timeout: timeout)
         return gateway
     }
 
-    private init(port: Int, dataDir: String, arguments: [String], environment: [String: String]) throws {
+    private init(port: Int, dataDir: String, arguments: [String], environment: [String: String],
+                 openFiles: (soft: Int, hard: Int?)?) throws {
         self.port = port
         self.dataDir = dataDir
         self.arguments = arguments
         self.logPath = RepoPaths.temporaryDirectory(prefix: "gw-log") + "/gateway.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-        process.arguments = arguments
+        if let openFiles {
+            let hard = openFiles.hard.map { " && ulimit -H -n \($0)" } ?? ""
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -S -n \(openFiles.soft)\(hard) && exec \"$0\" \"$@\"", Self.binaryPath] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.binaryPath)
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SOCIAL_GATEWAY_") }
         for (k, v) in environment { env[k] = v }
         process.environment = env

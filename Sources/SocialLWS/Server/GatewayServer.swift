@@ -88,6 +88,9 @@ public actor GatewayServer {
     nonisolated var maxSockets: Int { maxSessions + Self.probeRoom }
     /// Sockets beyond `maxConnections` kept for health probes, API calls and handshakes.
     static let probeRoom = 64
+    /// Half-open sockets being closed to make room (`SocketBudget.maxEvicting`):
+    /// they hold their descriptors until the loop has closed them.
+    static let evictionRoom = 32
     /// Counts kept on this thread and added to `stats` once a tick (no lock per event).
     var counts = LocalCounts()
     /// `loop.acceptRests` as last added to `stats`.
@@ -140,7 +143,7 @@ public actor GatewayServer {
         self.batchLimit = min(settings.batchMaxBytes, settings.maxMessageBytes)
         self.maxSessions = Self.sessionBudget(settings, logger: logger)
         self.socketBudget = SocketBudget(maxSockets: maxSessions + Self.probeRoom,
-                                         maxHalfOpen: settings.maxPendingHandshakes)
+                                         maxHalfOpen: settings.maxPendingHandshakes, maxEvicting: Self.evictionRoom)
     }
 
     nonisolated public var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
@@ -210,7 +213,7 @@ public actor GatewayServer {
         // inflation exceeds the receive chunk (protocol README, "Transport").
         info.user = UnsafeMutableRawPointer(loop.raw)
         info.timeout_secs = UInt32(settings.handshakeTimeoutSeconds)
-        info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxSockets + OpenFiles.reserved(maxSockets)))
+        info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxSockets + Self.evictionRoom + OpenFiles.reserved(maxSockets)))
         info.retry_and_idle_policy = UnsafePointer(noValidityPolicy)  // `tick` runs pings and idle timeouts
         // The loop is ours (libuv, epoll underneath): lws watches its sockets on it.
         var foreignLoops: [UnsafeMutableRawPointer?] = [sg_loop_uv(loop.raw)]
@@ -305,13 +308,13 @@ public actor GatewayServer {
 
 extension GatewayServer {
     /// `maxConnections`, lowered so that every socket the node may hold
-    /// (`maxSockets`) fits under the open-file limit, raised first to its
-    /// hard limit, with `OpenFiles.reserved` to spare: accept then does not
-    /// fail for want of a descriptor (`EMFILE`; the loop rests the listener
-    /// if it does anyway).
+    /// (`maxSockets`, and the evicted ones not yet closed) fits under the
+    /// open-file limit, raised first to its hard limit, with
+    /// `OpenFiles.reserved` to spare: accept then does not fail for want of a
+    /// descriptor (`EMFILE`; the loop rests the listener if it does anyway).
     static func sessionBudget(_ settings: ServerSettings, logger: Logger) -> Int {
         guard let limit = OpenFiles.raiseToHardLimit(logger: logger) else { return settings.maxConnections }
-        let fit = limit - OpenFiles.reserved(limit) - probeRoom
+        let fit = limit - OpenFiles.reserved(limit) - probeRoom - evictionRoom
         guard fit < settings.maxConnections else { return settings.maxConnections }
         logger.warning("--max-connections lowered to fit the open-file limit", metadata: [
             "max_connections": "\(settings.maxConnections)", "open_file_limit": "\(limit)", "lowered_to": "\(max(1, fit))"])

@@ -28,8 +28,8 @@ enum OpenFiles {
 
     /// Descriptors kept for everything but client sockets under an open-file
     /// limit of `limit`: the listener, the store's files and connections, the
-    /// bus, outgoing HTTP. 256, or an eighth of a small limit (at least 32).
+    /// bus, outgoing HTTP. 256, or an eighth of a small limit (at least 64).
     static func reserved(_ limit: Int) -> Int {
-        min(256, max(32, limit / 8))
+        min(256, max(64, limit / 8))
     }
 }
