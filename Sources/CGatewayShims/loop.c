@@ -30,15 +30,42 @@
  * the callback reasons it asked for (`sg_loop_forward`) and answers the rest
  * with 0 here, so the many internal reasons never enter Swift.
  *
+ * A request head larger than lws's header space (or with more fields than
+ * its table holds) makes lws's parser give up and close the connection
+ * without an answer, and without a callback before its write side is shut.
+ * The only sign is its log line ("Ran out of header data space", "More hdr
+ * frags than we can deal with"), logged on this thread while lws handles
+ * that connection's socket event. So the loop notes which socket's event is
+ * being handled: it wraps the libuv I/O callback of each accepted socket's
+ * watcher (`sg_on_socket_io`, set once per watcher at the prepare after the
+ * socket was accepted; libuv never resets it), and the log line
+ * (`sg_loop_lws_log_line`) answers 431 on that socket at once, before lws
+ * closes it. It also sets a flag that the owner takes at the next
+ * LWS_CALLBACK_CLOSED_HTTP (`sg_loop_take_header_overflow`), to count it.
+ * This reads libuv's watcher table (uv_loop_t.watchers, a field of its
+ * public struct meant for libuv itself), so it is built for libuv 1.x on
+ * Linux only, and only without TLS (a raw answer cannot go into a TLS
+ * stream; TLS is normally ended in front of the gateway).
+ *
  * Threads: sg_loop_wake from any thread; everything else from the thread
  * that runs the loop (the lws service thread), after sg_loop_start on it.
  */
 #include <libwebsockets.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <uv.h>
 #include "CGatewayShims.h"
+
+/* lws's parser ran out of header space on this thread in this pass of the loop (see above). */
+static __thread int sg_header_overflow;
+/* The accepted socket whose event lws is handling on this thread (-1: none or not known). */
+static __thread int sg_current_fd = -1;
+
+/* Sockets accepted in one pass of the loop whose watcher is wrapped at the next prepare. */
+#define SG_LOOP_MAX_CREATED 256
 
 /* Listening sockets whose watcher the loop wraps; lws makes one per vhost and address family. */
 #define SG_LOOP_MAX_LISTENERS 4
@@ -66,6 +93,10 @@ struct sg_loop {
     int nlisteners;
     uint64_t accepted;            /* accept() calls that returned a socket (FILTER_NETWORK_CONNECTION) */
     uint64_t accept_rests;
+    int answer_overflows;         /* wrap socket watchers to answer 431 (plain HTTP only) */
+    struct lws *created[SG_LOOP_MAX_CREATED]; /* accepted since the last prepare */
+    int ncreated;
+    uv__io_cb socket_io_cb;       /* libuv's I/O callback of poll watchers, called by sg_on_socket_io */
 };
 
 struct sg_loop *sg_loop_new(void) {
@@ -137,9 +168,35 @@ static void sg_on_listener(uv_poll_t *handle, int status, int events) {
         uv_timer_start(&loop->accept_rest, sg_on_accept_rest, SG_LOOP_ACCEPT_REST_MS, 0);
 }
 
+/* Notes the socket whose event lws handles, for an overflow's 431 (see above). */
+static void sg_on_socket_io(uv_loop_t *uv, uv__io_t *w, unsigned int events) {
+    struct sg_loop *loop = (struct sg_loop *)uv;
+    int previous = sg_current_fd;
+    sg_current_fd = w->fd;
+    loop->socket_io_cb(uv, w, events);
+    sg_current_fd = previous;
+}
+
+/* Wraps the watchers of the sockets accepted since the last prepare. */
+static void sg_wrap_created(struct sg_loop *loop) {
+    for (int i = 0; i < loop->ncreated; i++) {
+        struct lws *wsi = loop->created[i];
+        int fd = lws_get_socket_fd(wsi);
+        if (fd < 0 || (unsigned int)fd >= loop->uv.nwatchers || !loop->uv.watchers[fd]) continue;
+        uv__io_t *w = loop->uv.watchers[fd];
+        uv_poll_t *poll = (uv_poll_t *)((char *)w - offsetof(uv_poll_t, io_watcher));
+        if (poll->type != UV_POLL || poll->data != (void *)wsi) continue;
+        if (!loop->socket_io_cb) loop->socket_io_cb = w->cb;
+        if (w->cb == loop->socket_io_cb) w->cb = sg_on_socket_io;
+    }
+    loop->ncreated = 0;
+}
+
 static void sg_on_prepare(uv_prepare_t *handle) {
     struct sg_loop *loop = handle->data;
+    sg_header_overflow = 0;
     sg_wrap_listeners(loop);
+    if (loop->ncreated) sg_wrap_created(loop);
     if (loop->event) loop->event(loop->event_user, SG_LOOP_PREPARE);
 }
 
@@ -199,6 +256,43 @@ void sg_loop_set_context(struct sg_loop *loop, struct lws_context *context) {
     }
 }
 
+/* The answer to a request head lws gave up on, written on its socket before lws closes it. */
+static void sg_answer_overflow(int fd) {
+    static const char body[] =
+        "{\"type\":\"about:blank\",\"title\":\"Request Header Fields Too Large\",\"status\":431,"
+        "\"detail\":\"the request head does not fit the gateway's header space, or has too many header fields or query parameters\"}";
+    char head[200];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/problem+json\r\n"
+                     "content-length: %zu\r\nconnection: close\r\n\r\n", sizeof(body) - 1);
+    /*
+     * Read what is left of the request first: closing a socket with unread
+     * input sends a reset, which may discard the answer before the client
+     * has read it.
+     */
+    char sink[4096];
+    for (int i = 0; i < 64 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++) {}
+    if (n > 0 && send(fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) == n)
+        (void)send(fd, body, sizeof(body) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+void sg_loop_lws_log_line(const char *line) {
+    if (!strstr(line, "Ran out of header data space") && !strstr(line, "More hdr frags than we can deal with"))
+        return;
+    if (sg_current_fd >= 0 && !sg_header_overflow) sg_answer_overflow(sg_current_fd);
+    sg_header_overflow = 1;
+}
+
+void sg_loop_answer_overflows(struct sg_loop *loop, int answer) {
+    loop->answer_overflows = answer;
+}
+
+int sg_loop_take_header_overflow(void) {
+    int overflow = sg_header_overflow;
+    sg_header_overflow = 0;
+    return overflow;
+}
+
 uint64_t sg_loop_accept_rests(const struct sg_loop *loop) {
     return loop->accept_rests;
 }
@@ -210,6 +304,11 @@ int sg_loop_protocol_callback(struct lws *wsi, enum lws_callback_reasons reason,
     if (!loop) return 0;
     int r = (int)reason;
     if (reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION) loop->accepted++;
+    if (reason == LWS_CALLBACK_WSI_CREATE && loop->answer_overflows && loop->ncreated < SG_LOOP_MAX_CREATED)
+        loop->created[loop->ncreated++] = wsi;
+    if (reason == LWS_CALLBACK_WSI_DESTROY)
+        for (int i = 0; i < loop->ncreated; i++)
+            if (loop->created[i] == wsi) loop->created[i--] = loop->created[--loop->ncreated];
     if (r < 0 || r >= 128 || !(loop->forwarded[r / 64] & ((uint64_t)1 << (r % 64))) || !loop->callback) return 0;
     return loop->callback(loop->user, wsi, r, in, len);
 }

@@ -125,6 +125,17 @@ int sg_http_respond(struct lws *wsi, unsigned int status, const char *content_ty
     return 0;
 }
 
+const struct lws_token_limits *sg_token_limits(unsigned short request_target_max) {
+    static struct lws_token_limits limits;
+    static const enum lws_token_indexes targets[] = {
+        WSI_TOKEN_GET_URI, WSI_TOKEN_POST_URI, WSI_TOKEN_OPTIONS_URI, WSI_TOKEN_PUT_URI,
+        WSI_TOKEN_PATCH_URI, WSI_TOKEN_DELETE_URI, WSI_TOKEN_HEAD_URI, WSI_TOKEN_HTTP_URI_ARGS,
+    };
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
+        limits.token_limit[targets[i]] = request_target_max;
+    return &limits;
+}
+
 int sg_client_append_header(void *in, size_t len, const char *name, const char *value) {
     char **p = (char **)in;
     size_t need = strlen(name) + 2 + strlen(value) + 2;

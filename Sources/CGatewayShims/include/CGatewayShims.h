@@ -67,6 +67,14 @@ int sg_http_respond(struct lws *wsi, unsigned int status, const char *content_ty
                     const char *extra_name, const char *extra_value);
 
 /**
+ * Token limits for the context: the request target (each method's path, and
+ * each query argument) is cut at `request_target_max` bytes instead of
+ * filling lws's header space; the owner answers 414 when it reached that.
+ * Static storage, one set per process. Any thread, before the context is created.
+ */
+const struct lws_token_limits *sg_token_limits(unsigned short request_target_max);
+
+/**
  * Appends one "Name: value\r\n" header line during
  * LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER. `in`/`len` are the callback's.
  * Returns 0, or -1 if it does not fit.
@@ -118,6 +126,21 @@ void *sg_loop_uv(struct sg_loop *loop);
  * and rests a listener whose accept() fails instead of spinning (loop.c).
  */
 void sg_loop_set_context(struct sg_loop *loop, struct lws_context *context);
+/**
+ * Tells the loop of this thread about a line lws logged (call it from the
+ * log emitter, on the thread that logged): a header-space overflow is
+ * answered 431 on the socket being handled, before lws closes it (loop.c).
+ */
+void sg_loop_lws_log_line(const char *line);
+/** Whether overflowing request heads are answered 431 (1; plain HTTP only) or just closed (0). Before the context is created. */
+void sg_loop_answer_overflows(struct sg_loop *loop, int answer);
+/**
+ * Whether lws's parser overflowed on this thread since the last call in
+ * this pass of the loop (and forgets it): at LWS_CALLBACK_CLOSED_HTTP, the
+ * connection being closed is the one whose request head overflowed (answered
+ * 431 already, when it could be). Service thread.
+ */
+int sg_loop_take_header_overflow(void);
 /** How many times a listener rested because accept() failed (out of descriptors). Service thread. */
 uint64_t sg_loop_accept_rests(const struct sg_loop *loop);
 /**

@@ -64,6 +64,7 @@ extension GatewayServer {
             forgetAPI(wsi)
             return 0
         case LWS_CALLBACK_CLOSED_HTTP:
+            if sg_loop_take_header_overflow() != 0 { requestHeadOverflowed(wsi) }
             pendingUpgrades[wsi] = nil
             forgetAPI(wsi)
             return 0

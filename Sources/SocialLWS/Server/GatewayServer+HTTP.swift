@@ -2,13 +2,28 @@ import CGatewayShims
 import CLibWebSockets
 import Foundation
 import SocialAuth
+import SocialCore
 import SocialProtocol
 
 extension GatewayServer {
+    /// A request target (path and query, as lws decodes them) of this many
+    /// bytes or more gets 414: lws cuts it there (`sg_token_limits`).
+    static let maxRequestTargetBytes = 8192
+    /// lws's space for a request head (the request target, header values,
+    /// the names of headers it does not know): a head that does not fit, or
+    /// has more fields than lws's table holds (about 90, query arguments
+    /// included), gets 431 as lws closes the connection (loop.c; without TLS
+    /// only: with TLS it is closed unanswered).
+    static let maxRequestHeadBytes = 16384
+
     /// Plain HTTP requests: health, readiness, metrics, and the backend API
     /// under `/api/` (see `GatewayServer+API`). Service thread.
     func serveHTTP(_ wsi: OpaquePointer, path: String) -> Int32 {
         socketBudget.requestStarted(wsi)
+        if let problem = requestHeadProblem(wsi) {
+            if writeProblem(wsi, problem.response()) != 0 { return -1 }
+            return completeTransaction(wsi)
+        }
         if path.hasPrefix(APIGate.prefix) { return startAPI(wsi, path: path) }
         let isGet = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0
         if isGet, path == "/metrics", let metrics {
@@ -60,6 +75,38 @@ extension GatewayServer {
         return 0
     }
 
+    /// 414 for a request target that reached `maxRequestTargetBytes`; nil
+    /// otherwise (a head too large never reaches a callback: see
+    /// `requestHeadOverflowed`). Service thread.
+    func requestHeadProblem(_ wsi: OpaquePointer) -> APIProblem? {
+        let target = Self.targetTokens.reduce(0) { $0 + Int(lws_hdr_total_length(wsi, $1)) }
+        guard target >= Self.maxRequestTargetBytes else { return nil }
+        return APIProblem(status: 414, title: "URI Too Long",
+                          detail: "the request target (path and query) has \(Self.maxRequestTargetBytes) bytes or more")
+    }
+
+    /// The tokens of the request target: the method's path, the query arguments.
+    static let targetTokens: [lws_token_indexes] = [
+        WSI_TOKEN_GET_URI, WSI_TOKEN_POST_URI, WSI_TOKEN_PUT_URI, WSI_TOKEN_PATCH_URI, WSI_TOKEN_DELETE_URI,
+        WSI_TOKEN_OPTIONS_URI, WSI_TOKEN_HEAD_URI, WSI_TOKEN_HTTP_URI_ARGS,
+    ]
+
+    /// lws gave up on a request head (it filled lws's header space, or had
+    /// more fields than lws holds) and closed the connection, answered 431
+    /// by the loop; counted (`social_request_heads_too_large_total`). Service thread.
+    func requestHeadOverflowed(_ wsi: OpaquePointer) {
+        guard socketBudget.isHalfOpen(wsi) else { return }
+        counts.requestHeadsTooLarge += 1
+    }
+
+    /// Writes a problem response (RFC 9457). Service thread.
+    @discardableResult
+    func writeProblem(_ wsi: OpaquePointer, _ response: APIResponse) -> Int32 {
+        response.body.withUnsafeBufferPointer {
+            sg_http_respond(wsi, UInt32(response.status), response.contentType, $0.baseAddress, $0.count, nil, nil)
+        }
+    }
+
     @discardableResult
     func respond(_ wsi: OpaquePointer, status: UInt32, body: String, header: (String, String)? = nil) -> Int32 {
         let bytes = Array(body.utf8)
@@ -91,6 +138,9 @@ extension GatewayServer {
     /// the handshake"), or nil to accept it (its identity then waits in
     /// `pendingUpgrades` for `established`). Service thread.
     private func upgradeRefusal(_ wsi: OpaquePointer) -> (status: UInt32, code: String, message: String)? {
+        if let problem = requestHeadProblem(wsi) {
+            return (UInt32(problem.status), "uri_too_long", problem.detail)
+        }
         if draining {
             return (503, "shutting_down", "this node is draining; reconnect with backoff")
         }

@@ -196,6 +196,7 @@ public actor GatewayServer {
         bus.attach(adapter)
 
         for reason in Self.forwardedReasons { sg_loop_forward(loop.raw, Int32(reason.rawValue)) }
+        sg_loop_answer_overflows(loop.raw, settings.tlsCertPath == nil ? 1 : 0)
         let protocols = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 2)
         protocols.initialize(repeating: lws_protocols(), count: 2)
         protocols[0].name = UnsafePointer(strdup(ProtocolVersion.v1))
@@ -213,6 +214,8 @@ public actor GatewayServer {
         // inflation exceeds the receive chunk (protocol README, "Transport").
         info.user = UnsafeMutableRawPointer(loop.raw)
         info.timeout_secs = UInt32(settings.handshakeTimeoutSeconds)
+        info.max_http_header_data2 = UInt32(Self.maxRequestHeadBytes)
+        info.token_limits = sg_token_limits(UInt16(Self.maxRequestTargetBytes))
         info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxSockets + Self.evictionRoom + OpenFiles.reserved(maxSockets)))
         info.retry_and_idle_policy = UnsafePointer(noValidityPolicy)  // `tick` runs pings and idle timeouts
         // The loop is ours (libuv, epoll underneath): lws watches its sockets on it.

@@ -21,6 +21,8 @@ struct LocalCounts {
     var socketsRefused = 0
     /// Half-open sockets closed to make room for a new one.
     var socketsEvicted = 0
+    /// Requests whose head overflowed lws's header space (answered 431 by the loop).
+    var requestHeadsTooLarge = 0
     /// WebSocket upgrades refused with an HTTP status (401, 403, 400, 503 ...).
     var handshakesRejected = 0
 
@@ -41,6 +43,7 @@ struct LocalCounts {
         stats.add(.socketsRefused, socketsRefused)
         stats.add(.socketsEvicted, socketsEvicted)
         stats.add(.handshakesRejected, handshakesRejected)
+        stats.add(.requestHeadsTooLarge, requestHeadsTooLarge)
         self = LocalCounts()
     }
 }

@@ -29,6 +29,8 @@ public final class ServerStats: Sendable {
         case socketsEvicted = "sockets_evicted"
         /// Times the listener rested because accept() failed (out of descriptors).
         case acceptRests = "accept_rests"
+        /// Requests whose head filled lws's header space (answered 431 as lws closed them).
+        case requestHeadsTooLarge = "request_heads_too_large"
     }
 
     private let values = Mutex<[Counter: Int]>([:])

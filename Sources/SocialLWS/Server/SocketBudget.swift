@@ -54,6 +54,9 @@ struct SocketBudget<Socket: Hashable> {
     /// Evicted sockets not yet destroyed.
     var evictingCount: Int { evicting.count }
 
+    /// Whether `socket` is half-open: its request head is not (yet) in.
+    func isHalfOpen(_ socket: Socket) -> Bool { halfOpen[socket] != nil }
+
     /// A socket was accepted and is about to be created: keep it, keep it and
     /// close the returned half-open one, or refuse it.
     mutating func admit() -> Admission {

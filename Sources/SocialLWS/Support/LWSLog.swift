@@ -1,3 +1,4 @@
+import CGatewayShims
 import CLibWebSockets
 import Foundation
 import Logging
@@ -43,5 +44,6 @@ enum LWSLog {
 
 private func lwsLogEmit(_ level: Int32, _ line: UnsafePointer<CChar>?) {
     guard let line else { return }
+    sg_loop_lws_log_line(line)  // a header-space overflow: the service loop answers 431 (loop.c)
     LWSLog.emit(level, String(cString: line))
 }
