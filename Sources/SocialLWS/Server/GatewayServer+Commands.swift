@@ -83,8 +83,9 @@ extension GatewayServer {
         case .log(let change): (lane, job) = (.pipelined, .log(change, id: commandId ?? 0))
         case .task(let command): (lane, job) = (.barrier, .task(command))
         }
-        if op == Op.ping, case .done(let outcome) = begin {
+        if op == Op.ping, case .done(let outcome) = begin, outcome.close == nil {
             // Outside the order: a client checks the connection while a slow command is pending.
+            // (A ping that closes a flooding client takes the ordered path, which closes.)
             recordCommand(session, op: op, result: outcome.result, arrivedNs: arrived, reply: outcome.reply)
             enqueue(session, outcome.reply, ephemeral: false, isReply: true)
             return
