@@ -61,8 +61,9 @@
 
 /* lws's parser ran out of header space on this thread in this pass of the loop (see above). */
 static __thread int sg_header_overflow;
-/* The accepted socket whose event lws is handling on this thread (-1: none or not known). */
+/* The accepted socket whose event lws is handling on this thread (-1: none or not known), and its wsi. */
 static __thread int sg_current_fd = -1;
+static __thread struct lws *sg_current_wsi;
 
 /* Sockets accepted in one pass of the loop whose watcher is wrapped at the next prepare. */
 #define SG_LOOP_MAX_CREATED 256
@@ -171,10 +172,14 @@ static void sg_on_listener(uv_poll_t *handle, int status, int events) {
 /* Notes the socket whose event lws handles, for an overflow's 431 (see above). */
 static void sg_on_socket_io(uv_loop_t *uv, uv__io_t *w, unsigned int events) {
     struct sg_loop *loop = (struct sg_loop *)uv;
+    uv_poll_t *poll = (uv_poll_t *)((char *)w - offsetof(uv_poll_t, io_watcher));
     int previous = sg_current_fd;
+    struct lws *previous_wsi = sg_current_wsi;
     sg_current_fd = w->fd;
+    sg_current_wsi = poll->data;
     loop->socket_io_cb(uv, w, events);
     sg_current_fd = previous;
+    sg_current_wsi = previous_wsi;
 }
 
 /* Wraps the watchers of the sockets accepted since the last prepare. */
@@ -277,6 +282,19 @@ static void sg_answer_overflow(int fd) {
 }
 
 void sg_loop_lws_log_line(const char *line) {
+    /*
+     * RFC 6455 §5.5: a control frame over 125 bytes fails the connection.
+     * lws 4.1 stops reading it and closes without a reason, so without a
+     * close frame; given a reason (on the wsi whose socket is being read),
+     * its close sends 1002 first.
+     */
+    if (strstr(line, "Control frame with xtended length is illegal")) {
+        if (sg_current_wsi) {
+            static const char reason[] = "control frame over 125 bytes";
+            lws_close_reason(sg_current_wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)reason, sizeof(reason) - 1);
+        }
+        return;
+    }
     if (!strstr(line, "Ran out of header data space") && !strstr(line, "More hdr frags than we can deal with"))
         return;
     if (sg_current_fd >= 0 && !sg_header_overflow) sg_answer_overflow(sg_current_fd);
@@ -297,6 +315,27 @@ uint64_t sg_loop_accept_rests(const struct sg_loop *loop) {
     return loop->accept_rests;
 }
 
+/*
+ * RFC 6455 §7.4: a close frame must carry no payload or a 2-byte code a peer
+ * may send, else the connection fails with 1002. lws 4.1 echoes 1002 for
+ * codes below 1000, 1004-1006, 1012-1015 and 1016-2999, and echoes the others
+ * as they came; codes from 5000 up are not valid either (turned into 1002
+ * here, in lws's buffer, before it echoes it), and a 1-byte payload cannot
+ * hold a code (closed with 1002 instead of echoed). Service thread.
+ */
+static int sg_on_peer_close(struct lws *wsi, uint8_t *payload, size_t len) {
+    if (len == 1) {
+        static const char reason[] = "close payload of 1 byte";
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)reason, sizeof(reason) - 1);
+        return -1;
+    }
+    if (payload && len >= 2 && ((payload[0] << 8) | payload[1]) >= 5000) {
+        payload[0] = (LWS_CLOSE_STATUS_PROTOCOL_ERR >> 8) & 0xff;
+        payload[1] = LWS_CLOSE_STATUS_PROTOCOL_ERR & 0xff;
+    }
+    return 0;
+}
+
 int sg_loop_protocol_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
     (void)user;
     struct lws_context *context = wsi ? lws_get_context(wsi) : NULL;
@@ -304,6 +343,7 @@ int sg_loop_protocol_callback(struct lws *wsi, enum lws_callback_reasons reason,
     if (!loop) return 0;
     int r = (int)reason;
     if (reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION) loop->accepted++;
+    if (reason == LWS_CALLBACK_WS_PEER_INITIATED_CLOSE && sg_on_peer_close(wsi, in, len)) return -1;
     if (reason == LWS_CALLBACK_WSI_CREATE && loop->answer_overflows && loop->ncreated < SG_LOOP_MAX_CREATED)
         loop->created[loop->ncreated++] = wsi;
     if (reason == LWS_CALLBACK_WSI_DESTROY)
