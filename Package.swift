@@ -18,6 +18,8 @@ let package = Package(
         .executable(name: "social-cli", targets: ["SocialCLI"]),
         .executable(name: "social-bench", targets: ["SocialBench"]),
         .executable(name: "social-loadtest", targets: ["SocialLoadTest"]),
+        .executable(name: "social-blast", targets: ["SocialBlast"]),
+        .executable(name: "social-null-gateway", targets: ["SocialNullGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,8 +54,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
-        // JWT verification (jwt-kit does the signature checks).
+        // JWT verification (jwt-kit does the signature checks; claims are read with SocialProtocol's JSON reader).
         .target(name: "SocialAuth", dependencies: [
+            "SocialProtocol",
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -114,6 +117,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ], path: "loadtest/Sources/SocialLoadTest", swiftSettings: adapterSettings),
+        // The benchmark driver in C: one epoll loop, raw sockets, a minimal WebSocket client, so that
+        // the gateway is what is measured on a shared machine. libcrypto mints the HS256 tokens.
+        .executableTarget(name: "SocialBlast", path: "loadtest/blast",
+                          linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("pthread"), .linkedLibrary("m")]),
+        // A server that does next to nothing, to measure social-blast's own ceiling (not the protocol's reference).
+        .executableTarget(name: "SocialNullGateway", path: "loadtest/null-gateway",
+                          linkerSettings: [.linkedLibrary("crypto")]),
 
         .testTarget(name: "SocialHTTPTests", dependencies: ["SocialHTTP", "SocialTesting"]),
         .testTarget(name: "SocialProtocolTests", dependencies: ["SocialProtocol"]),

@@ -385,6 +385,10 @@ MUTATIONS = {
     "proxy reply with an undocumented header": ("proxy.request.reply.json", lambda f: f["ok"]["headers"].update({"set-cookie": "a=b"})),
     "proxy reply with body and text": ("proxy.request.reply.json", lambda f: f["ok"].update(text="x")),
     "proxy reply without request_id": ("proxy.request.reply--text.json", lambda f: f["ok"].pop("request_id")),
+    # Traces
+    "traceparent in uppercase": ("chat.send.command--traced.json", lambda f: f.update(traceparent=f["traceparent"].upper())),
+    "traceparent without flags": ("chat.send.command--traced.json", lambda f: f.update(traceparent=f["traceparent"][:-3])),
+    "traceparent not a string": ("chat.send.command--traced.json", lambda f: f.update(traceparent=1)),
 }
 
 
@@ -397,6 +401,14 @@ def test_schema_rejects(case):
 def test_commands_accept_unknown_args_fields():
     # Forward compatibility: the server ignores fields it does not know.
     assert mutate("chat.send.command.json", "chat.send.command.json", lambda f: f["args"].update(future_field=1))
+
+
+def test_every_command_schema_names_the_optional_traceparent():
+    for op in OPS:
+        assert at(f"{op}.command.json", ("traceparent",)) == SCHEMA_BY_NAME[COMMON]["$defs"]["traceparent"], op
+        assert "traceparent" not in SCHEMA_BY_NAME[f"{op}.command.json"].get("required", []), op
+    assert mutate("ping.command.json", "ping.command.json",
+                  lambda f: f.update(traceparent="cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-later"))
 
 
 def test_page_limits_above_the_maximum_are_accepted():

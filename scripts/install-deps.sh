@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [--test]   (--test adds what the test suite needs)
 set -euo pipefail
 
-packages=(pkg-config libwebsockets-dev libmongoc-dev libbson-dev libhiredis-dev libsqlite3-dev openssl)
+packages=(pkg-config libwebsockets-dev libmongoc-dev libbson-dev libhiredis-dev libsqlite3-dev openssl libssl-dev)   # libssl-dev: libcrypto for social-blast
 python_modules=()
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(redis-server nginx-light)   # integration tests start their own Redis and nginx

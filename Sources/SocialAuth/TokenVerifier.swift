@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import SocialProtocol
 
 /// Verifies access tokens synchronously, so the handshake can refuse a bad one
 /// with HTTP 401 before the upgrade. Signatures are checked by jwt-kit's
@@ -94,16 +95,15 @@ public final class TokenVerifier: Sendable {
     public func verify(_ token: String, now: Double = Date().timeIntervalSince1970) -> Result<Identity, AuthFailure> {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else { return .failure(.malformed("expected three dot-separated parts")) }
-        guard let headerBytes = Base64URL.decode(parts[0]),
-              let header = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any] else {
+        guard let headerBytes = Base64URL.decode(parts[0]), let header = Self.object(headerBytes) else {
             return .failure(.malformed("header is not base64url JSON"))
         }
-        guard let alg = header["alg"] as? String else { return .failure(.malformed("header has no alg")) }
+        guard case .string(let alg)? = header["alg"] else { return .failure(.malformed("header has no alg")) }
         guard Self.acceptedAlgorithms.contains(alg) else { return .failure(.unsupportedAlgorithm(alg)) }
         if header["crit"] != nil { return .failure(.malformed("critical header extensions are not supported")) }
 
         let key: Key
-        if let kid = header["kid"] as? String {
+        if case .string(let kid)? = header["kid"] {
             guard let found = keysById[kid] else { return .failure(.unknownKey(kid)) }
             key = found
         } else if alg == "HS256", let hmac = hmacKey {
@@ -118,8 +118,7 @@ public final class TokenVerifier: Sendable {
         let verified = (try? key.algorithm.verify(signature, signs: signingInput)) ?? false
         guard verified else { return .failure(.badSignature) }
 
-        guard let payloadBytes = Base64URL.decode(parts[1]),
-              let claims = try? JSONSerialization.jsonObject(with: Data(payloadBytes)) as? [String: Any] else {
+        guard let payloadBytes = Base64URL.decode(parts[1]), let claims = Self.object(payloadBytes) else {
             return .failure(.malformed("payload is not base64url JSON"))
         }
         return check(claims, now: now).map { identity in
@@ -129,23 +128,44 @@ public final class TokenVerifier: Sendable {
         }
     }
 
-    private func check(_ claims: [String: Any], now: Double) -> Result<Identity, AuthFailure> {
-        guard let exp = (claims["exp"] as? NSNumber)?.doubleValue else { return .failure(.missingExpiry) }
+    /// A JSON object: read by the strict hot-path reader, or (for what it
+    /// declines, such as a repeated key or a huge number) by `JSONDecoder`.
+    private static func object(_ bytes: [UInt8]) -> [String: JSONValue]? {
+        let value = JSONReader.read(bytes) ?? (try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)))
+        guard case .object(let object)? = value else { return nil }
+        return object
+    }
+
+    private func check(_ claims: [String: JSONValue], now: Double) -> Result<Identity, AuthFailure> {
+        guard case .number(let exp)? = claims["exp"] else { return .failure(.missingExpiry) }
         guard now <= exp + settings.leewaySeconds else { return .failure(.expired) }
-        if let nbf = (claims["nbf"] as? NSNumber)?.doubleValue, now + settings.leewaySeconds < nbf {
+        if case .number(let nbf)? = claims["nbf"], now + settings.leewaySeconds < nbf {
             return .failure(.notYetValid)
         }
-        if let issuer = settings.issuer, claims["iss"] as? String != issuer { return .failure(.wrongIssuer) }
+        if let issuer = settings.issuer, claims["iss"] != .string(issuer) { return .failure(.wrongIssuer) }
         if let audience = settings.audience {
-            let audiences: [String]
-            if let one = claims["aud"] as? String { audiences = [one] } else { audiences = claims["aud"] as? [String] ?? [] }
-            guard audiences.contains(audience) else { return .failure(.wrongAudience) }
+            let audiences: [JSONValue]
+            switch claims["aud"] {
+            case .string(let one)?: audiences = [.string(one)]
+            case .array(let many)?: audiences = many
+            default: audiences = []
+            }
+            guard audiences.contains(.string(audience)) else { return .failure(.wrongAudience) }
         }
-        guard let sub = claims["sub"] as? String, !sub.isEmpty, sub.utf8.count <= 128 else { return .failure(.missingSubject) }
+        guard case .string(let sub)? = claims["sub"], !sub.isEmpty, sub.utf8.count <= 128 else {
+            return .failure(.missingSubject)
+        }
         var scopes: [String] = []
-        if let scope = claims["scope"] as? String { scopes = scope.split(separator: " ").map(String.init) }
-        else if let scp = claims["scp"] as? [String] { scopes = scp }
-        let did = (claims["did"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+        switch claims["scope"] {
+        case .string(let scope)?:
+            scopes = scope.split(separator: " ").map(String.init)
+        default:
+            if case .array(let scp)? = claims["scp"] {
+                scopes = scp.compactMap { if case .string(let s) = $0 { s } else { nil } }
+            }
+        }
+        var did: String?
+        if case .string(let device)? = claims["did"], !device.isEmpty { did = device }
         return .success(Identity(userId: sub, deviceId: did, scopes: scopes, expiresAt: exp))
     }
 }

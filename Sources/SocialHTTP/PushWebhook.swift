@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SocialCore
+import SocialProtocol
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -35,6 +36,12 @@ public struct PushWebhookSettings: Sendable {
 /// `Idempotency-Key: <user>:<first id>:<last id>` is the same on every
 /// attempt, so the push service can drop a retry of a push it already took.
 ///
+/// Every attempt also sends the request id and trace of what caused the push
+/// (`RequestContext`: the backend API request or the client command):
+/// `X-Request-Id` and `traceparent`, whose parent-id is the gateway's span of
+/// that request. A push with none (the presence sweep's digest) gets a new
+/// request id and trace. The webhook's log lines carry both.
+///
 /// Threads: any task; URLSession runs the calls on its own threads, and
 /// waiting between attempts suspends the task instead of blocking a thread.
 public final class PushWebhook: PushSender {
@@ -54,6 +61,15 @@ public final class PushWebhook: PushSender {
     deinit { session.invalidateAndCancel() }
 
     public func send(_ push: PushRequest) async -> Bool {
+        let current = RequestContext.current
+        let requestId = current.requestId ?? "push-" + String(UInt64.random(in: 1...UInt64.max), radix: 16)
+        let trace = current.trace ?? .span(continuing: nil)
+        return await RequestContext.Snapshot(requestId: requestId, trace: trace).bind {
+            await send(push, requestId: requestId, trace: trace)
+        }
+    }
+
+    private func send(_ push: PushRequest, requestId: String, trace: TraceContext) async -> Bool {
         let body: Data
         do {
             body = try JSONEncoder().encode(push)
@@ -65,7 +81,7 @@ public final class PushWebhook: PushSender {
         let key = "\(push.userId):\(ids.first ?? 0):\(ids.last ?? 0)"
         var backoff = Double(settings.initialBackoffMs)
         for attempt in 1...max(1, settings.attempts) {
-            switch await attemptOnce(body, key: key) {
+            switch await attemptOnce(body, key: key, requestId: requestId, traceparent: trace.traceparent) {
             case .sent:
                 return true
             case .refused(let status):
@@ -91,13 +107,15 @@ public final class PushWebhook: PushSender {
         case retry(String)
     }
 
-    private func attemptOnce(_ body: Data, key: String) async -> Attempt {
+    private func attemptOnce(_ body: Data, key: String, requestId: String, traceparent: String) async -> Attempt {
         var request = URLRequest(url: settings.url)
         request.httpMethod = "POST"
         request.httpBody = body
         request.timeoutInterval = Double(settings.timeoutMs) / 1000
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue(key, forHTTPHeaderField: "Idempotency-Key")
+        request.setValue(requestId, forHTTPHeaderField: "X-Request-Id")
+        request.setValue(traceparent, forHTTPHeaderField: "traceparent")
         if let token = settings.bearerToken { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         let session = self.session
         return await withCheckedContinuation { (done: CheckedContinuation<Attempt, Never>) in

@@ -48,7 +48,8 @@ public enum Codec {
     }
 
     public static func push<Data: Encodable>(_ event: String, _ data: Data) -> [UInt8] {
-        encode(Push(event: event, data: data))
+        if let hand = data as? any HandEncoded { return push(event, encodedData: hand.json) }
+        return encode(Push(event: event, data: data))
     }
 
     /// Encodes any wire value. Wire types are plain data, so this cannot fail

@@ -15,11 +15,15 @@ public struct Command: Sendable {
     public let op: String
     /// The args, decoded by `op`; `unknown_op` or `invalid_args` when they cannot be.
     public let args: Result<CommandArgs, ErrorBody>
+    /// The client's trace context, from the envelope's optional `traceparent`;
+    /// nil when absent or not a valid W3C `traceparent` (ignored, not an error).
+    public let traceparent: TraceContext?
 
-    public init(id: Int, op: String, args: Result<CommandArgs, ErrorBody>) {
+    public init(id: Int, op: String, args: Result<CommandArgs, ErrorBody>, traceparent: TraceContext? = nil) {
         self.id = id
         self.op = op
         self.args = args
+        self.traceparent = traceparent
     }
 }
 
@@ -82,15 +86,17 @@ extension Codec {
         guard let op = raw.op, !op.isEmpty else {
             throw CommandDecodingError(id: id, body: ErrorBody(.badRequest, "missing or non-string \"op\""))
         }
+        let trace = raw.traceparent.flatMap { TraceContext(traceparent: $0) }
         switch raw.args {
         case .decoded(let args):
-            return Command(id: id, op: op, args: .success(args))
+            return Command(id: id, op: op, args: .success(args), traceparent: trace)
         case .unknownOp:
-            return Command(id: id, op: op, args: .failure(ErrorBody(.unknownOp, "unknown op \"\(op)\"")))
+            return Command(id: id, op: op, args: .failure(ErrorBody(.unknownOp, "unknown op \"\(op)\"")),
+                           traceparent: trace)
         case .failed(let error, let probe):
             // Foundation names no field when a number does not fit an integer field.
             let named = isPathless(error) ? probe(frame) ?? error : error
-            return Command(id: id, op: op, args: .failure(ErrorBody(.invalidArgs, describe(named))))
+            return Command(id: id, op: op, args: .failure(ErrorBody(.invalidArgs, describe(named))), traceparent: trace)
         case .none:
             throw CommandDecodingError(id: id, body: ErrorBody(.badRequest, "missing or non-string \"op\""))
         }
@@ -109,13 +115,16 @@ private struct RawCommand: Decodable {
     let id: Int?
     let op: String?
     let args: Args?
+    /// The envelope's `traceparent` when it is a string (validated by the caller).
+    let traceparent: String?
 
-    enum CodingKeys: String, CodingKey { case id, op, args }
+    enum CodingKeys: String, CodingKey { case id, op, args, traceparent }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try? c.decodeIfPresent(Int.self, forKey: .id)
         op = try? c.decodeIfPresent(String.self, forKey: .op)
+        traceparent = try? c.decodeIfPresent(String.self, forKey: .traceparent)
         guard let op else {
             args = nil
             return
@@ -226,7 +235,9 @@ enum FastCommand {
         default: return nil
         }
         guard let decoded = self.args(op, args) else { return nil }
-        return Command(id: id, op: op, args: .success(decoded))
+        var trace: TraceContext?
+        if case .string(let text)? = top["traceparent"] { trace = TraceContext(traceparent: text) }
+        return Command(id: id, op: op, args: .success(decoded), traceparent: trace)
     }
 
     private static func args(_ op: String, _ a: [String: JSONValue]) -> CommandArgs? {

@@ -1,5 +1,6 @@
 import Foundation
 import SocialCore
+import SocialProtocol
 
 /// Channel names and the format of a message on a channel (version 1).
 ///
@@ -17,10 +18,13 @@ import SocialCore
 ///     sg1 {"subscription":{"chat":"g_1","joined":true}}\n<frame, possibly empty>
 ///     sg1 {"disconnect":"reason"}\n                (force-disconnect a user's sessions)
 ///     sg1 {"position":42,"ts":1764043200123456}\n<frame>   (with the publish time)
+///     sg1 {"position":42,"traceparent":"00-4bf9…-00f0…-01","ts":1764043200123456}\n<frame>
 ///
 /// `ts`, when present, is when the publisher wrote the message to Redis, in
 /// microseconds since 1970; receivers measure the bus lag from it. It is the
-/// header's last key.
+/// header's last key. `traceparent`, when present, is the W3C trace context
+/// of the command that published the event (its span), so the node that
+/// delivers it logs the same trace id; it comes just before `ts`.
 ///
 /// `sg1 ` is the version marker. The JSON object omits defaults (`ephemeral`
 /// false, no `subscription`) and a reader ignores keys it does not know, so
@@ -42,6 +46,21 @@ enum BusWire {
 
     /// The header line of `event`, `\n` included; the frame follows it unchanged.
     static func header(of event: BusEvent) -> [UInt8] {
+        var line = untracedHeader(of: event)
+        if let trace = event.trace {
+            // `line` ends with `}\n`: the member goes before the brace, like `ts`.
+            let empty = line[line.count - 3] == UInt8(ascii: "{")
+            line.reserveCapacity(line.count + 96)  // the member, and `ts` after it: one allocation
+            line.removeLast(2)
+            line.append(contentsOf: empty ? traceKey : commaTraceKey)
+            trace.appendTraceparent(to: &line)
+            line.append(contentsOf: quoteBraceNewline)
+        }
+        return line
+    }
+
+    /// The header line of `event` without its trace.
+    private static func untracedHeader(of event: BusEvent) -> [UInt8] {
         if event.subscription == nil, event.disconnect == nil {
             // The headers of nearly every event, without a JSON encoder.
             if let position = event.position, !event.ephemeral {
@@ -82,9 +101,36 @@ enum BusWire {
         guard message.starts(with: marker) else { throw WireError("no sg1 version marker") }
         guard let end = message.firstIndex(of: newline) else { throw WireError("no end of header line") }
         let stamped = message[marker.count..<end]
-        let (rest, ts) = splitStamp(stamped)
-        return (try decode(header: rest, full: stamped, frame: Array(message[(end + 1)...]), topic: topic), ts)
+        let (unstamped, ts) = splitStamp(stamped)
+        let (rest, trace) = splitTrace(unstamped)
+        var event = try decode(header: rest, full: stamped, frame: Array(message[(end + 1)...]), topic: topic)
+        if let trace { event.trace = trace }
+        return (event, ts)
     }
+
+    /// The header without a trailing `"traceparent":"…"` member (version 00,
+    /// as this reader writes it), and its trace; the header as is (and nil)
+    /// when it has none there. Any other form is left to the JSON decoder.
+    private static func splitTrace(_ json: ArraySlice<UInt8>) -> (ArraySlice<UInt8>, TraceContext?) {
+        let member = traceKey.count + TraceContext.length + 2  // key, value, closing quote and brace
+        guard json.count > member, json.last == UInt8(ascii: "}") else { return (json, nil) }
+        let keyStart = json.endIndex - member
+        let valueStart = keyStart + traceKey.count
+        guard json[keyStart..<valueStart].elementsEqual(traceKey),
+              json[json.endIndex - 2] == UInt8(ascii: "\""),
+              let trace = TraceContext(traceparentBytes: json[valueStart..<(valueStart + TraceContext.length)])
+        else { return (json, nil) }
+        let before = keyStart - 1
+        switch json[before] {
+        case UInt8(ascii: "{"): return (ArraySlice(emptyObject), trace)
+        case UInt8(ascii: ","): return (ArraySlice(json[...before].dropLast() + [UInt8(ascii: "}")]), trace)
+        default: return (json, nil)
+        }
+    }
+
+    private static let traceKey: [UInt8] = Array("\"traceparent\":\"".utf8)
+    private static let commaTraceKey: [UInt8] = Array(",\"traceparent\":\"".utf8)
+    private static let quoteBraceNewline: [UInt8] = Array("\"}\n".utf8)
 
     /// The header without a trailing `"ts":N` member, and N; the header as is
     /// (and nil) when it has none there.
@@ -130,7 +176,8 @@ enum BusWire {
         }
         return BusEvent(topic: topic, frame: frame, ephemeral: fields.ephemeral ?? false,
                         subscription: fields.subscription.map { .init(chat: $0.chat, joined: $0.joined) },
-                        position: fields.position, disconnect: fields.disconnect)
+                        position: fields.position, disconnect: fields.disconnect,
+                        trace: fields.traceparent.flatMap { TraceContext(traceparent: $0) })
     }
 
     /// The position of a `{"position":N}` header, read without a JSON decoder.
@@ -167,5 +214,7 @@ enum BusWire {
         var subscription: Subscription?
         var position: Int64?
         var disconnect: String?
+        /// Read only: `header(of:)` writes it by hand.
+        var traceparent: String?
     }
 }

@@ -6,7 +6,8 @@ import Synchronization
 /// parsed once (`Codec.command`), started by a `CommandPipeline` (rate limits,
 /// scopes, the ops answered at once), and then, by what `start` says, a
 /// chat-log change is submitted to the store and its reply awaited, or the
-/// command runs through `Dispatcher.execute`.
+/// command runs through `Dispatcher.execute`; each command gets its span
+/// (`CommandPipeline.span(for:)`), as on the transport.
 ///
 /// `follows` (does the session receive the chat's events?) is answered from
 /// the store's memberships: tests have no transport subscriptions, and a
@@ -57,12 +58,15 @@ public final class PipelineHarness: Sendable {
             followed.insert(args.chatId)
         }
         return await withCheckedContinuation { (continuation: CheckedContinuation<CommandOutcome, Never>) in
-            let start = pipeline.withLock { pipeline -> CommandPipeline.Start in
-                let start = pipeline.start(command, caller: caller, follows: { followed.contains($0) })
+            let (start, span) = pipeline.withLock { pipeline -> (CommandPipeline.Start, TraceContext) in
+                let span = pipeline.span(for: command)
+                let start = pipeline.start(command, span: span, caller: caller, follows: { followed.contains($0) })
                 if case .log(let change) = start {
-                    pipeline.submit(change, id: command.id, caller: caller) { continuation.resume(returning: $0) }
+                    pipeline.submit(change, id: command.id, caller: caller, span: span) {
+                        continuation.resume(returning: $0)
+                    }
                 }
-                return start
+                return (start, span)
             }
             switch start {
             case .done(let outcome):
@@ -70,7 +74,7 @@ public final class PipelineHarness: Sendable {
             case .log:
                 break                       // resumed by the store's completion
             case .task:
-                Task { continuation.resume(returning: await self.dispatcher.execute(command, from: caller)) }
+                Task { continuation.resume(returning: await self.dispatcher.execute(command, from: caller, span: span)) }
             }
         }
     }

@@ -1,16 +1,19 @@
 import Foundation
 import SocialProtocol
 
-/// A client command frame, `{"id": N, "op": "...", "args": {...}}`, for tests and test clients.
+/// A client command frame, `{"id": N, "op": "...", "args": {...}}` (with
+/// `"traceparent"` when set), for tests and test clients.
 public struct TestCommand<Args: Encodable>: Encodable {
     public var id: Int
     public var op: String
     public var args: Args
+    public var traceparent: String?
 
-    public init(id: Int, op: String, args: Args) {
+    public init(id: Int, op: String, args: Args, traceparent: String? = nil) {
         self.id = id
         self.op = op
         self.args = args
+        self.traceparent = traceparent
     }
 
     /// The command as a text frame's bytes.

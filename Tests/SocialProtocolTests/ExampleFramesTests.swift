@@ -280,13 +280,16 @@ private struct CommandFrame<Args: Encodable>: Encodable {
     let id: Int
     let op: String
     let args: Args
+    /// The envelope's trace context, as the codec reads it (absent when none).
+    let traceparent: String?
 }
 
 private func command<Args: Codable & Sendable>(_: Args.Type) -> RoundTrip {
     { frame in
         let header = try Codec.header(of: frame)
         let args = try Codec.args(Args.self, of: frame, id: header.id)
-        return Codec.encode(CommandFrame(id: header.id, op: header.op, args: args))
+        let traceparent = try Codec.command(of: frame).traceparent?.traceparent
+        return Codec.encode(CommandFrame(id: header.id, op: header.op, args: args, traceparent: traceparent))
     }
 }
 

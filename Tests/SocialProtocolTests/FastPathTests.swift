@@ -14,6 +14,7 @@ import Testing
             let slow = try Codec.decodedCommand(of: frame)
             #expect(fast.id == slow.id, "\(text)", sourceLocation: sourceLocation)
             #expect(fast.op == slow.op, "\(text)", sourceLocation: sourceLocation)
+            #expect(fast.traceparent == slow.traceparent, "\(text)", sourceLocation: sourceLocation)
             #expect(try fast.args.get() == slow.args.get(), "\(text)", sourceLocation: sourceLocation)
         } catch {
             Issue.record("the fast path accepted what the decoder refuses: \(text): \(error)", sourceLocation: sourceLocation)
@@ -33,6 +34,27 @@ import Testing
             #expect(FastCommand.read(bytes(text)) != nil, "\(text)")
             sameCommand(text)
         }
+    }
+
+    /// The envelope's `traceparent` is read by both paths alike: a valid one
+    /// on a hot op does not send the frame to the decoder, an invalid one is
+    /// ignored by both.
+    @Test func theTraceparentIsReadTheSameBothWays() throws {
+        let valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        for traceparent in ["\"\(valid)\"", "\"\(valid.uppercased())\"", "\"00-\"", "null", "7", "[]", "{}",
+                            "\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\\u0020\"",
+                            "\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b\\u0037-01\""] {
+            for body in [#""op":"chat.send","args":{"chat_id":"g_1","text":"hi"}"#, #""op":"ping""#,
+                         #""op":"chat.read","args":{"chat_id":"g_1","seq":3}"#] {
+                let text = "{\"id\":1,\(body),\"traceparent\":\(traceparent)}"
+                #expect(FastCommand.read(bytes(text)) != nil, "\(text)")
+                sameCommand(text)
+            }
+        }
+        let traced = try #require(FastCommand.read(bytes(#"{"id":1,"op":"ping","traceparent":"\#(valid)"}"#)))
+        #expect(traced.traceparent?.traceparent == valid)
+        let escaped = try #require(FastCommand.read(bytes(#"{"id":1,"op":"ping","traceparent":"\#(valid.dropLast(2))\u0030\u0031"}"#)))
+        #expect(escaped.traceparent?.traceparent == valid, "escapes read as the decoder reads them")
     }
 
     @Test func everyCommandExampleReadsTheSameBothWays() throws {
@@ -100,7 +122,9 @@ import Testing
                 "\"\(keys.randomElement(using: &generator)!)\":\(values.randomElement(using: &generator)!)"
             }
             let id = ["1", "2.0", "-5", "\"x\"", "12345678901234"].randomElement(using: &generator)!
-            let text = "{\"id\":\(id),\"op\":\"\(op)\",\"args\":{\(fields.joined(separator: ","))}}"
+            let trace = ["", ",\"traceparent\":\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"",
+                         ",\"traceparent\":\"00-0-0-0\"", ",\"traceparent\":1"].randomElement(using: &generator)!
+            let text = "{\"id\":\(id),\"op\":\"\(op)\",\"args\":{\(fields.joined(separator: ","))}\(trace)}"
             if FastCommand.read(bytes(text)) != nil { accepted += 1 }
             sameCommand(text)
         }
@@ -129,6 +153,23 @@ import Testing
             let viaHand = try JSONSerialization.jsonObject(with: Data(message.json)) as? NSDictionary
             #expect(viaCodable == viaHand)
         }
+    }
+}
+
+extension FastPathTests {
+    @Test func helloAndPresenceEncodedByHandMatchTheCodableEncoding() throws {
+        func same<Value: HandEncoded>(_ event: String, _ value: Value) throws {
+            let viaHand = Codec.push(event, value)
+            let viaCodable = Codec.encode(Push(event: event, data: value))
+            #expect(!viaHand.contains(0x0A), "no raw line feed")
+            let hand = try JSONSerialization.jsonObject(with: Data(viaHand)) as? NSDictionary
+            let codable = try JSONSerialization.jsonObject(with: Data(viaCodable)) as? NSDictionary
+            #expect(hand != nil && hand == codable, "\(String(decoding: viaHand, as: UTF8.self))")
+        }
+        try same(EventName.hello, HelloEvent(version: "social.v1", sessionId: "s-1", userId: "u_\"maya\"", deviceId: "ios:é",
+                                              maxMessageBytes: 65_536, pingIntervalMs: 25_000, idleTimeoutMs: 60_000))
+        try same(EventName.presence, PresenceEvent(presence: WirePresence(userId: "u_leo", state: "training", activity: "run/ride")))
+        try same(EventName.presence, PresenceEvent(presence: WirePresence(userId: "u_leo", state: "offline", lastSeen: 1_764_000_000_000)))
     }
 }
 

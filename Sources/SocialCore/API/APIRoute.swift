@@ -1,3 +1,5 @@
+import SocialProtocol
+
 /// One endpoint of the backend HTTP API (`/api/v1/...`), which backends and
 /// operators call with an OAuth 2.0 client-credentials token. The transport
 /// authenticates the caller and checks `scope` before `handler` runs; the
@@ -36,9 +38,13 @@ public struct APIRequest: Sendable {
     public var scopes: [String]
     /// The `X-Request-Id` header, or one the gateway made; it follows the call through logs.
     public var requestId: String
+    /// The gateway's span of the request: a child of the `traceparent`
+    /// header, or the root of a new trace. While the handler runs it is
+    /// `RequestContext.trace`.
+    public var trace: TraceContext?
 
     public init(method: String, path: String, pathParameters: [String: String] = [:], query: [String: String] = [:],
-                body: [UInt8] = [], clientId: String, scopes: [String], requestId: String) {
+                body: [UInt8] = [], clientId: String, scopes: [String], requestId: String, trace: TraceContext? = nil) {
         self.method = method
         self.path = path
         self.pathParameters = pathParameters
@@ -47,6 +53,7 @@ public struct APIRequest: Sendable {
         self.clientId = clientId
         self.scopes = scopes
         self.requestId = requestId
+        self.trace = trace
     }
 }
 

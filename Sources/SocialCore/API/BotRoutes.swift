@@ -115,7 +115,7 @@ public struct BotRoutes: Sendable {
 
     /// Sessions holding the old credential close on every node.
     private func disconnect(_ bot: BotAccount, _ reason: String) {
-        bus.publish([BusEvent(topic: .user(bot.id), frame: [], disconnect: reason)])
+        bus.publish([BusEvent(topic: .user(bot.id), frame: [], disconnect: reason)], trace: RequestContext.trace)
     }
 
     private func call<T>(_ body: () async throws -> T) async throws -> T {

@@ -16,7 +16,7 @@ public enum SessionRoutes {
                     throw APIProblem.badRequest("reason: at most \(maxReasonBytes) UTF-8 bytes (it has \(reason.utf8.count))")
                 }
                 guard user.utf8.count <= 128 else { throw APIProblem.badRequest("user_id: at most 128 bytes") }
-                bus.publish([BusEvent(topic: .user(user), frame: [], disconnect: reason)])
+                bus.publish([BusEvent(topic: .user(user), frame: [], disconnect: reason)], trace: RequestContext.trace)
                 return .json(202, DisconnectAccepted(userId: user, reason: reason))
             },
         ]

@@ -1,3 +1,5 @@
+import SocialProtocol
+
 /// Where an event goes: every local session of a chat's members, every
 /// local session of one user, or every local session watching a user's presence.
 public enum Topic: Hashable, Sendable {
@@ -38,15 +40,31 @@ public struct BusEvent: Sendable, Equatable {
     /// 4003 `forcedDisconnect`, this text as the close reason (the backend
     /// API's force-disconnect). Applied after `frame` is queued.
     public var disconnect: String?
+    /// The span of the command or API request that published the event, so
+    /// the node that delivers it logs the same trace id. Not sent to clients.
+    public var trace: TraceContext?
 
     public init(topic: Topic, frame: [UInt8], ephemeral: Bool = false, subscription: Subscription? = nil,
-                position: Seq? = nil, disconnect: String? = nil) {
+                position: Seq? = nil, disconnect: String? = nil, trace: TraceContext? = nil) {
         self.topic = topic
         self.frame = frame
         self.ephemeral = ephemeral
         self.subscription = subscription
         self.position = position
         self.disconnect = disconnect
+        self.trace = trace
+    }
+}
+
+extension EventBus {
+    /// Publishes `events`, each stamped with `trace` unless it has one.
+    public func publish(_ events: [BusEvent], trace: TraceContext?) {
+        guard let trace else { return publish(events) }
+        publish(events.map { event in
+            var event = event
+            if event.trace == nil { event.trace = trace }
+            return event
+        })
     }
 }
 

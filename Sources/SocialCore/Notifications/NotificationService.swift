@@ -112,7 +112,8 @@ public final class NotificationService: Sendable {
             return record(Created(notification: made, outcome: .push))
         }
         bus.publish([BusEvent(topic: .user(user), frame: Codec.push(EventName.notification,
-                                                                     NotificationEvent(notification: made.wire, unread: unread)))])
+                                                                     NotificationEvent(notification: made.wire, unread: unread)))],
+                    trace: RequestContext.trace)
         return record(Created(notification: made, outcome: .live))
     }
 
@@ -157,7 +158,8 @@ public final class NotificationService: Sendable {
                     } else {
                         try await store.setPushState(.skipped, of: user, ids: live.map(\.id))
                         bus.publish([BusEvent(topic: .user(user), frame: Codec.push(
-                            EventName.notificationsDigest, NotificationsDigestEvent(notifications: wire, unread: unread)))])
+                            EventName.notificationsDigest, NotificationsDigestEvent(notifications: wire, unread: unread)))],
+                                    trace: RequestContext.trace)
                     }
                     count("digest")
                 }
@@ -182,6 +184,8 @@ public final class NotificationService: Sendable {
             Task { await finishPush(request.userId, ids: ids, sent: false) }
             return
         }
+        // The task inherits the caller's `RequestContext`: the webhook call
+        // carries its request id and trace (`traceparent`).
         Task {
             let sent = await push.send(request)
             pushInflight.wrappingSubtract(1, ordering: .relaxed)

@@ -28,9 +28,12 @@ public struct UpstreamCall: Sendable, Equatable {
     public var accessToken: String
     /// A unique id for this call (`X-Request-Id`), echoed in the reply.
     public var requestId: String
+    /// The span of the command that makes the call (`traceparent`: the
+    /// upstream's span is its child); nil starts a new trace.
+    public var trace: TraceContext?
 
     public init(service: String, method: String, path: String, body: [UInt8]?, userId: UserID,
-                deviceId: String, accessToken: String, requestId: String) {
+                deviceId: String, accessToken: String, requestId: String, trace: TraceContext? = nil) {
         self.service = service
         self.method = method
         self.path = path
@@ -39,6 +42,7 @@ public struct UpstreamCall: Sendable, Equatable {
         self.deviceId = deviceId
         self.accessToken = accessToken
         self.requestId = requestId
+        self.trace = trace
     }
 }
 

@@ -58,39 +58,43 @@ public final class ChatLogCommands: Sendable {
     /// Submits `change` (of command `id`, sent by `caller`). Once the store
     /// has made it durable, its events are published and `reply` gets the
     /// reply, both on the store's thread, in the store's commit order.
-    public func submit(_ change: LogChange, id: Int, caller: Caller,
+    /// - Parameter span: the command's span: its events carry it on the bus,
+    ///   and a failure's log line its trace id.
+    public func submit(_ change: LogChange, id: Int, caller: Caller, span: TraceContext? = nil,
                        reply: @escaping @Sendable (CommandOutcome) -> Void) {
         store.submit(change) { [self] result in
             switch result {
             case .success(let effect):
-                reply(finish(change, effect, id: id, caller: caller))
+                reply(finish(change, effect, id: id, caller: caller, span: span))
             case .failure(let error):
-                reply(.error(id: id, errorBody(error, change: change, id: id, caller: caller)))
+                reply(.error(id: id, errorBody(error, change: change, id: id, caller: caller, span: span)))
             }
         }
     }
 
     /// `submit`, awaited (the backend API, tests): the reply frame and, for a
-    /// send, the outcome as a value.
+    /// send, the outcome as a value. The event carries `RequestContext.trace`.
     public func send(_ message: NewMessage) async throws -> SendResult {
+        let span = RequestContext.trace
         let effect = try await store.commit(.send(message))
         guard case .sent(let result) = effect else { throw StoreError.unavailable("unexpected effect \(effect)") }
         let wire = result.message.wire
         if !result.duplicate {
             bus.publish([logEvent(wire.chatId, EventName.messageNew, Self.messageData(wire.json),
-                                  position: wire.updatedSeq)])
+                                  position: wire.updatedSeq, span: span)])
         }
         return SendResult(message: wire, duplicate: result.duplicate)
     }
 
     /// The events and reply of a durable change. Store thread.
-    private func finish(_ change: LogChange, _ effect: LogEffect, id: Int, caller: Caller) -> CommandOutcome {
+    private func finish(_ change: LogChange, _ effect: LogEffect, id: Int, caller: Caller,
+                        span: TraceContext?) -> CommandOutcome {
         switch effect {
         case .sent(let result):
             let message = result.message.wire.json
             if !result.duplicate {
                 bus.publish([logEvent(result.message.chatId, EventName.messageNew, Self.messageData(message),
-                                      position: result.message.updatedSeq)])
+                                      position: result.message.updatedSeq, span: span)])
             }
             var ok = FrameBuilder(capacity: message.count + 32)
             ok.raw("message", message)
@@ -108,14 +112,15 @@ public final class ChatLogCommands: Sendable {
                 data.string("user_id", user)
                 data.string("emoji", emoji)
                 data.bool("added", add)
-                bus.publish([logEvent(changed.chatId, EventName.reaction, data.finish(), position: changed.updatedSeq)])
+                bus.publish([logEvent(changed.chatId, EventName.reaction, data.finish(), position: changed.updatedSeq,
+                                      span: span)])
                 ok.bool("changed", true)
             case .delete:
                 bus.publish([logEvent(changed.chatId, EventName.messageDeleted, Self.messageData(message),
-                                      position: changed.updatedSeq)])
+                                      position: changed.updatedSeq, span: span)])
             default:
                 bus.publish([logEvent(changed.chatId, EventName.messageEdited, Self.messageData(message),
-                                      position: changed.updatedSeq)])
+                                      position: changed.updatedSeq, span: span)])
             }
             return CommandOutcome(reply: Codec.ok(id: id, encodedResult: ok.finish()))
 
@@ -128,7 +133,8 @@ public final class ChatLogCommands: Sendable {
             if marker.after > marker.before {
                 bus.publish([BusEvent(topic: .chat(chat),
                                       frame: Codec.push(EventName.read, ReadEvent(chatId: chat, userId: caller.userId,
-                                                                                   seq: marker.after)))])
+                                                                                   seq: marker.after)),
+                                      trace: span)])
             }
             return CommandOutcome(reply: Codec.ok(id: id, ReadResult(chatId: chat, readSeq: marker.after,
                                                                      unread: marker.unread)))
@@ -143,28 +149,37 @@ public final class ChatLogCommands: Sendable {
     }
 
     /// A chat-log event: its position lets receivers deliver a chat's events in order.
-    private func logEvent(_ chat: ChatID, _ name: String, _ data: [UInt8], position: Seq) -> BusEvent {
-        BusEvent(topic: .chat(chat), frame: Codec.push(name, encodedData: data), position: position)
+    private func logEvent(_ chat: ChatID, _ name: String, _ data: [UInt8], position: Seq, span: TraceContext?) -> BusEvent {
+        BusEvent(topic: .chat(chat), frame: Codec.push(name, encodedData: data), position: position, trace: span)
     }
 
     /// The error reply for a refused or failed change. Store failures are
     /// logged (an operator's concern); anything unexpected is a bug, logged as such.
-    private func errorBody(_ error: any Error, change: LogChange, id: Int, caller: Caller) -> ErrorBody {
+    /// Store thread: no task-local context, so the ids are named here.
+    private func errorBody(_ error: any Error, change: LogChange, id: Int, caller: Caller,
+                           span: TraceContext?) -> ErrorBody {
         switch error {
         case let error as ServiceError:
             return error.body
         case let error as StoreError:
             if error.isNotFound { return ErrorBody(.notFound, error.message) }
             if error.isConflict { return ErrorBody(.conflict, error.message) }
-            logger.warning("store unavailable", metadata: [
-                "request_id": .string("\(caller.sessionId)-\(id)"), "chat": .string(change.chat),
-                "error": .string(error.description)])
+            var metadata: Logger.Metadata = ["chat": .string(change.chat), "error": .string(error.description)]
+            logger.warning("store unavailable", metadata: Self.ids(&metadata, id: id, caller: caller, span: span))
             return ErrorBody(.unavailable, "the store is unavailable, retry later")
         default:
-            logger.error("internal error", metadata: [
-                "request_id": .string("\(caller.sessionId)-\(id)"), "user": .string(caller.userId),
-                "error": .string(String(describing: error))])
+            var metadata: Logger.Metadata = ["user": .string(caller.userId), "error": .string(String(describing: error))]
+            logger.error("internal error", metadata: Self.ids(&metadata, id: id, caller: caller, span: span))
             return ErrorBody(.internalError, "internal error")
         }
+    }
+
+    /// `metadata` with the command's `request_id` and `trace_id`, as
+    /// `RequestContext` adds them in a task.
+    private static func ids(_ metadata: inout Logger.Metadata, id: Int, caller: Caller,
+                            span: TraceContext?) -> Logger.Metadata {
+        metadata["request_id"] = .string("\(caller.sessionId)-\(id)")
+        if let span { metadata["trace_id"] = .stringConvertible(span.traceId) }
+        return metadata
     }
 }

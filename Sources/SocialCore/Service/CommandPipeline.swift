@@ -32,6 +32,8 @@ public struct CommandPipeline {
     public let log: ChatLogCommands
     private var limiter: RateLimiter?
     private var typing: TypingThrottle
+    /// Span ids for commands: no system call per command.
+    private var ids = TraceIDGenerator()
     private let clock: @Sendable () -> Int64
     private let logger: Logger
 
@@ -59,10 +61,20 @@ public struct CommandPipeline {
         limiter?.close(sessionId: caller.sessionId)
     }
 
+    /// The gateway's span of `command`: a child of the client's
+    /// `traceparent`, or the root of a new trace. Everything the command
+    /// publishes, calls and logs carries it.
+    public mutating func span(for command: Command) -> TraceContext {
+        TraceContext.span(continuing: command.traceparent, using: &ids)
+    }
+
     /// The first step of `command` from `caller`.
-    /// - Parameter follows: whether the calling session receives a chat's events
-    ///   (so its user is a member: `chat.typing` needs no store then).
-    public mutating func start(_ command: Command, caller: Caller, follows: (ChatID) -> Bool) -> Start {
+    /// - Parameters:
+    ///   - span: the command's span (`span(for:)`): an event published here carries it.
+    ///   - follows: whether the calling session receives a chat's events
+    ///     (so its user is a member: `chat.typing` needs no store then).
+    public mutating func start(_ command: Command, span: TraceContext, caller: Caller,
+                               follows: (ChatID) -> Bool) -> Start {
         if let rejected = rateLimitRejection(command, caller) { return .done(rejected) }
         if caller.kind == .bot, !BotScope.allows(command.op, scopes: caller.scopes) {
             return .done(.error(id: command.id, ErrorBody(
@@ -83,7 +95,7 @@ public struct CommandPipeline {
         case .ping:
             return .done(CommandOutcome(reply: Codec.ok(id: command.id, PingResult(serverTime: clock()))))
         case .chatTyping(let typingArgs):
-            return typingIndicator(typingArgs, command, caller: caller, follows: follows)
+            return typingIndicator(typingArgs, command, span: span, caller: caller, follows: follows)
         case .presenceUnsubscribe(let users):
             do throws(ServiceError) {
                 let users = try dispatcher.limits.presenceUsers(users.userIds)
@@ -98,17 +110,18 @@ public struct CommandPipeline {
     }
 
     /// Submits a chat-log change returned by `start`; `reply` gets the outcome
-    /// on the store's thread once it is durable (its events already published).
-    public func submit(_ change: LogChange, id: Int, caller: Caller,
+    /// on the store's thread once it is durable (its events already published,
+    /// carrying `span`).
+    public func submit(_ change: LogChange, id: Int, caller: Caller, span: TraceContext,
                        reply: @escaping @Sendable (CommandOutcome) -> Void) {
-        log.submit(change, id: id, caller: caller, reply: reply)
+        log.submit(change, id: id, caller: caller, span: span, reply: reply)
     }
 
     /// `chat.typing`: broadcasts an ephemeral indicator, at most one per
     /// `typingIntervalMs` per (user, device, chat). A chat the session does not
     /// follow goes to the dispatcher, which asks the store why (`not_found`,
     /// `forbidden`, or a membership the session has not heard of yet).
-    private mutating func typingIndicator(_ args: TypingArgs, _ command: Command, caller: Caller,
+    private mutating func typingIndicator(_ args: TypingArgs, _ command: Command, span: TraceContext, caller: Caller,
                                           follows: (ChatID) -> Bool) -> Start {
         let id = command.id
         let chat: ChatID
@@ -122,7 +135,7 @@ public struct CommandPipeline {
         guard typing.admit(key, now: clock()) else {
             return .done(CommandOutcome(reply: Codec.ok(id: id, TypingResult(throttled: true))))
         }
-        dispatcher.publishTyping(chat, caller)
+        dispatcher.publishTyping(chat, caller, span: span)
         return .done(CommandOutcome(reply: Codec.ok(id: id, TypingResult(throttled: false))))
     }
 

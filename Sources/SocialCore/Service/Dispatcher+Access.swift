@@ -84,9 +84,9 @@ extension Dispatcher {
               subscription: .init(chat: chat, joined: false))
     }
 
-    /// Publishes `events` in order, in one call.
+    /// Publishes `events` in order, in one call, with the running command's span.
     func publish(_ events: BusEvent...) {
-        bus.publish(events)
+        bus.publish(events, trace: RequestContext.trace)
     }
 
     /// Applies a membership or group change and publishes its events from the
@@ -94,9 +94,10 @@ extension Dispatcher {
     /// any later change of the chat (the chat-log ops publish the same way).
     func commit(_ change: MembershipChange, to chat: ChatID,
                 events: @escaping @Sendable (Message) -> [BusEvent]) async throws -> Message {
-        try await withCheckedThrowingContinuation { continuation in
+        let span = RequestContext.trace  // the completion runs on the store's thread, outside the task
+        return try await withCheckedThrowingContinuation { continuation in
             store.submit(change, to: chat, now: clock()) { [bus] result in
-                if case .success(let message) = result { bus.publish(events(message)) }
+                if case .success(let message) = result { bus.publish(events(message), trace: span) }
                 continuation.resume(with: result)
             }
         }

@@ -16,9 +16,10 @@ extension Dispatcher {
         var body: [UInt8]?
         if let value = args.body, value != .null { body = Codec.encode(value) }
         let requestId = Self.proxyRequestId()
+        // The upstream's span is a child of the command's: its traceparent names the command's span.
         let call = UpstreamCall(service: args.service, method: args.method, path: args.path, body: body,
                                 userId: caller.userId, deviceId: caller.deviceId, accessToken: token,
-                                requestId: requestId)
+                                requestId: requestId, trace: RequestContext.trace)
         return Self.proxyResult(try await proxy.forward(call), requestId: requestId)
     }
 

@@ -31,13 +31,16 @@ extension Dispatcher {
     func typing(_ args: TypingArgs, _ caller: Caller) async throws -> TypingResult {
         let chat = try limits.id(args.chatId, field: "chat_id")
         _ = try await requireMember(chat, caller.userId)
-        publishTyping(chat, caller)
+        publishTyping(chat, caller, span: RequestContext.trace)
         return TypingResult(throttled: false)
     }
 
-    /// Publishes an ephemeral `typing` event of `caller` to `chat`'s members.
-    public func publishTyping(_ chat: ChatID, _ caller: Caller) {
-        publish(event(.chat(chat), EventName.typing,
-                      TypingEvent(chatId: chat, userId: caller.userId, deviceId: caller.deviceId), ephemeral: true))
+    /// Publishes an ephemeral `typing` event of `caller` to `chat`'s members,
+    /// carrying the span of the command that asked.
+    public func publishTyping(_ chat: ChatID, _ caller: Caller, span: TraceContext?) {
+        var typing = event(.chat(chat), EventName.typing,
+                           TypingEvent(chatId: chat, userId: caller.userId, deviceId: caller.deviceId), ephemeral: true)
+        typing.trace = span
+        bus.publish([typing])
     }
 }

@@ -61,9 +61,13 @@ public final class Dispatcher: Sendable {
     /// `invalid_args` naming the field, an unknown op `unknown_op`, a store
     /// failure `unavailable`, a bug `internal` (logged). Rate limits and bot
     /// scopes are the pipeline's, checked before. While it runs,
-    /// `RequestContext.requestId` is `<session>-<command id>`.
-    public func execute(_ command: Command, from caller: Caller) async -> CommandOutcome {
-        await RequestContext.$requestId.withValue("\(caller.sessionId)-\(command.id)") {
+    /// `RequestContext.requestId` is `<session>-<command id>` and
+    /// `RequestContext.trace` is `span` (the pipeline's `span(for:)`; nil:
+    /// a child of the command's `traceparent`, or a new trace).
+    public func execute(_ command: Command, from caller: Caller, span: TraceContext? = nil) async -> CommandOutcome {
+        let context = RequestContext.Snapshot(requestId: "\(caller.sessionId)-\(command.id)",
+                                              trace: span ?? .span(continuing: command.traceparent))
+        return await context.bind {
             var effects = SessionEffects()
             do {
                 let args = try command.args.get()
@@ -116,8 +120,9 @@ public final class Dispatcher: Sendable {
             case .failure(let body)?: throw body
             case nil: throw ServiceError(.internalError, "not a chat-log op")
             }
+            let span = RequestContext.trace
             let outcome = await withCheckedContinuation { continuation in
-                log.submit(change, id: id, caller: caller) { continuation.resume(returning: $0) }
+                log.submit(change, id: id, caller: caller, span: span) { continuation.resume(returning: $0) }
             }
             return outcome.reply
         }

@@ -8,9 +8,13 @@ import SocialProtocol
 /// makes it on a proxy worker thread with the caller's identity.
 ///
 /// Forwarded headers: `Authorization: Bearer <the session's token>`,
-/// `X-User-Id`, `X-Device-Id`, `X-Request-Id`, `Accept: application/json`
-/// and, with a body, `Content-Type: application/json`. Returned headers:
-/// `HTTPUpstreamProxy.returnedHeaders`.
+/// `X-User-Id`, `X-Device-Id`, `X-Request-Id` (the call's own id, returned
+/// to the client), `traceparent` (the command's span, so the upstream's span
+/// is its child), `Accept: application/json` and, with a body,
+/// `Content-Type: application/json`. Returned headers:
+/// `HTTPUpstreamProxy.returnedHeaders`. Its log lines carry the command's
+/// `request_id` and `trace_id` (`RequestContext`) and the call's id as
+/// `upstream_request_id`.
 ///
 /// Threads: `forward` from any task; it suspends while a worker makes the call.
 public final class HTTPUpstreamProxy: UpstreamProxy, @unchecked Sendable {
@@ -66,6 +70,10 @@ public final class HTTPUpstreamProxy: UpstreamProxy, @unchecked Sendable {
             settle(upstream.name, outcome, trial: trial)
             let response = try outcome.get()
             status = String(response.status)
+            logger.debug("upstream call", metadata: [
+                "service": .string(upstream.name), "method": .string(call.method), "status": .string(status),
+                "upstream_request_id": .string(call.requestId),
+                "duration_us": .stringConvertible(Int64((ContinuousClock.now - start) / .microseconds(1)))])
             return response
         } catch let failure as ProxyFailure {
             status = failure.code.rawValue
@@ -138,9 +146,11 @@ public final class HTTPUpstreamProxy: UpstreamProxy, @unchecked Sendable {
         let deadline = Deadline(afterMs: settings.timeoutMs)
         let settings = self.settings
         let pool = self.pool
+        let trace = call.trace ?? .span(continuing: nil)
         let headers = [
             ("Authorization", "Bearer \(call.accessToken)"), ("X-User-Id", call.userId), ("X-Device-Id", call.deviceId),
-            ("X-Request-Id", call.requestId), ("Accept", "application/json"), ("Connection", "keep-alive"),
+            ("X-Request-Id", call.requestId), ("traceparent", trace.traceparent), ("Accept", "application/json"),
+            ("Connection", "keep-alive"),
         ]
         let request = HTTPExchange.request(method: call.method, target: target, host: upstream.hostHeader,
                                            headers: headers, body: call.body)
@@ -159,7 +169,8 @@ public final class HTTPUpstreamProxy: UpstreamProxy, @unchecked Sendable {
             return .success(UpstreamResponse(status: response.status, headers: kept, body: response.body))
         case .failure(let error):
             logger.info("upstream call failed", metadata: [
-                "service": .string(upstream.name), "request_id": .string(call.requestId), "error": .string("\(error)"),
+                "service": .string(upstream.name), "upstream_request_id": .string(call.requestId),
+                "error": .string("\(error)"),
             ])
             return .failure(Self.failure(error, upstream.name, settings))
         }

@@ -42,6 +42,7 @@ public final class WebSocketClientLoop: @unchecked Sendable {
         protocols[0].name = UnsafePointer(localProtocolName)
         protocols[0].callback = sg_loop_protocol_callback
         protocols[0].rx_buffer_size = 16 * 1024
+        protocols[0].tx_packet_size = 1 << 20  // else lws cuts each send() to the receive size
         self.protocols = protocols
 
         loop.start(

@@ -1,4 +1,5 @@
 import SocialCore
+import SocialProtocol
 
 /// One backend API request on its way through the service thread: its body
 /// arriving, its handler running in a Swift task, its answer waiting for a
@@ -27,6 +28,8 @@ final class APIExchange {
     var answer: Answer?
     var clientId = "-"
     var requestId = "-"
+    /// The gateway's span of the request (its `api` log line names it).
+    var span: TraceContext?
 
     init(id: UInt64, wsi: OpaquePointer, method: String, path: String, phase: Phase) {
         self.id = id

@@ -1,6 +1,7 @@
 import Foundation
 import SocialAuth
 import SocialCore
+import SocialProtocol
 
 /// What the head of a backend API request carried, read on the lws thread.
 struct APIRequestHead: Equatable {
@@ -15,6 +16,8 @@ struct APIRequestHead: Equatable {
     /// `Transfer-Encoding: chunked` without a length: refused (411).
     var chunked = false
     var requestId: String?
+    /// The caller's `traceparent` header, as sent.
+    var traceparent: String?
 }
 
 /// A refused API request: the problem, and the one extra header it needs
@@ -80,7 +83,8 @@ struct APIGate: Sendable {
         }
         let request = APIRequest(method: head.method, path: head.path, pathParameters: parameters, query: head.query,
                                  clientId: identity.userId, scopes: identity.scopes,
-                                 requestId: head.requestId.flatMap(Self.validRequestId) ?? Self.makeRequestId())
+                                 requestId: head.requestId.flatMap(Self.validRequestId) ?? Self.makeRequestId(),
+                                 trace: .span(continuing: head.traceparent.flatMap { TraceContext(traceparent: $0) }))
         return .admit(route, request)
     }
 

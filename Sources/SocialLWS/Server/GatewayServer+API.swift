@@ -1,7 +1,9 @@
 import CGatewayShims
 import CLibWebSockets
 import Foundation
+import Logging
 import SocialCore
+import SocialProtocol
 
 extension GatewayServer {
     /// A request under `/api/`: refused from its head, run now, or run once
@@ -22,7 +24,8 @@ extension GatewayServer {
                 return -1
             }
             guard expectsBody else {
-                logAPI(method: head.method, path: path, status: refusal.problem.status, client: "-", requestId: "-")
+                logAPI(method: head.method, path: path, status: refusal.problem.status, client: "-", requestId: "-",
+                       span: nil)
                 if writeAPI(wsi, .init(response: refusal.problem.response(instance: path), header: refusal.header)) != 0 { return -1 }
                 return completeTransaction(wsi)
             }
@@ -31,6 +34,7 @@ extension GatewayServer {
             let exchange = APIExchange(id: id, wsi: wsi, method: head.method, path: path, phase: .receiving(route, request))
             exchange.clientId = request.clientId
             exchange.requestId = request.requestId
+            exchange.span = request.trace
             register(exchange)
             if !expectsBody { run(exchange) }
         }
@@ -92,10 +96,12 @@ extension GatewayServer {
                 detail: "no answer within \(timeoutMs) ms (--api-timeout-ms); the change may or may not have been made")
                 .response(instance: request.path))
         }
+        // The handler's log lines, events and outgoing calls carry the request's id and span.
+        let context = RequestContext.Snapshot(requestId: request.requestId, trace: request.trace)
         Task.detached { [weak self] in
             let response: APIResponse
             do {
-                response = try await route.handler(request)
+                response = try await context.bind { try await route.handler(request) }
             } catch let problem as APIProblem {
                 response = problem.response(instance: request.path)
             } catch {
@@ -126,7 +132,7 @@ extension GatewayServer {
         guard let exchange = apiByWsi[wsi], let answer = exchange.answer else { return 0 }
         forgetAPI(wsi)
         logAPI(method: exchange.method, path: exchange.path, status: answer.response.status,
-               client: exchange.clientId, requestId: exchange.requestId)
+               client: exchange.clientId, requestId: exchange.requestId, span: exchange.span)
         if writeAPI(wsi, answer) != 0 { return -1 }
         return completeTransaction(wsi)
     }
@@ -146,9 +152,16 @@ extension GatewayServer {
         }
     }
 
-    private func logAPI(method: String, path: String, status: Int, client: String, requestId: String) {
-        logger.info("api", metadata: ["method": "\(method)", "path": "\(path)", "status": "\(status)",
-                                      "client": "\(client)", "request_id": "\(requestId)"])
+    /// One line per API request; `span_id` is the parent-id of what the request called and published.
+    private func logAPI(method: String, path: String, status: Int, client: String, requestId: String,
+                        span: TraceContext?) {
+        var metadata: Logger.Metadata = ["method": "\(method)", "path": "\(path)", "status": "\(status)",
+                                         "client": "\(client)", "request_id": "\(requestId)"]
+        if let span {
+            metadata["trace_id"] = .stringConvertible(span.traceId)
+            metadata["span_id"] = .stringConvertible(span.spanId)
+        }
+        logger.info("api", metadata: metadata)
     }
 
     /// Reads method, query, and the headers the gate needs. Service thread.
@@ -172,14 +185,8 @@ extension GatewayServer {
             query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
             fragment += 1
         }
-        var requestId: String?
-        let idLength = lws_hdr_custom_length(wsi, "x-request-id:", 13)
-        if idLength > 0, idLength < 256 {
-            var idBuffer = [CChar](repeating: 0, count: Int(idLength) + 1)
-            if lws_hdr_custom_copy(wsi, &idBuffer, Int32(idBuffer.count), "x-request-id:", 13) >= 0 {
-                requestId = String(cString: idBuffer)
-            }
-        }
+        let requestId = customHeader(wsi, "x-request-id:")
+        let traceparent = customHeader(wsi, "traceparent:")
         let chunked = header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)?.lowercased().contains("chunked") ?? false
         let authorization: String? = header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION)
         let contentType: String? = header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE)
@@ -194,6 +201,19 @@ extension GatewayServer {
         head.contentLength = contentLength
         head.chunked = chunked
         head.requestId = requestId
+        head.traceparent = traceparent
         return head
+    }
+
+    /// A header lws has no token for (`name` in lower case with its colon),
+    /// when present and under 256 bytes. Service thread.
+    private func customHeader(_ wsi: OpaquePointer, _ name: StaticString) -> String? {
+        let nameLength = Int32(name.utf8CodeUnitCount)
+        let cName = UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
+        let length = lws_hdr_custom_length(wsi, cName, nameLength)
+        guard length > 0, length < 256 else { return nil }
+        var buffer = [CChar](repeating: 0, count: Int(length) + 1)
+        guard lws_hdr_custom_copy(wsi, &buffer, Int32(buffer.count), cName, nameLength) >= 0 else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

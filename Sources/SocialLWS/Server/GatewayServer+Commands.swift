@@ -1,6 +1,7 @@
 import CGatewayShims
 import CLibWebSockets
 import Foundation
+import Logging
 import SocialCore
 import SocialProtocol
 
@@ -12,6 +13,8 @@ struct CommandReply: Sendable {
     /// The op as sent and when the command arrived, for the command metrics.
     let op: String
     let arrivedNs: UInt64
+    /// The command's span, for its log line (nil: the frame was unreadable).
+    let span: TraceContext?
     let outcome: CommandOutcome
 }
 
@@ -64,29 +67,38 @@ extension GatewayServer {
         let op: String
         let begin: CommandPipeline.Start
         let commandId: Int?
+        // The command's span: nil only for a frame that could not be read.
+        var span: TraceContext?
+        var job: PendingCommand?
         do {
             let command = try Codec.command(of: frame)
             (op, commandId) = (command.op, command.id)
+            let commandSpan = pipeline.span(for: command)
+            span = commandSpan
             if draining, command.op != Op.ping {
                 begin = .done(.error(id: command.id, ErrorBody(.shuttingDown, "this node is draining; reconnect and retry")))
             } else {
-                begin = pipeline.start(command, caller: session.caller) { session.follows($0) }
+                begin = pipeline.start(command, span: commandSpan, caller: session.caller) { session.follows($0) }
+            }
+            switch begin {
+            case .done: break
+            case .log(let change): job = .log(change, id: command.id, span: commandSpan)
+            case .task(let command): job = .task(command, span: commandSpan)
             }
         } catch {
             (op, commandId) = ("invalid", error.id)
             begin = .done(.error(id: error.id, error.body))
         }
         let lane: CommandOrder<PendingCommand>.Lane
-        let job: PendingCommand?
         switch begin {
-        case .done: (lane, job) = (.immediate, nil)
-        case .log(let change): (lane, job) = (.pipelined, .log(change, id: commandId ?? 0))
-        case .task(let command): (lane, job) = (.barrier, .task(command))
+        case .done: lane = .immediate
+        case .log: lane = .pipelined
+        case .task: lane = .barrier
         }
         if op == Op.ping, case .done(let outcome) = begin, outcome.close == nil {
             // Outside the order: a client checks the connection while a slow command is pending.
             // (A ping that closes a flooding client takes the ordered path, which closes.)
-            recordCommand(session, op: op, result: outcome.result, arrivedNs: arrived, reply: outcome.reply)
+            recordCommand(session, op: op, result: outcome.result, arrivedNs: arrived, span: span, reply: outcome.reply)
             enqueue(session, outcome.reply, ephemeral: false, isReply: true)
             return
         }
@@ -95,12 +107,12 @@ extension GatewayServer {
             // Outside the order: a command beyond the limit has no slot.
             let outcome = CommandOutcome.error(id: commandId, ErrorBody(
                 .overloaded, "more than \(settings.maxInflight) commands in flight on this connection"))
-            recordCommand(session, op: op, result: outcome.result, arrivedNs: arrived, reply: outcome.reply)
+            recordCommand(session, op: op, result: outcome.result, arrivedNs: arrived, span: span, reply: outcome.reply)
             enqueue(session, outcome.reply, ephemeral: false, isReply: true)
         case .accepted(let slot):
             if case .done(let outcome) = begin {
                 finish(CommandReply(session: session.id, slot: slot, lane: .immediate, op: op,
-                                    arrivedNs: arrived, outcome: outcome))
+                                    arrivedNs: arrived, span: span, outcome: outcome))
             } else {
                 start(session, session.machine.startable())
             }
@@ -116,13 +128,13 @@ extension GatewayServer {
             let slot = item.slot
             let loop = self.loop
             switch item.job {
-            case .log(let change, let commandId):
+            case .log(let change, let commandId, let span):
                 let op = change.op
-                pipeline.submit(change, id: commandId, caller: session.caller) { outcome in
+                pipeline.submit(change, id: commandId, caller: session.caller, span: span) { outcome in
                     loop.post(.reply(CommandReply(session: id, slot: slot, lane: .pipelined, op: op,
-                                                  arrivedNs: arrived, outcome: outcome)))
+                                                  arrivedNs: arrived, span: span, outcome: outcome)))
                 }
-            case .task(let command):
+            case .task(let command, let span):
                 let caller = session.caller
                 let dispatcher = self.dispatcher
                 // `group.join`: the node receives the chat's events before the
@@ -135,12 +147,12 @@ extension GatewayServer {
                 }
                 let run: @Sendable () -> Void = { [joining] in
                     Task.detached {
-                        let outcome = await dispatcher.execute(command, from: caller)
+                        let outcome = await dispatcher.execute(command, from: caller, span: span)
                         if let joining, outcome.result != CommandOutcome.ok {
                             await self.undoJoin(id, chat: joining)
                         }
                         loop.post(.reply(CommandReply(session: id, slot: slot, lane: .barrier, op: command.op,
-                                                      arrivedNs: arrived, outcome: outcome)))
+                                                      arrivedNs: arrived, span: span, outcome: outcome)))
                     }
                 }
                 // A join runs once the bus delivers the chat's events to this node.
@@ -190,12 +202,13 @@ extension GatewayServer {
             settled.subscribe = []
             settled.unsubscribe = []
             let held = CommandReply(session: reply.session, slot: reply.slot, lane: reply.lane, op: reply.op,
-                                    arrivedNs: reply.arrivedNs, outcome: settled)
+                                    arrivedNs: reply.arrivedNs, span: reply.span, outcome: settled)
             let loop = self.loop
             bus.afterSubscribed { loop.post(.reply(held)) }
             return
         }
-        recordCommand(session, op: reply.op, result: outcome.result, arrivedNs: reply.arrivedNs, reply: outcome.reply)
+        recordCommand(session, op: reply.op, result: outcome.result, arrivedNs: reply.arrivedNs, span: reply.span,
+                      reply: outcome.reply)
         if let code = outcome.close {
             // The reply goes out just before the close frame; whatever else is queued is dropped.
             guard session.phase != .closing else { return }
@@ -211,22 +224,29 @@ extension GatewayServer {
             enqueue(session, frame, ephemeral: false, isReply: true)
         }
         start(session, session.machine.startable())
-        if draining { checkDrain() }
+        if draining { drainCandidates.append(session) }
     }
 }
 
 extension GatewayServer {
     /// The command metrics, and at debug level one log line per command with
-    /// its request id (`<session id>-<command id>`), so a command can be
-    /// followed end to end. Service thread.
-    func recordCommand(_ session: Session, op: String, result: String, arrivedNs: UInt64, reply: [UInt8]) {
+    /// its request id (`<session id>-<command id>`) and its span (`trace_id`,
+    /// `span_id`: the parent-id of what the command called and published),
+    /// so a command can be followed end to end. Service thread.
+    func recordCommand(_ session: Session, op: String, result: String, arrivedNs: UInt64, span: TraceContext?,
+                       reply: [UInt8]) {
         commandMetrics.record(op: op, result: result, arrivedNs: arrivedNs)
         guard logsCommands else { return }
         let id = FrameScan.integer(after: "\"id\":", in: reply).map(String.init) ?? "null"
-        logger.debug("command", metadata: [
+        var metadata: Logger.Metadata = [
             "request_id": .string("\(session.caller.sessionId)-\(id)"), "op": .string(op), "result": .string(result),
             "user": .string(session.caller.userId),
-            "duration_us": .stringConvertible((DispatchTime.now().uptimeNanoseconds &- arrivedNs) / 1000)])
+            "duration_us": .stringConvertible((DispatchTime.now().uptimeNanoseconds &- arrivedNs) / 1000)]
+        if let span {
+            metadata["trace_id"] = .stringConvertible(span.traceId)
+            metadata["span_id"] = .stringConvertible(span.spanId)
+        }
+        logger.debug("command", metadata: metadata)
     }
 }
 

@@ -30,6 +30,7 @@ extension GatewayServer {
     /// bytes for all of them (encoded once, by whoever published it). Service thread.
     func fanOut(_ event: BusEvent) {
         let targets = hub.sessions(of: event.topic)
+        if let trace = event.trace, logsCommands { logDelivery(event, trace: trace, sessions: targets.count) }
         if case .user = event.topic, let change = event.subscription {
             for id in targets { applySubscription(change, from: event.position, to: id) }
         }
@@ -47,6 +48,22 @@ extension GatewayServer {
         if case .user(let user) = event.topic, let reason = event.disconnect {
             forceDisconnect(user, sessions: targets, reason: reason)
         }
+    }
+
+    /// At debug level, one line per traced event this node delivers: the
+    /// trace id of the command that published it (on whichever node) and
+    /// that command's span as `parent_id`. Service thread.
+    private func logDelivery(_ event: BusEvent, trace: TraceContext, sessions: Int) {
+        let topic: String
+        switch event.topic {
+        case .chat(let chat): topic = "chat:\(chat)"
+        case .user(let user): topic = "user:\(user)"
+        case .presence(let user): topic = "presence:\(user)"
+        }
+        logger.debug("deliver", metadata: [
+            "trace_id": .stringConvertible(trace.traceId), "parent_id": .stringConvertible(trace.spanId),
+            "topic": .string(topic), "event": .string(FrameScan.eventName(event.frame) ?? "-"),
+            "sessions": .stringConvertible(sessions)])
     }
 
     /// An event of a chat the session is joining waits for the join's
@@ -97,15 +114,39 @@ extension GatewayServer {
             close(session, code: .slowConsumer, reason: "send queue overflow; reconnect and sync")
             return
         }
-        if wasEmpty { lws_callback_on_writable(session.wsi) }
+        if wasEmpty && !session.flushQueued {
+            session.flushQueued = true
+            flushList.append(session)
+        }
     }
 
-    /// The socket can take more: write what is queued, several messages per
-    /// frame (`popBatch`, up to `batchLimit` bytes), until the socket is full
-    /// or `maxFramesPerWritable` frames went out; ask again while more is
-    /// queued. Batches are taken from the bounded queue only as the socket
-    /// accepts them, so a slow reader still fills its queue and meets the
-    /// slow-consumer policy. Service thread.
+    /// Writes what this loop turn queued, once per session, just before the
+    /// loop waits again (`SG_LOOP_PREPARE`): every reply and event of the turn
+    /// in as few frames as they fit. Written straight away rather than from a
+    /// writable callback, which would cost two `epoll_ctl` round trips per
+    /// write on lws's libuv loop (libuv re-registers a poll handle whenever
+    /// lws adds or drops POLLOUT). A socket that takes only part of a write
+    /// leaves the rest with lws, which finishes it and then calls `writable`
+    /// for the remainder of the queue. Service thread.
+    func flushQueued() {
+        let list = flushList
+        flushList.removeAll(keepingCapacity: true)
+        for session in list {
+            session.flushQueued = false
+            guard session.phase != .closing, sessions[session.id] === session,
+                  lws_partial_buffered(session.wsi) == 0 else { continue }
+            if writeQueued(session) < 0 {
+                // The socket failed. No callback is running to return -1: lws hangs up on its next turn.
+                close(session, code: .goingAway, reason: "write failed")
+                lws_set_timeout(session.wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC)
+            }
+        }
+        if writeBuffer.capacity > Self.writeBufferKeep { writeBuffer = [UInt8](repeating: 0, count: Self.lwsPre) }
+    }
+
+    /// lws's writable callback, asked for by a close, a ping, a queue longer
+    /// than one turn's frames, or by lws itself once it has sent what a full
+    /// socket left over: the close, the ping, then more of the queue. Service thread.
     func writable(_ session: Session) -> Int32 {
         if session.phase == .closing {  // `close` set the reason; the farewell reply goes just before the close frame
             // lws may call again once its close is under way; a second start would hang up without the frame.
@@ -129,10 +170,25 @@ extension GatewayServer {
             session.pingDue = false
             if sg_ws_ping(session.wsi) < 0 { return -1 }
         }
+        let written = writeQueued(session)
+        if writeBuffer.capacity > Self.writeBufferKeep { writeBuffer = [UInt8](repeating: 0, count: Self.lwsPre) }
+        return written < 0 ? -1 : 0
+    }
+
+    /// Writes queued frames, several messages per frame (`popBatch`, up to
+    /// `batchLimit` bytes), until the socket is full or `maxFramesPerWritable`
+    /// frames went out; asks for a writable callback while more is queued.
+    /// Batches are taken from the bounded queue only as the socket accepts
+    /// them, so a slow reader still fills its queue and meets the
+    /// slow-consumer policy. Returns -1 when the socket failed. Service thread.
+    private func writeQueued(_ session: Session) -> Int {
         var frames = 0
         var messages = 0
         let headroom = Self.lwsPre
-        while frames < Self.maxFramesPerWritable, lws_send_pipe_choked(session.wsi) == 0 {
+        // The first frame goes without asking (lws keeps what a full socket does not
+        // take); after that, a write the kernel took only in part says the socket is
+        // full. (`lws_send_pipe_choked` would cost a `poll()` per frame.)
+        while frames < Self.maxFramesPerWritable, frames == 0 || lws_partial_buffered(session.wsi) == 0 {
             writeBuffer.removeSubrange(headroom...)
             let taken = session.queue.popBatch(maxBytes: batchLimit, into: &writeBuffer)
             if taken == 0 { break }
@@ -144,12 +200,12 @@ extension GatewayServer {
             frames += 1
             messages += taken
         }
-        if writeBuffer.capacity > Self.writeBufferKeep { writeBuffer = [UInt8](repeating: 0, count: headroom) }
         counts.framesSent += frames
         counts.messagesSent += messages
-        if !session.queue.isEmpty { lws_callback_on_writable(session.wsi) }
-        if draining { checkDrain() }
-        return 0
+        // After a partial write lws asks for the writable callback itself, once it has sent the rest.
+        if !session.queue.isEmpty && lws_partial_buffered(session.wsi) == 0 { lws_callback_on_writable(session.wsi) }
+        if draining { drainCandidates.append(session) }
+        return frames
     }
 
     /// Frames one writable callback may write before yielding to other sockets.

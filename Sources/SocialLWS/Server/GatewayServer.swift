@@ -95,6 +95,14 @@ public actor GatewayServer {
     var counts = LocalCounts()
     /// `loop.acceptRests` as last added to `stats`.
     var acceptRestsPublished = 0
+    /// Sessions with frames queued in this loop turn, written at its end (`flushQueued`).
+    var flushList: [Session] = []
+    /// Sessions opened in this loop turn whose chats are to be loaded (`loadOpened`).
+    var loadPending: [(id: UInt64, user: UserID)] = []
+    /// Presence changes of this loop turn, for the presence lane (`flushPresence`).
+    var presencePending: [PresenceWork.Change] = []
+    /// While draining: sessions answered or written to in this loop turn (`checkDrain`).
+    var drainCandidates: [Session] = []
     var commandMetrics = CommandMetrics()
     /// Whether the per-command debug line is written (checked once: the level is set at start).
     nonisolated var logsCommands: Bool { logger.logLevel <= .debug }
@@ -112,6 +120,9 @@ public actor GatewayServer {
     /// size in memory. lws also sets the socket's send buffer from it; see
     /// `sendBufferBytes`.
     static let receiveChunkBytes = 1024
+    /// The most lws hands to one `send()`; what the kernel does not take waits
+    /// in lws's buffer for the next writable turn.
+    static let sendChunkBytes = 1 << 20
     /// The kernel send buffer asked for each connection (the kernel doubles
     /// it): room for a whole batch, so a batched frame rarely stays half-sent
     /// in lws's own buffer.
@@ -202,6 +213,10 @@ public actor GatewayServer {
         protocols[0].name = UnsafePointer(strdup(ProtocolVersion.v1))
         protocols[0].callback = sg_loop_protocol_callback
         protocols[0].rx_buffer_size = Self.receiveChunkBytes
+        // Without it lws cuts every send() to the receive chunk and waits for the
+        // socket to be writable again between the pieces: a 4 KiB batch took five
+        // sends and five loop turns. Any size the kernel takes goes in one call.
+        protocols[0].tx_packet_size = Self.sendChunkBytes
         self.protocols = protocols
 
         var info = lws_context_creation_info()
@@ -262,7 +277,7 @@ public actor GatewayServer {
         case Int32(SG_LOOP_WAKE):
             loop.drain { handle($0) }
         case Int32(SG_LOOP_PREPARE):
-            if loop.hasSelfPosted { loop.drain { handle($0) } }
+            endTurn()
         case Int32(SG_LOOP_TICK):
             tick(now: monotonicMillis())
         case Int32(SG_LOOP_DEADLINE):
@@ -271,6 +286,22 @@ public actor GatewayServer {
         default:
             break
         }
+    }
+
+    /// What a loop turn leaves for its end, just before the loop waits again:
+    /// work this thread posted to itself, the chats of sessions opened in the
+    /// turn, their presence, the drain's candidates, and the frames queued.
+    /// Service thread.
+    private func endTurn() {
+        if loop.hasSelfPosted { loop.drain { handle($0) } }
+        if !loadPending.isEmpty { loadOpened() }
+        flushPresence()
+        if !drainCandidates.isEmpty {
+            let candidates = drainCandidates
+            drainCandidates.removeAll(keepingCapacity: true)
+            checkDrain(candidates)
+        }
+        if !flushList.isEmpty { flushQueued() }
     }
 
     /// Arms the deadline for the oldest chat event held back by `reorder`. Service thread.

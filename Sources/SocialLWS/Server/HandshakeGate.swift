@@ -36,7 +36,7 @@ struct HandshakeGate: Sendable {
             return .reject(status: 400, code: "bad_version", message: "Sec-WebSocket-Version must be 13")
         }
         if let offered = request.protocols {
-            let names = offered.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let names = offered.split(separator: ",").map { trimmingOWS($0) }
             guard names.contains(ProtocolVersion.v1) else {
                 return .reject(status: 400, code: "bad_subprotocol",
                                message: "unsupported subprotocol; this server speaks \(ProtocolVersion.v1)")
@@ -57,7 +57,7 @@ struct HandshakeGate: Sendable {
             guard let bots else {
                 return .reject(status: 401, code: "unauthorized", message: "bot accounts are not enabled on this gateway")
             }
-            switch bots.verify(String(header.dropFirst(4)).trimmingCharacters(in: .whitespaces)) {
+            switch bots.verify(trimmingOWS(header.dropFirst(4))) {
             case .success(let identity):
                 return .accept(identity, deviceId: identity.deviceId)
             case .failure(let failure):
@@ -67,7 +67,7 @@ struct HandshakeGate: Sendable {
             guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
                 return .reject(status: 401, code: "unauthorized", message: "Authorization must be Bearer <token>")
             }
-            token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            token = trimmingOWS(header.dropFirst(7))
         } else if let query = request.accessTokenQuery, !query.isEmpty {
             token = query
         } else {
@@ -88,4 +88,20 @@ struct HandshakeGate: Sendable {
                 || c == UInt8(ascii: "_") || c == UInt8(ascii: ".") || c == UInt8(ascii: ":") || c == UInt8(ascii: "-")
         }
     }
+}
+
+/// `text` without the spaces and tabs HTTP allows around a header value's
+/// parts (RFC 9110 "OWS"). Foundation's `trimmingCharacters` went through
+/// `NSString`: a few microseconds per handshake.
+func trimmingOWS(_ text: Substring) -> String {
+    let bytes = text.utf8
+    var start = bytes.startIndex
+    var end = bytes.endIndex
+    while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start = bytes.index(after: start) }
+    while end > start {
+        let last = bytes.index(before: end)
+        guard bytes[last] == 0x20 || bytes[last] == 0x09 else { break }
+        end = last
+    }
+    return String(text[start..<end])
 }

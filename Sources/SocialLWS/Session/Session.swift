@@ -15,6 +15,8 @@ final class Session {
     var rx: [UInt8] = []
     /// The current message is being dropped (over the size limit).
     var discarding = false
+    /// The session is on the server's flush list (`flushQueued`).
+    var flushQueued = false
     /// A ping goes out on the next writable callback.
     var pingDue = false
     /// The chat and presence topics this session receives.
@@ -52,7 +54,7 @@ final class Session {
 /// A command waiting in a session's order to start.
 enum PendingCommand {
     /// A chat-log change, checked against the limits: straight to the store's writer.
-    case log(LogChange, id: Int)
+    case log(LogChange, id: Int, span: TraceContext)
     /// Any other command: a task through the dispatcher.
-    case task(Command)
+    case task(Command, span: TraceContext)
 }

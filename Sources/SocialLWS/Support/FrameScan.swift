@@ -23,4 +23,13 @@ enum FrameScan {
         }
         return nil
     }
+
+    /// The event name of a push frame as the codec writes it (`{"event":"name",…`), if it is one.
+    static func eventName(_ frame: [UInt8]) -> String? {
+        let prefix = #"{"event":""#.utf8
+        guard frame.starts(with: prefix) else { return nil }
+        let start = prefix.count
+        guard let end = frame[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        return String(decoding: frame[start..<end], as: UTF8.self)
+    }
 }

@@ -36,16 +36,16 @@ final class MongoWorkers: @unchecked Sendable {
 
     /// Runs `body` on a worker with a connection and returns its result.
     /// Errors become `StoreError`s; a closed store answers `unavailable`.
-    /// The caller's request id stays bound on the worker while `body` runs,
-    /// so what libmongoc logs for it names the command.
+    /// The caller's request id and trace stay bound on the worker while
+    /// `body` runs, so what libmongoc logs for it names the command.
     func run<T: Sendable>(_ body: @escaping @Sendable (MongoConnection) throws -> T) async throws -> T {
-        let requestId = RequestContext.requestId
+        let context = RequestContext.current
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
             submit { connection in
                 guard let connection else {
                     return continuation.resume(throwing: StoreError.unavailable("mongo: store is closed"))
                 }
-                RequestContext.$requestId.withValue(requestId) {
+                context.bind {
                     do { continuation.resume(returning: try body(connection)) } catch {
                         continuation.resume(throwing: StoreError.from(error))
                     }
