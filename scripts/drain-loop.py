@@ -90,6 +90,8 @@ def main():
     for run in range(1, args.runs + 1):
         workdir = tempfile.mkdtemp(prefix="drain-")
         status = asyncio.run(one_run(binary, args.clients, workdir))
+        if run % 10 == 0:
+            print(f"{run} drains, {failures} failed so far, {time.time() - started:.0f} s", flush=True)
         if status == 0:
             shutil.rmtree(workdir, ignore_errors=True)
             continue
