@@ -34,6 +34,15 @@ if [[ "${1:-}" == "--test" ]] && ! command -v secantusd-py >/dev/null; then
     command -v pyenv >/dev/null && pyenv rehash || true
 fi
 
+# Schemathesis checks the backend API against protocol/openapi.yaml (protocol/test_schemathesis.py), from a
+# virtual environment of its own: it pins versions of pytest and others that the system's may not match.
+SCHEMATHESIS_VENV="${SCHEMATHESIS_VENV:-$HOME/.cache/social-gateway/schemathesis}"
+if [[ "${1:-}" == "--test" ]] && [[ ! -x "$SCHEMATHESIS_VENV/bin/st" ]]; then
+    echo "installing Schemathesis in $SCHEMATHESIS_VENV"
+    python3 -m venv "$SCHEMATHESIS_VENV"
+    "$SCHEMATHESIS_VENV/bin/pip" install -q "schemathesis==4.32.5"
+fi
+
 # Deno runs the TypeScript SDK's checks and tests (clients/typescript); PyPI ships it, offline-capable.
 if [[ "${1:-}" == "--test" ]] && ! command -v deno >/dev/null; then
     echo "installing Deno (for the TypeScript SDK's tests)"

@@ -47,6 +47,10 @@ unsigned int sg_fd_limit_per_thread(unsigned int wanted) {
     return limit > 0 && limit <= (1 << 20) ? 0 : wanted;
 }
 
+void sg_close_async(struct lws *wsi) {
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 int sg_ws_ping(struct lws *wsi) {
     /* lws sends nothing for a zero-length write: give the ping a payload. */
     uint8_t b[LWS_PRE + 4];
@@ -54,13 +58,56 @@ int sg_ws_ping(struct lws *wsi) {
     return lws_write(wsi, b + LWS_PRE, 4, LWS_WRITE_PING);
 }
 
+/* The reason phrase of a status the gateway sends. */
+static const char *sg_reason(unsigned int status) {
+    switch (status) {
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+    }
+}
+
 int sg_http_respond(struct lws *wsi, unsigned int status, const char *content_type,
                     const uint8_t *body, size_t len,
                     const char *extra_name, const char *extra_value) {
     uint8_t headers[LWS_PRE + 1024];
     uint8_t *start = headers + LWS_PRE, *p = start, *end = headers + sizeof(headers) - 1;
+    char line[80];
 
-    if (lws_add_http_common_headers(wsi, status, content_type, (lws_filepos_t)len, &p, end))
+    /*
+     * The status line is written here, always HTTP/1.1: lws writes the
+     * request's version, and at LWS_CALLBACK_HTTP_CONFIRM_UPGRADE it does not
+     * know it yet (it writes HTTP/1.0, which standard WebSocket clients reject).
+     */
+    int n = lws_snprintf(line, sizeof(line), "HTTP/1.1 %u %s", status, sg_reason(status));
+    if (lws_add_http_header_by_name(wsi, NULL, (const unsigned char *)line, n, &p, end))
+        return -1;
+    if (content_type &&
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (const unsigned char *)content_type,
+                                     (int)strlen(content_type), &p, end))
+        return -1;
+    if (lws_add_http_header_content_length(wsi, (lws_filepos_t)len, &p, end))
         return -1;
     if (extra_name && extra_value &&
         lws_add_http_header_by_name(wsi, (const unsigned char *)extra_name,
@@ -76,6 +123,17 @@ int sg_http_respond(struct lws *wsi, unsigned int status, const char *content_ty
     if (lws_write(wsi, b + LWS_PRE, len, LWS_WRITE_HTTP_FINAL) != (int)len)
         return -1;
     return 0;
+}
+
+const struct lws_token_limits *sg_token_limits(unsigned short request_target_max) {
+    static struct lws_token_limits limits;
+    static const enum lws_token_indexes targets[] = {
+        WSI_TOKEN_GET_URI, WSI_TOKEN_POST_URI, WSI_TOKEN_OPTIONS_URI, WSI_TOKEN_PUT_URI,
+        WSI_TOKEN_PATCH_URI, WSI_TOKEN_DELETE_URI, WSI_TOKEN_HEAD_URI, WSI_TOKEN_HTTP_URI_ARGS,
+    };
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
+        limits.token_limit[targets[i]] = request_target_max;
+    return &limits;
 }
 
 int sg_client_append_header(void *in, size_t len, const char *name, const char *value) {

@@ -22,6 +22,7 @@ extension GatewayOptions {
         rates.botMessages = try parse("rate-bot-messages", rateBotMessages)
         rates.typing = try parse("rate-typing", rateTyping)
         rates.proxy = try parse("rate-proxy", rateProxy)
+        rates.ping = try parse("rate-ping", ratePing)
         rates.floodRejections = rateFloodRejections
         rates.floodWindowMs = Int64(rateFloodWindow) * 1000
         return rates

@@ -24,7 +24,7 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Most connections this process accepts. \(Env.note("MAX_CONNECTIONS"))")
     var maxConnections: Int = Env.int("MAX_CONNECTIONS", 19_500)
 
-    @Option(help: "Accepted sockets that have not finished their WebSocket upgrade (or HTTP request) at one time; beyond it new sockets are refused at once. \(Env.note("MAX_PENDING_HANDSHAKES"))")
+    @Option(help: "Accepted sockets that have not finished their WebSocket upgrade (or HTTP request) at one time; beyond it the oldest of them is closed to make room (a new socket is refused only when none is half-open). \(Env.note("MAX_PENDING_HANDSHAKES"))")
     var maxPendingHandshakes: Int = Env.int("MAX_PENDING_HANDSHAKES", 1024)
 
     // MARK: auth
@@ -143,6 +143,9 @@ struct GatewayOptions: ParsableArguments {
 
     @Option(help: "proxy.request per session. \(Env.note("RATE_PROXY"))")
     var rateProxy: String = Env.string("RATE_PROXY", "20/s,burst=50")
+
+    @Option(help: "ping per session (its own bucket; not counted in --rate-commands). \(Env.note("RATE_PING"))")
+    var ratePing: String = Env.string("RATE_PING", "20/s,burst=100")
 
     @Option(help: "Rejected (rate_limited) commands within --rate-flood-window that close the connection with 4004 (0: never). \(Env.note("RATE_FLOOD_REJECTIONS"))")
     var rateFloodRejections: Int = Env.int("RATE_FLOOD_REJECTIONS", 20)

@@ -21,22 +21,27 @@ public final class GatewayProcess: @unchecked Sendable {
     ///   - dataDir: reuse a data directory (for restart tests); a fresh one otherwise.
     ///   - placement: where it listens; in a `NetworkLab` namespace, the lab
     ///     forwards `port` on this machine's loopback to it (set that up first).
+    ///   - openFiles: start it under this open-file limit (`ulimit -n` in a shell that then
+    ///     execs the gateway, so `pid` is the gateway's): the soft limit, and the hard one
+    ///     (nil leaves the hard limit as it is).
     public static func start(secret: String?, arguments: [String] = [], dataDir: String? = nil,
                              port: Int? = nil, environment: [String: String] = [:],
-                             placement: NetworkPlacement = .loopback, timeout: Double = 30) throws -> GatewayProcess {
+                             placement: NetworkPlacement = .loopback,
+                             openFiles: (soft: Int, hard: Int?)? = nil,
+                             timeout: Double = 30) throws -> GatewayProcess {
         let dir = dataDir ?? RepoPaths.temporaryDirectory(prefix: "gw-data")
         let port = port ?? RawSocket.freePort()
         var args = ["--host", placement.host, "--port", String(port), "--data-dir", dir, "--log-level", "info"]
         if let secret { args += ["--jwt-secret", secret] }
         args += arguments
         let gateway = try GatewayProcess(port: port, dataDir: dir, arguments: args, environment: environment,
-                                         placement: placement)
+                                         placement: placement, openFiles: openFiles)
         try gateway.waitHealthy(timeout: timeout)
         return gateway
     }
 
     private init(port: Int, dataDir: String, arguments: [String], environment: [String: String],
-                 placement: NetworkPlacement) throws {
+                 placement: NetworkPlacement, openFiles: (soft: Int, hard: Int?)?) throws {
         self.port = port
         self.dataDir = dataDir
         self.arguments = arguments
@@ -44,8 +49,15 @@ public final class GatewayProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
         let command = placement.command(Self.binaryPath, arguments)
-        process.executableURL = URL(fileURLWithPath: command.executable)
-        process.arguments = command.arguments
+        if let openFiles {
+            let hard = openFiles.hard.map { " && ulimit -H -n \($0)" } ?? ""
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -S -n \(openFiles.soft)\(hard) && exec \"$0\" \"$@\"", command.executable]
+                + command.arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: command.executable)
+            process.arguments = command.arguments
+        }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SOCIAL_GATEWAY_") }
         for (k, v) in environment { env[k] = v }
         process.environment = env

@@ -44,18 +44,35 @@ int sg_ws_write_text_in_place(struct lws *wsi, uint8_t *payload, size_t len);
  */
 unsigned int sg_fd_limit_per_thread(unsigned int wanted);
 
+/**
+ * Closes `wsi` on lws's next pass through its timers, without a close frame
+ * or response (a socket that never finished its request). Safe inside a
+ * callback of another wsi.
+ */
+void sg_close_async(struct lws *wsi);
+
 /** Sends a WebSocket ping (payload "ping"). */
 int sg_ws_ping(struct lws *wsi);
 
 /**
  * Writes a whole HTTP/1.1 response (status, Content-Type, Content-Length,
- * optional extra header, body) on a server HTTP wsi.
+ * optional extra header, body) on a server HTTP wsi. The status line is
+ * always HTTP/1.1, also for a refused WebSocket upgrade (lws would write
+ * HTTP/1.0 there).
  * `extra_name` must end with ':' (lws convention) or be NULL.
  * Returns 0 on success, -1 on failure.
  */
 int sg_http_respond(struct lws *wsi, unsigned int status, const char *content_type,
                     const uint8_t *body, size_t len,
                     const char *extra_name, const char *extra_value);
+
+/**
+ * Token limits for the context: the request target (each method's path, and
+ * each query argument) is cut at `request_target_max` bytes instead of
+ * filling lws's header space; the owner answers 414 when it reached that.
+ * Static storage, one set per process. Any thread, before the context is created.
+ */
+const struct lws_token_limits *sg_token_limits(unsigned short request_target_max);
 
 /**
  * Appends one "Name: value\r\n" header line during
@@ -104,8 +121,28 @@ void sg_loop_forward(struct sg_loop *loop, int reason);
 int sg_loop_start(struct sg_loop *loop, uint64_t tick_ms);
 /** The uv_loop_t, for lws_context_creation_info.foreign_loops. */
 void *sg_loop_uv(struct sg_loop *loop);
-/** The context, once created: the loop runs lws's pending forced service for it. */
+/**
+ * The context, once created: the loop finds lws's listening sockets on it
+ * and rests a listener whose accept() fails instead of spinning (loop.c).
+ */
 void sg_loop_set_context(struct sg_loop *loop, struct lws_context *context);
+/**
+ * Tells the loop of this thread about a line lws logged (call it from the
+ * log emitter, on the thread that logged): a header-space overflow is
+ * answered 431 on the socket being handled, before lws closes it (loop.c).
+ */
+void sg_loop_lws_log_line(const char *line);
+/** Whether overflowing request heads are answered 431 (1; plain HTTP only) or just closed (0). Before the context is created. */
+void sg_loop_answer_overflows(struct sg_loop *loop, int answer);
+/**
+ * Whether lws's parser overflowed on this thread since the last call in
+ * this pass of the loop (and forgets it): at LWS_CALLBACK_CLOSED_HTTP, the
+ * connection being closed is the one whose request head overflowed (answered
+ * 431 already, when it could be). Service thread.
+ */
+int sg_loop_take_header_overflow(void);
+/** How many times a listener rested because accept() failed (out of descriptors). Service thread. */
+uint64_t sg_loop_accept_rests(const struct sg_loop *loop);
 /**
  * The lws protocol callback for a context whose `user` is its sg_loop: hands
  * the reasons asked for with sg_loop_forward to the owner's callback. Service thread.

@@ -58,7 +58,10 @@ public struct BotRoutes: Sendable {
     func create(_ request: APIRequest) async throws -> APIResponse {
         let body = try request.decode(CreateBody.self)
         let name = body.name.trimmingWhitespace()
-        guard (1...64).contains(name.count) else { throw APIProblem.badRequest("name: 1-64 characters") }
+        // Code points, as JSON Schema's maxLength counts them (protocol/openapi.yaml).
+        guard !name.isEmpty, body.name.unicodeScalars.count <= 64 else {
+            throw APIProblem.badRequest("name: 1-64 code points, not only whitespace")
+        }
         let scopes = body.scopes ?? BotScope.all
         if let unknown = scopes.first(where: { !BotScope.all.contains($0) }) {
             throw APIProblem.badRequest("scopes: unknown scope \(unknown); known: \(BotScope.all.joined(separator: ", "))")

@@ -19,7 +19,7 @@ public enum NotificationRoutes {
     /// as the backend sees it, newest first, with each push outcome.
     static func inbox(_ request: APIRequest, _ service: NotificationService) async throws -> APIResponse {
         let user = request.parameter("user_id")
-        guard (1...128).contains(user.utf8.count) else { throw APIProblem.badRequest("user_id: 1 to 128 bytes") }
+        guard (1...128).contains(user.unicodeScalars.count) else { throw APIProblem.badRequest("user_id: 1 to 128 code points") }
         func number(_ name: String) throws -> Int64? {
             guard let text = request.query[name] else { return nil }
             guard let value = Int64(text), value >= 1 else { throw APIProblem.badRequest("\(name): a positive integer") }

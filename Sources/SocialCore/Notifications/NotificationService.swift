@@ -295,8 +295,10 @@ public final class NotificationService: Sendable {
         guard users.count <= limits.maxUsers else {
             throw NotificationError.invalid("user_ids", "at most \(limits.maxUsers) users")
         }
-        for (i, user) in users.enumerated() where !(1...128).contains(user.utf8.count) {
-            throw NotificationError.invalid("user_ids[\(i)]", "1 to 128 bytes")
+        // Code points, as JSON Schema's maxLength counts them (protocol/openapi.yaml): an id of more
+        // than 128 UTF-8 bytes is accepted here, though no user who connects can have it.
+        for (i, user) in users.enumerated() where !(1...128).contains(user.unicodeScalars.count) {
+            throw NotificationError.invalid("user_ids[\(i)]", "1 to 128 code points")
         }
         guard Set(users).count == users.count else { throw NotificationError.invalid("user_ids", "a user is listed twice") }
         guard limits.typeBytes.contains(draft.type.utf8.count) else {

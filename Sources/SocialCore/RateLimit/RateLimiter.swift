@@ -67,16 +67,16 @@ public struct RateLimiter: Sendable {
 
     /// Decides whether `op` from `sessionId` runs now. A command takes a token
     /// from the `commands` bucket and from its class's bucket, or from none
-    /// when either is empty (its retry time is then the longer wait).
+    /// when either is empty (its retry time is then the longer wait); a
+    /// `ping` from its own bucket only (`RateLimits.ownBucketOps`).
     public mutating func admit(_ op: String, sessionId: String, now: Int64) -> RateDecision {
         // Taken out and put back, so its buckets are mutated in place (no copy).
-        guard !RateLimits.exemptOps.contains(op), var session = sessions.removeValue(forKey: sessionId) else {
-            return .admit
-        }
+        guard var session = sessions.removeValue(forKey: sessionId) else { return .admit }
         let opClass = RateLimits.opClasses[op]
+        let countsCommands = !RateLimits.ownBucketOps.contains(op)
         var waitMs: Int64 = 0
         var limiting: RateClass = .commands
-        if session.buckets[.commands] != nil {
+        if countsCommands, session.buckets[.commands] != nil {
             session.buckets[.commands]!.refill(now: now)
             waitMs = session.buckets[.commands]!.msUntilToken
         }
@@ -99,7 +99,7 @@ public struct RateLimiter: Sendable {
         }
         let decision: RateDecision
         if waitMs == 0 {
-            session.buckets[.commands]?.consume()
+            if countsCommands { session.buckets[.commands]?.consume() }
             if let opClass {
                 if sharedBot { bots[session.user]?.bucket.consume() } else { session.buckets[opClass]?.consume() }
             }

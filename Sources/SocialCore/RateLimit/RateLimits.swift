@@ -10,6 +10,9 @@ public enum RateClass: String, Sendable, Hashable, CaseIterable {
     case typing
     /// `proxy.request`, calls to the backend services.
     case proxy
+    /// `ping`, counted by this bucket only: a client's keepalive never waits
+    /// for its other commands, and a ping flood still cannot hold the node.
+    case ping
 }
 
 /// The command rate limits of every session, and the policy for a client
@@ -26,6 +29,9 @@ public struct RateLimits: Sendable, Equatable {
     public var typing: RateLimit? = RateLimit(perSecond: 20, burst: 50)
     /// REST proxy calls.
     public var proxy: RateLimit? = RateLimit(perSecond: 20, burst: 50)
+    /// `ping`s. A client pings every few seconds at most; this leaves room
+    /// for one that measures its latency often, and none for a flood.
+    public var ping: RateLimit? = RateLimit(perSecond: 20, burst: 100)
     /// Rejected commands within `floodWindowMs` that close the connection
     /// with 4004 (0: never close).
     public var floodRejections = 20
@@ -44,12 +50,13 @@ public struct RateLimits: Sendable, Equatable {
         limits.botMessages = nil
         limits.typing = nil
         limits.proxy = nil
+        limits.ping = nil
         return limits
     }
 
     /// Whether any limit is set.
     public var isEnabled: Bool {
-        commands != nil || messages != nil || botMessages != nil || typing != nil || proxy != nil
+        commands != nil || messages != nil || botMessages != nil || typing != nil || proxy != nil || ping != nil
     }
 
     /// The class of each op beyond `commands`, by op name (ops that other
@@ -58,10 +65,11 @@ public struct RateLimits: Sendable, Equatable {
         Op.chatSend: .messages, Op.chatEdit: .messages, Op.chatDelete: .messages, Op.chatReact: .messages,
         Op.chatTyping: .typing,
         "proxy.request": .proxy,
+        Op.ping: .ping,
     ]
 
-    /// Ops no bucket counts (`ping` is answered by the transport itself).
-    public static let exemptOps: Set<String> = [Op.ping]
+    /// Ops that only their class's bucket counts, not `commands`.
+    public static let ownBucketOps: Set<String> = [Op.ping]
 
     /// The limit of `rateClass` for a caller of `kind`.
     public func limit(_ rateClass: RateClass, for kind: Caller.Kind) -> RateLimit? {
@@ -70,6 +78,7 @@ public struct RateLimits: Sendable, Equatable {
         case .messages: return kind == .bot ? botMessages : messages
         case .typing: return typing
         case .proxy: return proxy
+        case .ping: return ping
         }
     }
 }

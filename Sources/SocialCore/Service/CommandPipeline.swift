@@ -158,6 +158,7 @@ public struct CommandPipeline {
         case .messages: what = "messages"
         case .typing: what = "typing indicators"
         case .proxy: what = "proxy requests"
+        case .ping: what = "pings"
         }
         let body = ErrorBody(.rateLimited, "too many \(what); retry in \(retryAfterMs) ms",
                              retryAfterMs: Int(clamping: retryAfterMs))

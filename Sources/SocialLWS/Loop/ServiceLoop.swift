@@ -148,6 +148,9 @@ final class ServiceLoop<Work: Sendable>: SerialExecutor, @unchecked Sendable {
         sg_loop_stop(raw)
     }
 
+    /// How many times the listener rested because accept() failed (see loop.c). Service thread.
+    var acceptRests: UInt64 { sg_loop_accept_rests(raw) }
+
     /// The owner's deadline event in `ms` milliseconds (nil: none). Service thread.
     func setDeadline(_ ms: Int64?) {
         sg_loop_set_deadline(raw, ms ?? -1)

@@ -27,7 +27,7 @@ extension GatewayServer {
                 logAPI(method: head.method, path: path, status: refusal.problem.status, client: "-", requestId: "-",
                        span: nil)
                 if writeAPI(wsi, .init(response: refusal.problem.response(instance: path), header: refusal.header)) != 0 { return -1 }
-                return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+                return completeTransaction(wsi)
             }
             register(APIExchange(id: id, wsi: wsi, method: head.method, path: path, phase: .discarding(refusal)))
         case .admit(let route, let request):
@@ -145,7 +145,7 @@ extension GatewayServer {
         logAPI(method: exchange.method, path: exchange.path, status: answer.response.status,
                client: exchange.clientId, requestId: exchange.requestId, span: exchange.span)
         if writeAPI(wsi, answer) != 0 { return -1 }
-        return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+        return completeTransaction(wsi)
     }
 
     /// The connection closed (or was reused): forget its exchange. Service thread.

@@ -56,14 +56,15 @@ extension GatewayServer {
             closed(wsi)
             return 0
         case LWS_CALLBACK_WSI_CREATE:
-            sockets += 1
+            socketBudget.created(wsi)
             return 0
         case LWS_CALLBACK_WSI_DESTROY:
-            sockets -= 1
+            socketBudget.destroyed(wsi)
             pendingUpgrades[wsi] = nil
             forgetAPI(wsi)
             return 0
         case LWS_CALLBACK_CLOSED_HTTP:
+            if sg_loop_take_header_overflow() != 0 { requestHeadOverflowed(wsi) }
             pendingUpgrades[wsi] = nil
             forgetAPI(wsi)
             return 0
@@ -72,18 +73,22 @@ extension GatewayServer {
         }
     }
 
-    /// A socket was accepted: keep it, or close it at once when the node holds
-    /// all the sockets it may (`maxConnections` sessions plus room for probes
-    /// and handshakes), or all the unfinished handshakes it may
-    /// (`maxPendingHandshakes`). While draining, TCP is still accepted so
+    /// A socket was accepted (lws has not made its wsi yet): keep it, keep
+    /// it and close the oldest half-open socket to make room, or close it at
+    /// once (`SocketBudget`). While draining, TCP is still accepted so
     /// /readyz can answer 503; upgrades are refused in `confirmUpgrade`. Service thread.
     func admitSocket() -> Int32 {
-        let pending = sockets - sessions.count  // the new socket is not counted yet
-        guard sockets < maxSockets, pending < settings.maxPendingHandshakes else {
+        switch socketBudget.admit() {
+        case .admit:
+            return 0
+        case .admitEvicting(let oldest):
+            counts.socketsEvicted += 1
+            sg_close_async(oldest)  // closed by lws on its next pass, not inside the listener's callback
+            return 0
+        case .refuse:
             counts.socketsRefused += 1
             return 1
         }
-        return 0
     }
 
     func session(of wsi: OpaquePointer) -> Session? {

@@ -95,8 +95,9 @@ extension GatewayServer {
         case .log: lane = .pipelined
         case .task: lane = .barrier
         }
-        if op == Op.ping, case .done(let outcome) = begin {
+        if op == Op.ping, case .done(let outcome) = begin, outcome.close == nil {
             // Outside the order: a client checks the connection while a slow command is pending.
+            // (A ping that closes a flooding client takes the ordered path, which closes.)
             recordCommand(session, op: op, result: outcome.result, arrivedNs: arrived, span: span, reply: outcome.reply)
             enqueue(session, outcome.reply, ephemeral: false, isReply: true)
             return

@@ -6,19 +6,34 @@ import SocialCore
 import SocialProtocol
 
 extension GatewayServer {
+    /// A request target (path and query, as lws decodes them) of this many
+    /// bytes or more gets 414: lws cuts it there (`sg_token_limits`).
+    static let maxRequestTargetBytes = 8192
+    /// lws's space for a request head (the request target, header values,
+    /// the names of headers it does not know): a head that does not fit, or
+    /// has more fields than lws's table holds (about 90, query arguments
+    /// included), gets 431 as lws closes the connection (loop.c; without TLS
+    /// only: with TLS it is closed unanswered).
+    static let maxRequestHeadBytes = 16384
+
     /// Plain HTTP requests: health, readiness, metrics, and the backend API
     /// under `/api/` (see `GatewayServer+API`). Service thread.
     func serveHTTP(_ wsi: OpaquePointer, path: String) -> Int32 {
+        socketBudget.requestStarted(wsi)
+        if let problem = requestHeadProblem(wsi) {
+            if writeProblem(wsi, problem.response()) != 0 { return -1 }
+            return completeTransaction(wsi)
+        }
         if path.hasPrefix(APIGate.prefix) { return startAPI(wsi, path: path) }
         let isGet = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0
         if isGet, path == "/metrics", let metrics {
-            counts.flush(into: stats)  // what this thread counted since the last tick, too
+            publishCounts()  // what this thread counted since the last tick, too
             let text = metrics()
             let rc = text.withUnsafeBufferPointer {
                 sg_http_respond(wsi, 200, "text/plain; version=0.0.4", $0.baseAddress, $0.count, nil, nil)
             }
             if rc != 0 { return -1 }
-            return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+            return completeTransaction(wsi)
         }
         let status: UInt32
         let body: String
@@ -39,7 +54,48 @@ extension GatewayServer {
             body = #"{"error":{"code":"not_found","message":"no such path"}}"#
         }
         if respond(wsi, status: status, body: body) != 0 { return -1 }
-        return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+        return completeTransaction(wsi)
+    }
+
+    /// An HTTP response is written: lws closes the connection (-1) or keeps
+    /// it for the next request, half-open again until that request's head
+    /// is in. Service thread.
+    func completeTransaction(_ wsi: OpaquePointer) -> Int32 {
+        guard lws_http_transaction_completed(wsi) == 0 else { return -1 }
+        socketBudget.idle(wsi)
+        return 0
+    }
+
+    /// 414 for a request target that reached `maxRequestTargetBytes`; nil
+    /// otherwise (a head too large never reaches a callback: see
+    /// `requestHeadOverflowed`). Service thread.
+    func requestHeadProblem(_ wsi: OpaquePointer) -> APIProblem? {
+        let target = Self.targetTokens.reduce(0) { $0 + Int(lws_hdr_total_length(wsi, $1)) }
+        guard target >= Self.maxRequestTargetBytes else { return nil }
+        return APIProblem(status: 414, title: "URI Too Long",
+                          detail: "the request target (path and query) has \(Self.maxRequestTargetBytes) bytes or more")
+    }
+
+    /// The tokens of the request target: the method's path, the query arguments.
+    static let targetTokens: [lws_token_indexes] = [
+        WSI_TOKEN_GET_URI, WSI_TOKEN_POST_URI, WSI_TOKEN_PUT_URI, WSI_TOKEN_PATCH_URI, WSI_TOKEN_DELETE_URI,
+        WSI_TOKEN_OPTIONS_URI, WSI_TOKEN_HEAD_URI, WSI_TOKEN_HTTP_URI_ARGS,
+    ]
+
+    /// lws gave up on a request head (it filled lws's header space, or had
+    /// more fields than lws holds) and closed the connection, answered 431
+    /// by the loop; counted (`social_request_heads_too_large_total`). Service thread.
+    func requestHeadOverflowed(_ wsi: OpaquePointer) {
+        guard socketBudget.isHalfOpen(wsi) else { return }
+        counts.requestHeadsTooLarge += 1
+    }
+
+    /// Writes a problem response (RFC 9457). Service thread.
+    @discardableResult
+    func writeProblem(_ wsi: OpaquePointer, _ response: APIResponse) -> Int32 {
+        response.body.withUnsafeBufferPointer {
+            sg_http_respond(wsi, UInt32(response.status), response.contentType, $0.baseAddress, $0.count, nil, nil)
+        }
     }
 
     /// `/readyz`: 200 when every backend answered its last probe in time,
@@ -70,16 +126,35 @@ extension GatewayServer {
     }
 
     /// Decides a WebSocket upgrade before it happens. Returning 1 means the
-    /// response was written (lws completes the transaction). Service thread.
+    /// refusal was written (lws completes the transaction). Service thread.
     func confirmUpgrade(_ wsi: OpaquePointer) -> Int32 {
+        socketBudget.requestStarted(wsi)
+        guard let refusal = upgradeRefusal(wsi) else { return 0 }
+        counts.handshakesRejected += 1
+        if refusal.status != 503 {  // full or draining: one line per refusal would flood the log
+            logger.info("handshake refused", metadata: [
+                "status": "\(refusal.status)", "code": "\(refusal.code)", "reason": "\(refusal.message)"])
+        }
+        let body = String(decoding: Codec.encode(HandshakeError(error: .init(code: refusal.code, message: refusal.message))),
+                          as: UTF8.self)
+        let challenge = refusal.status == 401 ? ("WWW-Authenticate:", #"Bearer error="invalid_token""#) : nil
+        respond(wsi, status: refusal.status, body: body, header: challenge)
+        socketBudget.idle(wsi)  // if lws keeps the connection for another request
+        return 1
+    }
+
+    /// Why an upgrade is refused (protocol/close-codes.md, "HTTP statuses of
+    /// the handshake"), or nil to accept it (its identity then waits in
+    /// `pendingUpgrades` for `established`). Service thread.
+    private func upgradeRefusal(_ wsi: OpaquePointer) -> (status: UInt32, code: String, message: String)? {
+        if let problem = requestHeadProblem(wsi) {
+            return (UInt32(problem.status), "uri_too_long", problem.detail)
+        }
         if draining {
-            respond(wsi, status: 503, body: #"{"error":{"code":"shutting_down","message":"this node is draining"}}"#)
-            return 1
+            return (503, "shutting_down", "this node is draining; reconnect with backoff")
         }
         if sessions.count >= maxSessions {
-            counts.socketsRefused += 1
-            respond(wsi, status: 503, body: #"{"error":{"code":"full","message":"this node holds all the connections it may; retry on another node"}}"#)
-            return 1
+            return (503, "full", "this node holds all the connections it may; reconnect with backoff")
         }
         let request = HandshakeRequest(
             path: header(wsi, WSI_TOKEN_GET_URI) ?? "",
@@ -92,14 +167,9 @@ extension GatewayServer {
         switch gate.evaluate(request, now: Date().timeIntervalSince1970) {
         case .accept(let identity, let deviceId):
             pendingUpgrades[wsi] = (identity, deviceId)
-            return 0
+            return nil
         case .reject(let status, let code, let message):
-            stats.add(.handshakesRejected)
-            logger.info("handshake refused", metadata: ["status": "\(status)", "code": "\(code)", "reason": "\(message)"])
-            let body = String(decoding: Codec.encode(HandshakeError(error: .init(code: code, message: message))), as: UTF8.self)
-            let challenge = status == 401 ? ("WWW-Authenticate:", #"Bearer error="invalid_token""#) : nil
-            respond(wsi, status: status, body: body, header: challenge)
-            return 1
+            return (status, code, message)
         }
     }
 

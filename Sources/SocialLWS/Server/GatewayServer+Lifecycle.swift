@@ -68,7 +68,7 @@ extension GatewayServer {
             }
         }
         stats.setConnections(loading: loading, ready: ready, closing: closing)
-        counts.flush(into: stats)
+        publishCounts()
         if now - lastHeartbeatMs >= Int64(settings.presenceHeartbeatSeconds) * 1000 {
             lastHeartbeatMs = now
             let live = sessions.values.filter { $0.phase != .closing }.map(\.caller)
@@ -76,6 +76,16 @@ extension GatewayServer {
             if !live.isEmpty { presence.yield(.heartbeat(live)) }
         }
         if draining { checkDrain(sessions.values) }
+    }
+
+    /// Adds what this thread counted to `stats`: the counters since the last
+    /// call, the sockets now, the listener's rests. Service thread.
+    func publishCounts() {
+        counts.flush(into: stats)
+        stats.setSockets(open: socketBudget.open, halfOpen: socketBudget.halfOpenCount)
+        let rests = Int(loop.acceptRests)
+        stats.add(.acceptRests, rests - acceptRestsPublished)
+        acceptRestsPublished = rests
     }
 
     func startDrain() {

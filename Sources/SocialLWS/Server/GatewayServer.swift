@@ -73,8 +73,8 @@ public actor GatewayServer {
     var nextSessionId: UInt64 = 1
     var draining = false
     var drainDeadlineMs: Int64 = 0
-    /// Accepted client sockets now open (lws's `WSI_CREATE` minus `WSI_DESTROY`).
-    var sockets = 0
+    /// Accepted client sockets, from lws's `WSI_CREATE` to `WSI_DESTROY`, and their caps.
+    var socketBudget: SocketBudget<OpaquePointer>
     var lastTickMs: Int64 = 0
     var lastHeartbeatMs: Int64 = 0
     /// Held chat events from other nodes (see `ChatReorder`); unused with the in-process bus.
@@ -85,16 +85,18 @@ public actor GatewayServer {
     let batchLimit: Int
     /// Sessions this node holds: `maxConnections`, lowered to fit the open-file limit.
     nonisolated let maxSessions: Int
-    /// Accepted sockets of any kind this node holds: sessions, unfinished
-    /// handshakes and a little room for probes (`/healthz`) when full.
-    nonisolated var maxSockets: Int { maxSessions + min(settings.maxPendingHandshakes, Self.probeRoom) }
-    /// Sockets beyond `maxConnections` kept for health probes and API calls.
+    /// Accepted sockets of any kind this node holds: sessions, requests,
+    /// unfinished handshakes, and room for probes (`/healthz`) when full.
+    nonisolated var maxSockets: Int { maxSessions + Self.probeRoom }
+    /// Sockets beyond `maxConnections` kept for health probes, API calls and handshakes.
     static let probeRoom = 64
-    /// Descriptors kept for everything but client sockets: the listener, the
-    /// store's files and connections, the bus, outgoing HTTP.
-    static let reservedDescriptors = 256
+    /// Half-open sockets being closed to make room (`SocketBudget.maxEvicting`):
+    /// they hold their descriptors until the loop has closed them.
+    static let evictionRoom = 32
     /// Counts kept on this thread and added to `stats` once a tick (no lock per event).
     var counts = LocalCounts()
+    /// `loop.acceptRests` as last added to `stats`.
+    var acceptRestsPublished = 0
     /// Sessions with frames queued in this loop turn, written at its end (`flushQueued`).
     var flushList: [Session] = []
     /// Sessions opened in this loop turn whose chats are to be loaded (`loadOpened`).
@@ -154,6 +156,8 @@ public actor GatewayServer {
         self.reorder = ChatReorder(windowMs: bus.isDistributed ? Int64(settings.reorderWindowMs) : 0)
         self.batchLimit = min(settings.batchMaxBytes, settings.maxMessageBytes)
         self.maxSessions = Self.sessionBudget(settings, logger: logger)
+        self.socketBudget = SocketBudget(maxSockets: maxSessions + Self.probeRoom,
+                                         maxHalfOpen: settings.maxPendingHandshakes, maxEvicting: Self.evictionRoom)
     }
 
     nonisolated public var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
@@ -213,6 +217,7 @@ public actor GatewayServer {
         bus.attach(adapter)
 
         for reason in Self.forwardedReasons { sg_loop_forward(loop.raw, Int32(reason.rawValue)) }
+        sg_loop_answer_overflows(loop.raw, settings.tlsCertPath == nil ? 1 : 0)
         let protocols = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 2)
         protocols.initialize(repeating: lws_protocols(), count: 2)
         protocols[0].name = UnsafePointer(strdup(ProtocolVersion.v1))
@@ -234,7 +239,9 @@ public actor GatewayServer {
         // inflation exceeds the receive chunk (protocol README, "Transport").
         info.user = UnsafeMutableRawPointer(loop.raw)
         info.timeout_secs = UInt32(settings.handshakeTimeoutSeconds)
-        info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxSockets + Self.reservedDescriptors))
+        info.max_http_header_data2 = UInt32(Self.maxRequestHeadBytes)
+        info.token_limits = sg_token_limits(UInt16(Self.maxRequestTargetBytes))
+        info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxSockets + Self.evictionRoom + OpenFiles.reserved(maxSockets)))
         info.retry_and_idle_policy = UnsafePointer(noValidityPolicy)  // `tick` runs pings and idle timeouts
         // The loop is ours (libuv, epoll underneath): lws watches its sockets on it.
         var foreignLoops: [UnsafeMutableRawPointer?] = [sg_loop_uv(loop.raw)]
@@ -266,7 +273,6 @@ public actor GatewayServer {
             throw ServerStartError("cannot listen on \(settings.host):\(settings.port) (in use, bad address, TLS files unreadable, or lws's libuv plugin missing)")
         }
         self.context = context
-        sockets = 0  // the listener is not a client socket
         let now = monotonicMillis()
         lastTickMs = now
         lastHeartbeatMs = now
@@ -350,19 +356,17 @@ public actor GatewayServer {
 }
 
 extension GatewayServer {
-    /// `maxConnections`, lowered so that every socket the node may hold fits
-    /// under the open-file limit with `reservedDescriptors` to spare: accept
-    /// then never fails for want of a descriptor (`EMFILE`), which lws would
-    /// retry in a loop.
+    /// `maxConnections`, lowered so that every socket the node may hold
+    /// (`maxSockets`, and the evicted ones not yet closed) fits under the
+    /// open-file limit, raised first to its hard limit, with
+    /// `OpenFiles.reserved` to spare: accept then does not fail for want of a
+    /// descriptor (`EMFILE`; the loop rests the listener if it does anyway).
     static func sessionBudget(_ settings: ServerSettings, logger: Logger) -> Int {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < (1 << 40) else {
-            return settings.maxConnections
-        }
-        let fit = Int(limit.rlim_cur) - reservedDescriptors - min(settings.maxPendingHandshakes, probeRoom)
+        guard let limit = OpenFiles.raiseToHardLimit(logger: logger) else { return settings.maxConnections }
+        let fit = limit - OpenFiles.reserved(limit) - probeRoom - evictionRoom
         guard fit < settings.maxConnections else { return settings.maxConnections }
         logger.warning("--max-connections lowered to fit the open-file limit", metadata: [
-            "max_connections": "\(settings.maxConnections)", "open_file_limit": "\(limit.rlim_cur)", "lowered_to": "\(max(1, fit))"])
+            "max_connections": "\(settings.maxConnections)", "open_file_limit": "\(limit)", "lowered_to": "\(max(1, fit))"])
         return max(1, fit)
     }
 }

@@ -17,7 +17,14 @@ struct LocalCounts {
     var idleCloses = 0
     var tokenExpiredCloses = 0
     var rateLimitCloses = 0
+    /// Sockets closed at accept: over the caps, with nothing to evict.
     var socketsRefused = 0
+    /// Half-open sockets closed to make room for a new one.
+    var socketsEvicted = 0
+    /// Requests whose head overflowed lws's header space (answered 431 by the loop).
+    var requestHeadsTooLarge = 0
+    /// WebSocket upgrades refused with an HTTP status (401, 403, 400, 503 ...).
+    var handshakesRejected = 0
 
     /// Adds everything counted since the last flush to `stats` and starts again from zero.
     mutating func flush(into stats: ServerStats) {
@@ -33,7 +40,10 @@ struct LocalCounts {
         stats.add(.idleCloses, idleCloses)
         stats.add(.tokenExpiredCloses, tokenExpiredCloses)
         stats.add(.rateLimitCloses, rateLimitCloses)
-        stats.add(.handshakesRejected, socketsRefused)
+        stats.add(.socketsRefused, socketsRefused)
+        stats.add(.socketsEvicted, socketsEvicted)
+        stats.add(.handshakesRejected, handshakesRejected)
+        stats.add(.requestHeadsTooLarge, requestHeadsTooLarge)
         self = LocalCounts()
     }
 }

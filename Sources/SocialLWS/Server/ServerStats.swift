@@ -25,6 +25,14 @@ public final class ServerStats: Sendable {
         case rateLimitCloses = "rate_limit_closes"
         /// Presence watches ended because the users no longer share a chat (or that could not be checked).
         case presenceWatchesRevoked = "presence_watches_revoked"
+        /// Sockets closed as soon as they were accepted: the node held all it may, none half-open to evict.
+        case socketsRefused = "sockets_refused"
+        /// Half-open sockets (no complete request yet) closed to make room for a new one.
+        case socketsEvicted = "sockets_evicted"
+        /// Times the listener rested because accept() failed (out of descriptors).
+        case acceptRests = "accept_rests"
+        /// Requests whose head filled lws's header space (answered 431 as lws closed them).
+        case requestHeadsTooLarge = "request_heads_too_large"
     }
 
     private let values = Mutex<[Counter: Int]>([:])
@@ -34,6 +42,11 @@ public final class ServerStats: Sendable {
     private let loading = Gauge(label: "social_connections", dimensions: [("state", "loading")])
     private let ready = Gauge(label: "social_connections", dimensions: [("state", "ready")])
     private let closing = Gauge(label: "social_connections", dimensions: [("state", "closing")])
+    /// `social_sockets{state}`: accepted sockets open (`open`: all of them) and those
+    /// without a complete request yet (`half_open`).
+    private let socketsOpen = Gauge(label: "social_sockets", dimensions: [("state", "open")])
+    private let socketsHalfOpen = Gauge(label: "social_sockets", dimensions: [("state", "half_open")])
+    private let sockets = Mutex((open: 0, halfOpen: 0))
 
     public init() {
         var counters: [Counter: Metrics.Counter] = [:]
@@ -55,6 +68,16 @@ public final class ServerStats: Sendable {
         self.ready.record(ready)
         self.closing.record(closing)
     }
+
+    /// Records the accepted sockets open, and how many of them are half-open.
+    func setSockets(open: Int, halfOpen: Int) {
+        sockets.withLock { $0 = (open, halfOpen) }
+        socketsOpen.record(open)
+        socketsHalfOpen.record(halfOpen)
+    }
+
+    /// The accepted sockets open and half-open, as last recorded (once a second, and for `/metrics`).
+    public var socketCounts: (open: Int, halfOpen: Int) { sockets.withLock { $0 } }
 
     func setOpen(_ n: Int) {
         open.store(n, ordering: .relaxed)

@@ -34,7 +34,33 @@ import Testing
         #expect(limiter.admit("chat.send", sessionId: "s1", now: 0) == .admit)
         #expect(limiter.admit("chat.send", sessionId: "s1", now: 0) == .admit)
         #expect(limiter.admit("no.such.op", sessionId: "s1", now: 0) == .reject(.commands, retryAfterMs: 100))
+        #expect(limiter.admit("ping", sessionId: "s1", now: 0) == .admit, "no ping limit set: pings pass")
+    }
+
+    @Test func pingHasABucketOfItsOwn() {
+        var settings = Self.settings()
+        settings.ping = RateLimit(perSecond: 5, burst: 5)
+        var limiter = RateLimiter(settings: settings)
+        limiter.open(alice, now: 0)
+        // Pings do not draw from the command bucket...
+        for _ in 0..<5 { #expect(limiter.admit("ping", sessionId: "s1", now: 0) == .admit) }
+        #expect(limiter.admit("ping", sessionId: "s1", now: 0) == .reject(.ping, retryAfterMs: 200))
+        // ...so every command token is still there,
+        for _ in 0..<10 { #expect(limiter.admit("sync", sessionId: "s1", now: 0) == .admit) }
+        #expect(limiter.admit("sync", sessionId: "s1", now: 0) == .reject(.commands, retryAfterMs: 100))
+        // and an empty command bucket does not hold a ping back.
+        #expect(limiter.admit("ping", sessionId: "s1", now: 200) == .admit)
+        #expect(RateLimits().ping != nil, "pings are limited by default")
+    }
+
+    @Test func aPingFloodIsClosedLikeAnyOther() {
+        var settings = Self.settings()
+        settings.ping = RateLimit(perSecond: 1, burst: 1)
+        var limiter = RateLimiter(settings: settings)
+        limiter.open(alice, now: 0)
         #expect(limiter.admit("ping", sessionId: "s1", now: 0) == .admit)
+        for t in 1...3 { #expect(limiter.admit("ping", sessionId: "s1", now: Int64(t)) == .reject(.ping, retryAfterMs: 1000 - Int64(t))) }
+        #expect(limiter.admit("ping", sessionId: "s1", now: 4) == .close(.ping, retryAfterMs: 996))
     }
 
     @Test func aRejectedCommandTakesNoTokenFromTheOtherBucket() {
