@@ -164,10 +164,12 @@ extension MongoChatStore: NotificationStore {
             var claimed: [StalledPush] = []
             for leader in try inbox.find(["push": pending, "lease": ["$lt": .int64(now)]], sort: ["lease": 1], limit: limit) {
                 // Compare-and-set on the lease read: of several nodes, one wins each push.
-                let won = try inbox.updateOne(["_id": leader["_id"] ?? .null, "push": pending, "lease": leader["lease"] ?? .null],
+                // The user (the shard key) first: sharded, the claim goes to one shard.
+                let user = try leader.string("user")
+                let won = try inbox.updateOne(["user": .string(user), "_id": leader["_id"] ?? .null, "push": pending,
+                                               "lease": leader["lease"] ?? .null],
                                               ["$set": ["lease": .int64(leaseUntil)]])
                 guard won.modified == 1 else { continue }
-                let user = try leader.string("user")
                 let members = try inbox.find(["user": .string(user), "pg": .int64(try leader.int64("id")), "push": pending],
                                              sort: ["id": 1])
                 claimed.append(StalledPush(userId: user, digest: leader["digest"]?.bool ?? false,

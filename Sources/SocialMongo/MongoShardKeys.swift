@@ -33,6 +33,9 @@ enum MongoShardKeys {
         .init(collection: MongoSchema.members, operation: "find", fields: ["chat", "on"]):
             "a group's member list (group.members) reads the members by chat: with members sharded by user it asks "
             + "every shard; rare and paged by the caller, so kept as a scatter-gather read",
+        .init(collection: MongoSchema.notifications, operation: "find", fields: ["push", "lease"]):
+            "the pushes whose lease ended (their node stopped or died) are looked for across all users, every 5 s "
+            + "and at start, by the index on (push, lease); each claim then names its user",
     ]
 
     /// The recorded queries that neither name their collection's key nor
