@@ -173,9 +173,7 @@ function applyPositioned(state: SocialState, e: PositionedEvent, now: number): S
   const me = state.userId;
   let next = upsertMessage(view, m);
   const unread = view.chat.unread + unreadDelta(view, m, view.position, me);
-  let chat: Chat = { ...next.chat, seq: Math.max(next.chat.seq, m.updated_seq), unread };
-  if (!chat.last_message || m.seq >= chat.last_message.seq) chat = { ...chat, last_message: m };
-  chat = applySystem(chat, m, me);
+  const chat = summaryWith({ ...next.chat, unread }, m, me);
   next = { ...next, chat, position: m.updated_seq };
   if (e.event === "reaction" && e.data.user_id === me) {
     const mine = next.myReactions[m.seq] ?? [];
@@ -187,6 +185,14 @@ function applyPositioned(state: SocialState, e: PositionedEvent, now: number): S
     next = { ...next, typing: next.typing.filter((t) => t.user_id !== m.sender || t.until <= now) };
   }
   return dropEchoes({ ...state, chats: { ...state.chats, [m.chat_id]: next } }, [m]);
+}
+
+/** The chat summary once `m` (a change newer than the summary) is applied: seq, last message, and what a system message changes. */
+function summaryWith(chat: Chat, m: Message, me: string | undefined): Chat {
+  let next: Chat = { ...chat, seq: Math.max(chat.seq, m.updated_seq) };
+  const last = next.last_message;
+  if (!last || m.seq > last.seq || (m.seq === last.seq && m.updated_seq >= last.updated_seq)) next = { ...next, last_message: m };
+  return applySystem(next, m, me);
 }
 
 /** What a system message changes in the chat summary: title, owner, this user's role. */
@@ -219,16 +225,19 @@ function applySyncPage(state: SocialState, result: SyncResult, config: StateConf
       continue;
     }
     let view = old;
-    let unread = entry.chat.unread;
+    let chat = entry.chat;
     const asOf: ChatView = { ...old, chat: entry.chat, summarySeq: entry.chat.seq };
     for (const m of entry.changes) {
       view = upsertMessage(view, m);
-      // Changes that raced in after the summary was read are not in its count.
-      unread += unreadDelta(asOf, m, old.position, state.userId);
+      // Changes that raced in after the summary was read are not in it (the
+      // gateway reads the summary first): count them, and apply them to it as
+      // a live event would, so that the summary is as of `position`.
+      chat = { ...chat, unread: chat.unread + unreadDelta(asOf, m, old.position, state.userId) };
+      if (m.updated_seq > entry.chat.seq) chat = summaryWith(chat, m, state.userId);
     }
     view = {
       ...view,
-      chat: { ...entry.chat, unread },
+      chat,
       summarySeq: entry.chat.seq,
       unreadKnown: true,
       position: Math.max(entry.position, old.position),

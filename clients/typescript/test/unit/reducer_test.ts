@@ -105,6 +105,29 @@ Deno.test("a sync page applies compacted changes (positions jump: not a gap), ad
   assertEquals(again.chats[C].messages, s.chats[C].messages);
 });
 
+Deno.test("a sync reply whose changes raced past its summary ends with the summary as of the position", () => {
+  // The gateway read the summary at seq 5 (last message 5, 2 unread), then the changes, which by
+  // then reached seq 7: message 6 arrived and the run club was renamed (system message 7).
+  const renamed = msg(C, 7, { sender: "u_leo", sender_kind: "system", kind: "system", text: undefined, system: { action: "renamed", by: "u_leo", title: "Track club" } });
+  const summary = chat(C, 5, { unread: 2, last_message: msg(C, 5) });
+  const s = apply(known(), [
+    { type: "sync_started" },
+    event(ev.new(msg(C, 6))), // the live event arrives while the sync is in flight: buffered
+    page([entry(summary, [msg(C, 4), msg(C, 5), msg(C, 6), renamed], 7)]),
+    { type: "sync_finished", now: 2000 },
+  ]);
+  const v = s.chats[C];
+  assertEquals(v.position, 7);
+  assertEquals(v.chat.seq, 7, "the summary's seq is the position, not the older summary's");
+  assertEquals(v.chat.last_message?.seq, 7);
+  assertEquals(v.chat.title, "Track club");
+  assertEquals(v.chat.unread, 3, "message 6 raced in and counts; the system message does not");
+  // A change older than the summary's last message does not replace it.
+  const older = apply(known(), [page([entry(chat(C, 6, { last_message: msg(C, 6, { updated_seq: 6 }) }), [msg(C, 4, { updated_seq: 5, text: "edit" })], 6)])]);
+  assertEquals(older.chats[C].chat.last_message?.seq, 6);
+  assertEquals(older.chats[C].chat.seq, 6);
+});
+
 Deno.test("local echo: the pending message shows at once, then the stored one, never both", () => {
   const s0 = known();
   const pending = { chat_id: C, client_msg_id: "cm-1", text: "hi", queued_at: 1, status: "sending" as const };
