@@ -15,7 +15,9 @@ extension GatewayServer {
     /// and on the libuv loop it then closes a second time ("uv repeat test"),
     /// which drops the close frame. Service thread.
     func close(_ session: Session, code: CloseCode, reason: String) {
+        let before = session.phase
         guard session.machine.close(code) else { return }
+        phases.move(from: before, to: .closing)
         var bytes = Array(reason.utf8.prefix(120))
         lws_close_reason(session.wsi, lws_close_status(UInt32(code.rawValue)), &bytes, bytes.count)
         lws_callback_on_writable(session.wsi)
@@ -39,14 +41,13 @@ extension GatewayServer {
         }
     }
 
-    /// Once a second: pings, idle timeouts, token expiry, presence heartbeat,
-    /// counters, drain progress. Service thread.
+    /// Once a second: pings, idle timeouts and token expiry of the sessions
+    /// whose next check has come (`timers`), presence heartbeat, counters,
+    /// drain progress. Service thread.
     func tick(now: Int64) {
         let wallNow = Date().timeIntervalSince1970
-        var loading = 0
-        var ready = 0
-        var closing = 0
-        for session in sessions.values {
+        for id in timers.due(now: now) {
+            guard let session = sessions[id], session.phase != .closing else { continue }  // gone, or closing: no more checks
             switch session.machine.tick(now: now, wallSeconds: wallNow) {
             case .none:
                 break
@@ -61,13 +62,9 @@ extension GatewayServer {
                 }
                 close(session, code: code, reason: reason)
             }
-            switch session.phase {
-            case .loading: loading += 1
-            case .ready: ready += 1
-            case .closing: closing += 1
-            }
+            if session.phase != .closing { timers.schedule(id, at: session.machine.nextCheck(now: now, wallSeconds: wallNow)) }
         }
-        stats.setConnections(loading: loading, ready: ready, closing: closing)
+        stats.setConnections(loading: phases.loading, ready: phases.ready, closing: phases.closing)
         publishCounts()
         if now - lastHeartbeatMs >= Int64(settings.presenceHeartbeatSeconds) * 1000 {
             lastHeartbeatMs = now

@@ -22,6 +22,8 @@ extension GatewayServer {
             machine: SessionMachine(timing: timing, maxInflight: settings.maxInflight, tokenExpiresAt: identity.expiresAt, now: now),
             queue: SendQueue(maxFrames: settings.sendQueueMaxFrames, maxBytes: settings.sendQueueMaxBytes))
         sessions[id] = session
+        phases.add(session.phase)
+        timers.schedule(id, at: session.machine.nextCheck(now: now, wallSeconds: Date().timeIntervalSince1970))
         lws_set_opaque_user_data(wsi, UnsafeMutableRawPointer(bitPattern: UInt(id)))
         // lws sized SO_SNDBUF from the (small) receive chunk; give batches room.
         var sendBuffer = sendBufferBytes
@@ -90,7 +92,7 @@ extension GatewayServer {
         }
         session.lateSubscriptions = []
         guard bus.isDistributed else {
-            start(session, session.machine.loaded())
+            start(session, loaded(session))
             return
         }
         bus.afterSubscribed { Task { await self.subscriptionsActive(id) } }
@@ -99,7 +101,15 @@ extension GatewayServer {
     /// The bus confirmed the session's subscriptions. Service thread.
     func subscriptionsActive(_ id: UInt64) {
         guard let session = sessions[id] else { return }
-        start(session, session.machine.loaded())
+        start(session, loaded(session))
+    }
+
+    /// The session may run commands (`SessionMachine.loaded`), counted by phase.
+    private func loaded(_ session: Session) -> [CommandOrder<PendingCommand>.Started] {
+        let before = session.phase
+        let startable = session.machine.loaded()
+        phases.move(from: before, to: session.phase)
+        return startable
     }
 
     func subscriptionsFailed(_ id: UInt64, error: any Error) {
@@ -152,6 +162,7 @@ extension GatewayServer {
         guard let session = session(of: wsi) else { return }
         lws_set_opaque_user_data(wsi, nil)
         sessions[session.id] = nil
+        phases.remove(session.phase)
         applyInterest(hub.removeSession(session.id, user: session.caller.userId, topics: session.hubTopics))
         pipeline.close(session.caller)
         presencePending.append(.closed(session.caller))

@@ -76,6 +76,10 @@ public actor GatewayServer {
     /// Accepted client sockets, from lws's `WSI_CREATE` to `WSI_DESTROY`, and their caps.
     var socketBudget: SocketBudget<OpaquePointer>
     var lastTickMs: Int64 = 0
+    /// The sessions each tick looks at (their next ping, idle or token deadline).
+    var timers = TimerWheel(now: monotonicMillis())
+    /// Sessions by phase, kept as they move (the tick no longer walks them all).
+    var phases = SessionPhases()
     var lastHeartbeatMs: Int64 = 0
     /// Held chat events from other nodes (see `ChatReorder`); unused with the in-process bus.
     var reorder: ChatReorder

@@ -115,6 +115,19 @@ struct SessionMachine<Job> {
         return .none
     }
 
+    /// The earliest time (monotonic ms) at which `tick` may answer something
+    /// other than `.none`: the next ping, the idle deadline as of now, or the
+    /// token's expiry. A frame received later only moves the idle deadline
+    /// later, so a tick at this time is early at worst, never late.
+    func nextCheck(now: Int64, wallSeconds: Double) -> Int64 {
+        let idle = lastReceiveMs + timing.idleTimeoutMs + 1
+        let ping = lastPingMs + timing.pingIntervalMs
+        let tokenSeconds = tokenExpiresAt + timing.tokenLeewaySeconds - wallSeconds
+        // Past `exp + leeway` by a millisecond; clamped so that a far expiry cannot overflow.
+        let token = now + Int64(min(max(tokenSeconds, 0), 1e9) * 1000) + 1
+        return min(idle, ping, token)
+    }
+
     /// How long a draining session must have received nothing before it is closed.
     static var drainQuietMs: Int64 { 300 }
 
