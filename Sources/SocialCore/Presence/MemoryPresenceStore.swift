@@ -8,6 +8,10 @@ public actor MemoryPresenceStore: PresenceStore {
 
     private var live: [UserID: [String: Entry]] = [:]
     private var lastSeen: [UserID: Int64] = [:]
+    /// No entry expires before this (it may be earlier than the true first
+    /// expiry: refreshes only move expiries later), so a sweep before it has
+    /// nothing to do and visits no user. A full sweep sets it again.
+    private var earliestExpiry = Int64.max
 
     public init() {}
 
@@ -19,6 +23,7 @@ public actor MemoryPresenceStore: PresenceStore {
     public func set(_ user: UserID, _ session: SessionPresence, ttlMs: Int64, now: Int64) -> PresenceChange {
         let before = presence(user, now: now)
         live[user, default: [:]][session.sessionId] = Entry(session: session, expiresAt: now + ttlMs)
+        earliestExpiry = min(earliestExpiry, now + ttlMs)
         return PresenceChange(before: before, after: presence(user, now: now))
     }
 
@@ -37,11 +42,22 @@ public actor MemoryPresenceStore: PresenceStore {
     }
 
     public func sweep(now: Int64, limit: Int) -> [PresenceChange] {
+        guard now >= earliestExpiry else { return [] }
         var changes: [PresenceChange] = []
         var removed = 0
-        for (user, entries) in live where removed < limit {
+        var earliest = Int64.max
+        for (user, entries) in live {
+            guard removed < limit else {
+                earliest = now  // stopped early: the next sweep goes on
+                break
+            }
+            let firstExpiry = entries.values.lazy.map(\.expiresAt).min() ?? .max
+            guard firstExpiry <= now else {
+                earliest = min(earliest, firstExpiry)
+                continue
+            }
             let expired = entries.filter { $0.value.expiresAt <= now }
-            guard !expired.isEmpty else { continue }
+            earliest = min(earliest, entries.values.lazy.map(\.expiresAt).filter { $0 > now }.min() ?? .max)
             // `before` as the user's sessions last looked, expired ones included.
             let before = Presence.aggregate(user, entries.values.map(\.session), lastSeen: lastSeen[user])
             for id in expired.keys { live[user]?[id] = nil }
@@ -52,6 +68,7 @@ public actor MemoryPresenceStore: PresenceStore {
             }
             changes.append(PresenceChange(before: before, after: presence(user, now: now)))
         }
+        earliestExpiry = earliest
         return changes
     }
 

@@ -18,6 +18,7 @@ extension GatewayServer {
         let before = session.phase
         guard session.machine.close(code) else { return }
         phases.move(from: before, to: .closing)
+        heartbeatCallers = nil
         var bytes = Array(reason.utf8.prefix(120))
         lws_close_reason(session.wsi, lws_close_status(UInt32(code.rawValue)), &bytes, bytes.count)
         lws_callback_on_writable(session.wsi)
@@ -68,7 +69,8 @@ extension GatewayServer {
         publishCounts()
         if now - lastHeartbeatMs >= Int64(settings.presenceHeartbeatSeconds) * 1000 {
             lastHeartbeatMs = now
-            let live = sessions.values.filter { $0.phase != .closing }.map(\.caller)
+            let live = heartbeatCallers ?? sessions.values.filter { $0.phase != .closing }.map(\.caller)
+            heartbeatCallers = live
             flushPresence()
             if !live.isEmpty { presence.yield(.heartbeat(live)) }
         }

@@ -23,6 +23,7 @@ extension GatewayServer {
             queue: SendQueue(maxFrames: settings.sendQueueMaxFrames, maxBytes: settings.sendQueueMaxBytes))
         sessions[id] = session
         phases.add(session.phase)
+        heartbeatCallers = nil
         timers.schedule(id, at: session.machine.nextCheck(now: now, wallSeconds: Date().timeIntervalSince1970))
         lws_set_opaque_user_data(wsi, UnsafeMutableRawPointer(bitPattern: UInt(id)))
         // lws sized SO_SNDBUF from the (small) receive chunk; give batches room.
@@ -163,6 +164,7 @@ extension GatewayServer {
         lws_set_opaque_user_data(wsi, nil)
         sessions[session.id] = nil
         phases.remove(session.phase)
+        heartbeatCallers = nil
         applyInterest(hub.removeSession(session.id, user: session.caller.userId, topics: session.hubTopics))
         pipeline.close(session.caller)
         presencePending.append(.closed(session.caller))

@@ -81,6 +81,7 @@ final class LoadClient: ClientDelegate, @unchecked Sendable {
     }
 
     var isOpen: Bool { lock.lock(); defer { lock.unlock() }; return state == .open }
+    var isConnecting: Bool { lock.lock(); defer { lock.unlock() }; return state == .connecting }
     var isClosed: Bool { lock.lock(); defer { lock.unlock() }; return state == .closed || state == .idle }
     var inflightCount: Int { lock.lock(); defer { lock.unlock() }; return inflight.count }
     var isSyncing: Bool { lock.lock(); defer { lock.unlock() }; return syncing || syncOnOpen }

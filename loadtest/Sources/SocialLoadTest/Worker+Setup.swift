@@ -19,7 +19,7 @@ extension Worker {
         let deadline = nowNs() + seconds(plan.setupTimeout)
         var retries = 0
         while nowNs() < deadline {
-            if !targets.contains(where: { $0.state == .connecting }) {
+            if !targets.contains(where: \.isConnecting) {
                 // During setup a failed connection tries again, as an app would, up to 5 times a client
                 // (each failure is counted, with its reason, in the report).
                 let failed = phase == "setup" ? targets.filter(\.isClosed) : []
