@@ -81,7 +81,14 @@ import Testing
         try await Task.sleep(nanoseconds: 300_000_000)
         try server.restart()
         #expect(await waitHealthy(a, b))
-        try await Task.sleep(nanoseconds: 300_000_000)
+        // Until events flow again (300 ms on a quiet machine; up to 10 s under a sanitizer).
+        for _ in 0..<100 {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            let log = b.sink.log
+            if let cut = log.firstIndex(of: .interrupted), log[(cut + 1)...].contains(where: {
+                if case .events = $0 { return true } else { return false }
+            }) { break }
+        }
         publishing.cancel()
         let log = b.sink.log
         let interrupted = try #require(log.firstIndex(of: .interrupted))
