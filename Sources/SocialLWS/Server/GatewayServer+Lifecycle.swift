@@ -18,7 +18,7 @@ extension GatewayServer {
         let before = session.phase
         guard session.machine.close(code) else { return }
         phases.move(from: before, to: .closing)
-        heartbeatCallers = nil
+        heartbeatSessions = nil
         var bytes = Array(reason.utf8.prefix(120))
         lws_close_reason(session.wsi, lws_close_status(UInt32(code.rawValue)), &bytes, bytes.count)
         lws_callback_on_writable(session.wsi)
@@ -69,8 +69,9 @@ extension GatewayServer {
         publishCounts()
         if now - lastHeartbeatMs >= Int64(settings.presenceHeartbeatSeconds) * 1000 {
             lastHeartbeatMs = now
-            let live = heartbeatCallers ?? sessions.values.filter { $0.phase != .closing }.map(\.caller)
-            heartbeatCallers = live
+            let live = heartbeatSessions ?? sessions.values.filter { $0.phase != .closing }
+                .map { PresenceSessionKey(user: $0.caller.userId, sessionId: $0.caller.sessionId) }
+            heartbeatSessions = live
             flushPresence()
             if !live.isEmpty { presence.yield(.heartbeat(live)) }
         }

@@ -23,7 +23,7 @@ extension GatewayServer {
             queue: SendQueue(maxFrames: settings.sendQueueMaxFrames, maxBytes: settings.sendQueueMaxBytes))
         sessions[id] = session
         phases.add(session.phase)
-        heartbeatCallers = nil
+        heartbeatSessions = nil
         timers.schedule(id, at: session.machine.nextCheck(now: now, wallSeconds: Date().timeIntervalSince1970))
         lws_set_opaque_user_data(wsi, UnsafeMutableRawPointer(bitPattern: UInt(id)))
         // lws sized SO_SNDBUF from the (small) receive chunk; give batches room.
@@ -164,7 +164,7 @@ extension GatewayServer {
         lws_set_opaque_user_data(wsi, nil)
         sessions[session.id] = nil
         phases.remove(session.phase)
-        heartbeatCallers = nil
+        heartbeatSessions = nil
         applyInterest(hub.removeSession(session.id, user: session.caller.userId, topics: session.hubTopics))
         pipeline.close(session.caller)
         presencePending.append(.closed(session.caller))
@@ -184,7 +184,8 @@ enum PresenceWork: Sendable {
     }
     /// A loop turn's opens and closes, in order.
     case changes([Change])
-    case heartbeat([Caller])
+    /// The node's live sessions, present for another TTL.
+    case heartbeat([PresenceSessionKey])
 }
 
 extension Dispatcher {
@@ -199,7 +200,7 @@ extension Dispatcher {
                     case .closed(let caller): await sessionClosed(caller)
                     }
                 }
-            case .heartbeat(let callers): await presenceHeartbeat(callers)
+            case .heartbeat(let sessions): await presenceHeartbeat(sessions)
             }
         }
     }

@@ -80,9 +80,9 @@ public actor GatewayServer {
     var timers = TimerWheel(now: monotonicMillis())
     /// Sessions by phase, kept as they move (the tick no longer walks them all).
     var phases = SessionPhases()
-    /// The callers the presence heartbeat refreshes (sessions not closing),
+    /// The sessions the presence heartbeat refreshes (those not closing),
     /// made again only after a session opened or started closing.
-    var heartbeatCallers: [Caller]?
+    var heartbeatSessions: [PresenceSessionKey]?
     var lastHeartbeatMs: Int64 = 0
     /// Held chat events from other nodes (see `ChatReorder`); unused with the in-process bus.
     var reorder: ChatReorder
