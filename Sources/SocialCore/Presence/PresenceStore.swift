@@ -19,14 +19,3 @@ public protocol PresenceStore: Sendable {
     /// Current presence of each user (offline, maybe with `lastSeen`, when unknown).
     func get(_ users: [UserID], now: Int64) async throws -> [Presence]
 }
-
-/// One session's presence entry: its user and session id (what a heartbeat refreshes).
-public struct PresenceSessionKey: Sendable, Hashable {
-    public var user: UserID
-    public var sessionId: String
-
-    public init(user: UserID, sessionId: String) {
-        self.user = user
-        self.sessionId = sessionId
-    }
-}

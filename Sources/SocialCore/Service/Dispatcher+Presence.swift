@@ -22,9 +22,9 @@ extension Dispatcher {
     }
 
     /// The node's heartbeat: its live sessions stay present for another TTL.
-    public func presenceHeartbeat(_ sessions: [PresenceSessionKey]) async {
+    public func presenceHeartbeat(_ sessions: [(user: UserID, sessionId: String)]) async {
         do {
-            try await presence.refresh(sessions.map { ($0.user, $0.sessionId) }, ttlMs: limits.presenceTTLMs, now: clock())
+            try await presence.refresh(sessions, ttlMs: limits.presenceTTLMs, now: clock())
         } catch {
             logger.warning("presence heartbeat failed", metadata: ["error": .string("\(error)")])
         }

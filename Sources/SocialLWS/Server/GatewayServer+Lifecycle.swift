@@ -70,7 +70,7 @@ extension GatewayServer {
         if now - lastHeartbeatMs >= Int64(settings.presenceHeartbeatSeconds) * 1000 {
             lastHeartbeatMs = now
             let live = heartbeatSessions ?? sessions.values.filter { $0.phase != .closing }
-                .map { PresenceSessionKey(user: $0.caller.userId, sessionId: $0.caller.sessionId) }
+                .map { (user: $0.caller.userId, sessionId: $0.caller.sessionId) }
             heartbeatSessions = live
             flushPresence()
             if !live.isEmpty { presence.yield(.heartbeat(live)) }

@@ -185,7 +185,7 @@ enum PresenceWork: Sendable {
     /// A loop turn's opens and closes, in order.
     case changes([Change])
     /// The node's live sessions, present for another TTL.
-    case heartbeat([PresenceSessionKey])
+    case heartbeat([(user: UserID, sessionId: String)])
 }
 
 extension Dispatcher {

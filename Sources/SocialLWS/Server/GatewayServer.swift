@@ -82,7 +82,7 @@ public actor GatewayServer {
     var phases = SessionPhases()
     /// The sessions the presence heartbeat refreshes (those not closing),
     /// made again only after a session opened or started closing.
-    var heartbeatSessions: [PresenceSessionKey]?
+    var heartbeatSessions: [(user: UserID, sessionId: String)]?
     var lastHeartbeatMs: Int64 = 0
     /// Held chat events from other nodes (see `ChatReorder`); unused with the in-process bus.
     var reorder: ChatReorder
