@@ -1,4 +1,5 @@
 #include <libwebsockets.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -174,3 +175,5 @@ void sg_timer_stop(struct sg_timer *t) {
     lws_sul_cancel(&t->sul);
     free(t);
 }
+
+int sg_release_free_heap(void) { return malloc_trim(0); }

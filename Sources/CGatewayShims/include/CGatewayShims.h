@@ -175,4 +175,10 @@ void sg_bson_reply_free(struct _bson_t *reply);
 void *sg_bson_iter_new(void);
 void sg_bson_iter_free(void *iter);
 
+/**
+ * Hands the heap's free pages back to the system (glibc `malloc_trim(0)`):
+ * 1 when some memory was released. Any thread (glibc locks each arena in turn).
+ */
+int sg_release_free_heap(void);
+
 #endif

@@ -6,7 +6,9 @@ public actor MemoryPresenceStore: PresenceStore {
         var expiresAt: Int64
     }
 
-    private var live: [UserID: [String: Entry]] = [:]
+    /// Each user's sessions: a few at most, so a small array (a dictionary
+    /// per user cost about 250 bytes per connection).
+    private var live: [UserID: [Entry]] = [:]
     private var lastSeen: [UserID: Int64] = [:]
     /// No entry expires before this (it may be earlier than the true first
     /// expiry: refreshes only move expiries later), so a sweep before it has
@@ -16,20 +18,28 @@ public actor MemoryPresenceStore: PresenceStore {
     public init() {}
 
     private func presence(_ user: UserID, now: Int64) -> Presence {
-        let sessions = (live[user] ?? [:]).values.filter { $0.expiresAt > now }.map(\.session)
+        let sessions = (live[user] ?? []).filter { $0.expiresAt > now }.map(\.session)
         return Presence.aggregate(user, sessions, lastSeen: lastSeen[user])
     }
 
     public func set(_ user: UserID, _ session: SessionPresence, ttlMs: Int64, now: Int64) -> PresenceChange {
         let before = presence(user, now: now)
-        live[user, default: [:]][session.sessionId] = Entry(session: session, expiresAt: now + ttlMs)
+        let entry = Entry(session: session, expiresAt: now + ttlMs)
+        if let index = live[user]?.firstIndex(where: { $0.session.sessionId == session.sessionId }) {
+            live[user]![index] = entry
+        } else {
+            live[user, default: []].append(entry)
+        }
         earliestExpiry = min(earliestExpiry, now + ttlMs)
         return PresenceChange(before: before, after: presence(user, now: now))
     }
 
     public func remove(_ user: UserID, sessionId: String, now: Int64) -> PresenceChange {
         let before = presence(user, now: now)
-        guard live[user]?.removeValue(forKey: sessionId) != nil else { return PresenceChange(before: before, after: before) }
+        guard let index = live[user]?.firstIndex(where: { $0.session.sessionId == sessionId }) else {
+            return PresenceChange(before: before, after: before)
+        }
+        live[user]!.remove(at: index)
         if live[user]?.isEmpty == true {
             live[user] = nil
             lastSeen[user] = now
@@ -38,7 +48,11 @@ public actor MemoryPresenceStore: PresenceStore {
     }
 
     public func refresh(_ sessions: [(user: UserID, sessionId: String)], ttlMs: Int64, now: Int64) {
-        for (user, id) in sessions { live[user]?[id]?.expiresAt = now + ttlMs }
+        for (user, id) in sessions {
+            if let index = live[user]?.firstIndex(where: { $0.session.sessionId == id }) {
+                live[user]![index].expiresAt = now + ttlMs
+            }
+        }
     }
 
     public func sweep(now: Int64, limit: Int) -> [PresenceChange] {
@@ -51,20 +65,20 @@ public actor MemoryPresenceStore: PresenceStore {
                 earliest = now  // stopped early: the next sweep goes on
                 break
             }
-            let firstExpiry = entries.values.lazy.map(\.expiresAt).min() ?? .max
+            let firstExpiry = entries.lazy.map(\.expiresAt).min() ?? .max
             guard firstExpiry <= now else {
                 earliest = min(earliest, firstExpiry)
                 continue
             }
-            let expired = entries.filter { $0.value.expiresAt <= now }
-            earliest = min(earliest, entries.values.lazy.map(\.expiresAt).filter { $0 > now }.min() ?? .max)
+            let expired = entries.filter { $0.expiresAt <= now }
+            earliest = min(earliest, entries.lazy.map(\.expiresAt).filter { $0 > now }.min() ?? .max)
             // `before` as the user's sessions last looked, expired ones included.
-            let before = Presence.aggregate(user, entries.values.map(\.session), lastSeen: lastSeen[user])
-            for id in expired.keys { live[user]?[id] = nil }
+            let before = Presence.aggregate(user, entries.map(\.session), lastSeen: lastSeen[user])
+            live[user]?.removeAll { $0.expiresAt <= now }
             removed += expired.count
             if live[user]?.isEmpty == true {
                 live[user] = nil
-                lastSeen[user] = expired.values.map(\.expiresAt).max()
+                lastSeen[user] = expired.map(\.expiresAt).max()
             }
             changes.append(PresenceChange(before: before, after: presence(user, now: now)))
         }

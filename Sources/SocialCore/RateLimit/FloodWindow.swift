@@ -2,21 +2,15 @@
 /// waits after `rate_limited` from one that keeps flooding: the session is
 /// closed once `count` rejections fall within `windowMs`.
 ///
-/// Pure: the caller passes the time. Memory: `count` timestamps, allocated at
-/// the first rejection.
+/// Pure: the caller passes the time and the policy (`RateLimits`: every
+/// session has the same). Memory: 16 bytes, and `count` timestamps allocated
+/// at the first rejection.
 struct FloodWindow: Sendable, Equatable {
-    let count: Int
-    let windowMs: Int64
     private var times: [Int64] = []
     private var next = 0
 
-    init(count: Int, windowMs: Int64) {
-        self.count = max(0, count)
-        self.windowMs = max(0, windowMs)
-    }
-
-    /// Records a rejection at `now`; true when it is the `count`-th within the window.
-    mutating func reject(now: Int64) -> Bool {
+    /// Records a rejection at `now`; true when it is the `count`-th within `windowMs`.
+    mutating func reject(now: Int64, count: Int, windowMs: Int64) -> Bool {
         guard count > 0 else { return false }
         if times.count < count {
             times.append(now)

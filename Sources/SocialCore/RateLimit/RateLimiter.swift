@@ -20,11 +20,13 @@ public enum RateDecision: Sendable, Equatable {
 public struct RateLimiter: Sendable {
     public let settings: RateLimits
 
+    /// A session's rate-limit state: kept per connection, so it is small and
+    /// inline (about 80 bytes, no allocation until a command is rejected).
     struct Session: Sendable {
-        var user: UserID
-        var kind: Caller.Kind
-        var buckets: [RateClass: TokenBucket]
-        var flood: FloodWindow
+        /// The bot account whose shared message bucket the session takes from; nil for a person.
+        var bot: UserID?
+        var buckets: SessionBuckets
+        var flood = FloodWindow()
     }
 
     struct Shared: Sendable {
@@ -40,28 +42,30 @@ public struct RateLimiter: Sendable {
         self.settings = settings
     }
 
+    /// The limit of `rateClass` that a session's own bucket keeps (nil: none,
+    /// and a bot's messages count in its account's shared bucket instead).
+    private func sessionLimit(_ rateClass: RateClass, bot: Bool) -> RateLimit? {
+        if bot && rateClass == .messages { return nil }
+        return settings.limit(rateClass, for: bot ? .bot : .user)
+    }
+
     /// Makes the buckets of a new session (full).
     public mutating func open(_ caller: Caller, now: Int64) {
         guard sessions[caller.sessionId] == nil else { return }
-        var buckets: [RateClass: TokenBucket] = [:]
-        for rateClass in RateClass.allCases {
-            if caller.kind == .bot && rateClass == .messages { continue }
-            if let limit = settings.limit(rateClass, for: caller.kind) { buckets[rateClass] = TokenBucket(limit, now: now) }
-        }
-        if caller.kind == .bot, let limit = settings.botMessages {
+        let isBot = caller.kind == .bot
+        if isBot, let limit = settings.botMessages {
             bots[caller.userId, default: Shared(bucket: TokenBucket(limit, now: now), sessions: 0)].sessions += 1
         }
-        sessions[caller.sessionId] = Session(user: caller.userId, kind: caller.kind, buckets: buckets,
-                                             flood: FloodWindow(count: settings.floodRejections,
-                                                                windowMs: settings.floodWindowMs))
+        let buckets = SessionBuckets(now: now) { sessionLimit($0, bot: isBot) }
+        sessions[caller.sessionId] = Session(bot: isBot ? caller.userId : nil, buckets: buckets)
     }
 
     /// Drops a closed session's buckets (and its bot's, with its last session).
     public mutating func close(sessionId: String) {
         guard let session = sessions.removeValue(forKey: sessionId) else { return }
-        if session.kind == .bot, var shared = bots[session.user] {
+        if let bot = session.bot, var shared = bots[bot] {
             shared.sessions -= 1
-            bots[session.user] = shared.sessions > 0 ? shared : nil
+            bots[bot] = shared.sessions > 0 ? shared : nil
         }
     }
 
@@ -72,25 +76,25 @@ public struct RateLimiter: Sendable {
     public mutating func admit(_ op: String, sessionId: String, now: Int64) -> RateDecision {
         // Taken out and put back, so its buckets are mutated in place (no copy).
         guard var session = sessions.removeValue(forKey: sessionId) else { return .admit }
+        let isBot = session.bot != nil
+        session.buckets.refill(now: now) { sessionLimit($0, bot: isBot) }
         let opClass = RateLimits.opClasses[op]
         let countsCommands = !RateLimits.ownBucketOps.contains(op)
         var waitMs: Int64 = 0
         var limiting: RateClass = .commands
-        if countsCommands, session.buckets[.commands] != nil {
-            session.buckets[.commands]!.refill(now: now)
-            waitMs = session.buckets[.commands]!.msUntilToken
+        if countsCommands, let limit = settings.commands {
+            waitMs = limit.msUntilToken(session.buckets[.commands])
         }
-        let sharedBot = opClass == .messages && session.kind == .bot
+        let sharedBot = opClass == .messages ? session.bot : nil
         if let opClass {
             var classWait: Int64 = 0
-            if sharedBot {
-                if bots[session.user] != nil {
-                    bots[session.user]!.bucket.refill(now: now)
-                    classWait = bots[session.user]!.bucket.msUntilToken
+            if let bot = sharedBot {
+                if bots[bot] != nil {
+                    bots[bot]!.bucket.refill(now: now)
+                    classWait = bots[bot]!.bucket.msUntilToken
                 }
-            } else if session.buckets[opClass] != nil {
-                session.buckets[opClass]!.refill(now: now)
-                classWait = session.buckets[opClass]!.msUntilToken
+            } else if let limit = sessionLimit(opClass, bot: isBot) {
+                classWait = limit.msUntilToken(session.buckets[opClass])
             }
             if classWait > waitMs {
                 waitMs = classWait
@@ -99,12 +103,12 @@ public struct RateLimiter: Sendable {
         }
         let decision: RateDecision
         if waitMs == 0 {
-            if countsCommands { session.buckets[.commands]?.consume() }
+            if countsCommands { session.buckets[.commands] -= 1 }
             if let opClass {
-                if sharedBot { bots[session.user]?.bucket.consume() } else { session.buckets[opClass]?.consume() }
+                if let bot = sharedBot { bots[bot]?.bucket.consume() } else { session.buckets[opClass] -= 1 }
             }
             decision = .admit
-        } else if session.flood.reject(now: now) {
+        } else if session.flood.reject(now: now, count: settings.floodRejections, windowMs: settings.floodWindowMs) {
             decision = .close(limiting, retryAfterMs: waitMs)
         } else {
             decision = .reject(limiting, retryAfterMs: waitMs)

@@ -20,9 +20,7 @@ public struct TokenBucket: Sendable, Equatable {
 
     /// Adds the tokens earned since the last call.
     public mutating func refill(now: Int64) {
-        if now > updatedMs {
-            tokens = min(limit.burst, tokens + Double(now - updatedMs) * limit.perSecond / 1000)
-        }
+        tokens = limit.refilled(tokens, elapsedMs: now - updatedMs)
         updatedMs = now
     }
 
@@ -30,10 +28,7 @@ public struct TokenBucket: Sendable, Equatable {
     public var hasToken: Bool { tokens >= 1 }
 
     /// Milliseconds until a token is there (0 when one is), at least 1 otherwise.
-    public var msUntilToken: Int64 {
-        guard tokens < 1 else { return 0 }
-        return max(1, Int64(((1 - tokens) * 1000 / limit.perSecond).rounded(.up)))
-    }
+    public var msUntilToken: Int64 { limit.msUntilToken(tokens) }
 
     /// Takes a token; call only when `hasToken`.
     public mutating func consume() {
@@ -47,5 +42,19 @@ public struct TokenBucket: Sendable, Equatable {
         guard hasToken else { return msUntilToken }
         consume()
         return nil
+    }
+}
+
+extension RateLimit {
+    /// A bucket's `tokens` after `elapsedMs` more milliseconds, at most
+    /// `burst`. Nothing is added when the time went backwards.
+    func refilled(_ tokens: Double, elapsedMs: Int64) -> Double {
+        elapsedMs > 0 ? min(burst, tokens + Double(elapsedMs) * perSecond / 1000) : tokens
+    }
+
+    /// Milliseconds until a bucket holding `tokens` has one (0 when it has), at least 1 otherwise.
+    func msUntilToken(_ tokens: Double) -> Int64 {
+        guard tokens < 1 else { return 0 }
+        return max(1, Int64(((1 - tokens) * 1000 / perSecond).rounded(.up)))
     }
 }

@@ -57,6 +57,7 @@ extension GatewayServer {
             return 0
         case LWS_CALLBACK_WSI_CREATE:
             socketBudget.created(wsi)
+            heapTrim.socketCreated()
             return 0
         case LWS_CALLBACK_WSI_DESTROY:
             socketBudget.destroyed(wsi)

@@ -76,6 +76,10 @@ extension GatewayServer {
             if !live.isEmpty { presence.yield(.heartbeat(live)) }
         }
         if draining { checkDrain(sessions.values) }
+        if heapTrim.isDue(now: now) {
+            // Off this thread: glibc walks the free chunks of every arena.
+            DispatchQueue.global(qos: .utility).async { _ = sg_release_free_heap() }
+        }
     }
 
     /// Adds what this thread counted to `stats`: the counters since the last

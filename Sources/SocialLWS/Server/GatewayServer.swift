@@ -84,6 +84,8 @@ public actor GatewayServer {
     /// made again only after a session opened or started closing.
     var heartbeatSessions: [(user: UserID, sessionId: String)]?
     var lastHeartbeatMs: Int64 = 0
+    /// When the tick returns the heap's free pages after a burst of set-ups.
+    var heapTrim = HeapTrim()
     /// Held chat events from other nodes (see `ChatReorder`); unused with the in-process bus.
     var reorder: ChatReorder
     /// `LWS_PRE` bytes of headroom, then the frame being written (see `writable`).
