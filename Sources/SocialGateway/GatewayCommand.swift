@@ -178,6 +178,7 @@ struct GatewayCommand: AsyncParsableCommand {
         s.batchMaxBytes = options.batchMaxBytes
         s.maxInflight = options.maxInflight
         s.drainTimeoutSeconds = options.drainTimeout
+        s.drainMaxClosing = options.drainMaxClosing
         s.maxConnections = options.maxConnections
         s.maxPendingHandshakes = options.maxPendingHandshakes
         s.tokenLeewaySeconds = options.jwtLeeway

@@ -74,6 +74,9 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Seconds a SIGTERM drain waits for in-flight work before closing anyway. \(Env.note("DRAIN_TIMEOUT"))")
     var drainTimeout: Int = Env.int("DRAIN_TIMEOUT", 10)
 
+    @Option(help: "Most connections a drain has closing at once (each close walks libwebsockets' list of the others' timeouts). \(Env.note("DRAIN_MAX_CLOSING"))")
+    var drainMaxClosing: Int = Env.int("DRAIN_MAX_CLOSING", 1024)
+
     // MARK: backend API
     @Option(help: "Largest backend API (/api/v1) request body in bytes; larger gets 413. \(Env.note("API_MAX_BODY_BYTES"))")
     var apiMaxBodyBytes: Int = Env.int("API_MAX_BODY_BYTES", 65_536)
@@ -245,8 +248,9 @@ struct GatewayOptions: ParsableArguments {
         guard sendQueueFrames >= 16, sendQueueBytes >= 65_536 else {
             throw ValidationError("--send-queue-frames ≥ 16 and --send-queue-bytes ≥ 65536")
         }
-        guard maxInflight >= 1, maxConnections >= 1, maxPendingHandshakes >= 1, drainTimeout >= 0, handshakeTimeout >= 1 else {
-            throw ValidationError("--max-inflight, --max-connections, --max-pending-handshakes and --handshake-timeout must be positive")
+        guard maxInflight >= 1, maxConnections >= 1, maxPendingHandshakes >= 1, drainTimeout >= 0, handshakeTimeout >= 1,
+              drainMaxClosing >= 1 else {
+            throw ValidationError("--max-inflight, --max-connections, --max-pending-handshakes, --handshake-timeout and --drain-max-closing must be positive")
         }
         guard ["embedded", "memory"].contains(store) || store.hasPrefix("mongodb://") || store.hasPrefix("mongodb+srv://") else {
             throw ValidationError("--store must be 'embedded', 'memory' or a mongodb:// URI")

@@ -42,6 +42,21 @@ import SocialTesting
         #expect(acknowledged.isSubset(of: stored))
     }
 
+    /// With room for two closing at once, a drain of twelve sessions closes
+    /// them a few at a time as the first ones finish: every one gets 1001,
+    /// well before the drain's deadline, and the process exits 0.
+    @Test func aDrainWithLittleRoomClosesEverySessionWith1001() throws {
+        let gateway = try Fixture.gateway(["--drain-timeout", "30", "--drain-max-closing", "2"])
+        let clients = try (0..<12).map { try Fixture.client(gateway, "user\($0)") }
+        let started = Date()
+        kill(gateway.pid, SIGTERM)
+        for (index, client) in clients.enumerated() {
+            #expect(client.waitClosed(timeout: 20)?.code == 1001, "client \(index)")
+        }
+        #expect(Date().timeIntervalSince(started) < 20, "closed as room freed, not at the 30 s deadline")
+        #expect(gateway.stop(timeout: 20) == 0, "exit status 0:\n\(gateway.logs)")
+    }
+
     @Test func aDrainingNodeRefusesNewConnectionsAndReportsNotReady() throws {
         let gateway = try Fixture.gateway(["--drain-timeout", "3"])
         let alice = try Fixture.client(gateway, "alice")

@@ -38,6 +38,25 @@ import SocialTesting
         withExtendedLifetime(held) {}
     }
 
+    /// A socket that connects and sends nothing, or only part of its request
+    /// head, is closed once `--handshake-timeout` has passed (lws's timeout
+    /// for it was 10 s whatever the setting); a client that connects
+    /// meanwhile is served.
+    @Test func aRequestHeadThatDoesNotComeWithinTheHandshakeTimeoutIsClosed() throws {
+        let gateway = try Fixture.gateway(["--handshake-timeout", "2"])
+        let silent = try RawSocket(port: gateway.port, timeout: 30)
+        let partial = try RawSocket(port: gateway.port, timeout: 30)
+        try partial.send("GET /ws HTTP/1.1\r\nHost: x\r\n")
+        let started = Date()
+        let client = try Fixture.client(gateway, "alice")
+        #expect(client.ok("ping") != nil)
+        #expect(silent.receiveAll().isEmpty, "closed without an answer")
+        #expect(partial.receiveAll().isEmpty, "closed without an answer")
+        let waited = Date().timeIntervalSince(started)
+        #expect(waited > 1 && waited < 7, "closed after \(waited) s, the timeout is 2 s")
+        #expect(client.ok("ping") != nil)
+    }
+
     /// The process runs out of descriptors (its soft limit lowered under what
     /// it holds): connections wait in the backlog, and the gateway does not
     /// spin on the failing `accept` (lws's listener watcher is level-triggered)

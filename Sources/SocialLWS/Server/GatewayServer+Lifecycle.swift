@@ -105,13 +105,37 @@ extension GatewayServer {
     /// everyone at the deadline; stops when none is left. The tick looks at
     /// every session; a loop turn only at those it answered or wrote to
     /// (`drainCandidates`), so closing 19,000 sessions does not rescan them
-    /// all each time. Service thread.
+    /// all each time.
+    ///
+    /// At most `--drain-max-closing` sessions close at once; the others wait in
+    /// `drainHeld` and close as the first ones finish, or after
+    /// `drainHoldMaxMs` whatever the count (peers that never answer the close
+    /// frame hold their place for lws's 5 s). lws keeps each closing socket's
+    /// timeout in one list sorted by expiry and inserts by walking it, so
+    /// closing 19,000 sessions at once made each close walk all the others
+    /// three times: 15.7 s of CPU and 17 s before the process could exit
+    /// (BENCHMARKS.md, "Drain"). Service thread.
     func checkDrain(_ candidates: some Sequence<Session>) {
         let now = monotonicMillis()
         let pastDeadline = now > drainDeadlineMs
-        for session in candidates
-        where session.machine.mayCloseForDrain(now: now, queueEmpty: session.queue.isEmpty, pastDeadline: pastDeadline) {
-            close(session, code: .goingAway, reason: "server shutting down")
+        var room = max(1, settings.drainMaxClosing) - phases.closing
+        let held = drainHeld
+        drainHeld.removeAll(keepingCapacity: true)
+        for session in held { session.drainHeld = false }
+        for batch in [AnySequence(held), AnySequence(candidates)] {
+            for session in batch where !session.drainHeld && sessions[session.id] === session
+            && session.machine.mayCloseForDrain(now: now, queueEmpty: session.queue.isEmpty, pastDeadline: pastDeadline) {
+                let heldSince = session.drainHeldSinceMs ?? now
+                if room > 0 || now - heldSince >= Self.drainHoldMaxMs {
+                    session.drainHeldSinceMs = nil
+                    close(session, code: .goingAway, reason: "server shutting down")
+                    room -= 1
+                } else {
+                    session.drainHeld = true
+                    session.drainHeldSinceMs = heldSince
+                    drainHeld.append(session)
+                }
+            }
         }
         stopIfDrained(now: now)
     }

@@ -170,7 +170,10 @@ extension GatewayServer {
         presencePending.append(.closed(session.caller))
         counts.connectionsClosed += 1
         stats.setOpen(sessions.count)
-        if draining { stopIfDrained(now: monotonicMillis()) }
+        if draining {
+            if !drainHeld.isEmpty { drainRoomFreed = true }
+            stopIfDrained(now: monotonicMillis())
+        }
     }
 }
 

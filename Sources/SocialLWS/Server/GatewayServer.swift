@@ -102,6 +102,10 @@ public actor GatewayServer {
     /// Half-open sockets being closed to make room (`SocketBudget.maxEvicting`):
     /// they hold their descriptors until the loop has closed them.
     static let evictionRoom = 32
+    /// The longest a session ready to close for the drain waits for room
+    /// (`ServerSettings.drainMaxClosing`): a peer that never answers the close
+    /// frame holds its place for lws's 5 s.
+    static let drainHoldMaxMs: Int64 = 5000
     /// Counts kept on this thread and added to `stats` once a tick (no lock per event).
     var counts = LocalCounts()
     /// `loop.acceptRests` as last added to `stats`.
@@ -114,6 +118,11 @@ public actor GatewayServer {
     var presencePending: [PresenceWork.Change] = []
     /// While draining: sessions answered or written to in this loop turn (`checkDrain`).
     var drainCandidates: [Session] = []
+    /// While draining: sessions ready to close but held back, so that no more
+    /// than `ServerSettings.drainMaxClosing` close at once (`checkDrain`).
+    var drainHeld: [Session] = []
+    /// A session closed while some are held: the turn's end closes more.
+    var drainRoomFreed = false
     var commandMetrics = CommandMetrics()
     /// Whether the per-command debug line is written (checked once: the level is set at start).
     nonisolated var logsCommands: Bool { logger.logLevel <= .debug }
@@ -248,6 +257,9 @@ public actor GatewayServer {
         // inflation exceeds the receive chunk (protocol README, "Transport").
         info.user = UnsafeMutableRawPointer(loop.raw)
         info.timeout_secs = UInt32(settings.handshakeTimeoutSeconds)
+        // A socket waiting for its request head holds a header table, and lws
+        // times that out by its own setting (10 s unless given), not `timeout_secs`.
+        info.timeout_secs_ah_idle = UInt32(settings.handshakeTimeoutSeconds)
         info.max_http_header_data2 = UInt32(Self.maxRequestHeadBytes)
         info.token_limits = sg_token_limits(UInt16(Self.maxRequestTargetBytes))
         info.fd_limit_per_thread = sg_fd_limit_per_thread(UInt32(maxSockets + Self.evictionRoom + OpenFiles.reserved(maxSockets)))
@@ -318,9 +330,10 @@ public actor GatewayServer {
         if loop.hasSelfPosted { loop.drain { handle($0) } }
         if !loadPending.isEmpty { loadOpened() }
         flushPresence()
-        if !drainCandidates.isEmpty {
+        if !drainCandidates.isEmpty || drainRoomFreed {
             let candidates = drainCandidates
             drainCandidates.removeAll(keepingCapacity: true)
+            drainRoomFreed = false
             checkDrain(candidates)
         }
         if !flushList.isEmpty { flushQueued() }

@@ -25,6 +25,10 @@ public struct ServerSettings: Sendable {
     public var maxInflight: Int = 64
     /// Seconds a drain waits for in-flight commands and queued frames before closing anyway.
     public var drainTimeoutSeconds: Int = 10
+    /// Most sessions a drain has closing at once; the others wait for room, at
+    /// most `GatewayServer.drainHoldMaxMs` (each close walks lws's list of the
+    /// others' timeouts).
+    public var drainMaxClosing: Int = 1024
     /// Seconds lws allows for a TCP/TLS/HTTP handshake to complete.
     public var handshakeTimeoutSeconds: Int = 10
     /// Seconds past its token's `exp` a session may live (the JWT leeway);

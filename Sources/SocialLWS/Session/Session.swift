@@ -27,6 +27,10 @@ final class Session {
     var farewell: [UInt8]?
     /// lws's polite close was started (`lws_close_free_wsi`): it sends the close frame itself.
     var closeStarted = false
+    /// It is in `GatewayServer.drainHeld`: ready to close for the drain, waiting its turn.
+    var drainHeld = false
+    /// Since when it has been waiting there.
+    var drainHeldSinceMs: Int64?
     /// Presence watches held (`presence.subscribe`), bounded by `maxPresenceWatches`.
     var presenceWatches = 0
     /// Watches a running `presence.subscribe` asked for: the node already
