@@ -17,6 +17,11 @@ public actor MemoryPresenceStore: PresenceStore {
 
     public init() {}
 
+    /// Where `sessionId` is among `user`'s entries.
+    private func index(_ user: UserID, _ sessionId: String) -> Int? {
+        live[user]?.firstIndex { $0.session.sessionId == sessionId }
+    }
+
     private func presence(_ user: UserID, now: Int64) -> Presence {
         let sessions = (live[user] ?? []).filter { $0.expiresAt > now }.map(\.session)
         return Presence.aggregate(user, sessions, lastSeen: lastSeen[user])
@@ -25,7 +30,7 @@ public actor MemoryPresenceStore: PresenceStore {
     public func set(_ user: UserID, _ session: SessionPresence, ttlMs: Int64, now: Int64) -> PresenceChange {
         let before = presence(user, now: now)
         let entry = Entry(session: session, expiresAt: now + ttlMs)
-        if let index = live[user]?.firstIndex(where: { $0.session.sessionId == session.sessionId }) {
+        if let index = index(user, session.sessionId) {
             live[user]![index] = entry
         } else {
             live[user, default: []].append(entry)
@@ -36,7 +41,7 @@ public actor MemoryPresenceStore: PresenceStore {
 
     public func remove(_ user: UserID, sessionId: String, now: Int64) -> PresenceChange {
         let before = presence(user, now: now)
-        guard let index = live[user]?.firstIndex(where: { $0.session.sessionId == sessionId }) else {
+        guard let index = index(user, sessionId) else {
             return PresenceChange(before: before, after: before)
         }
         live[user]!.remove(at: index)
@@ -49,7 +54,7 @@ public actor MemoryPresenceStore: PresenceStore {
 
     public func refresh(_ sessions: [(user: UserID, sessionId: String)], ttlMs: Int64, now: Int64) {
         for (user, id) in sessions {
-            if let index = live[user]?.firstIndex(where: { $0.session.sessionId == id }) {
+            if let index = index(user, id) {
                 live[user]![index].expiresAt = now + ttlMs
             }
         }

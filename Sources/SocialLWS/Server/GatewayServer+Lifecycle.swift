@@ -121,17 +121,16 @@ extension GatewayServer {
         var room = max(1, settings.drainMaxClosing) - phases.closing
         let held = drainHeld
         drainHeld.removeAll(keepingCapacity: true)
-        for session in held { session.drainHeld = false }
+        var heldAgain = Set<UInt64>()  // a held session may be among the candidates too
         for batch in [AnySequence(held), AnySequence(candidates)] {
-            for session in batch where !session.drainHeld && sessions[session.id] === session
+            for session in batch where sessions[session.id] === session
             && session.machine.mayCloseForDrain(now: now, queueEmpty: session.queue.isEmpty, pastDeadline: pastDeadline) {
                 let heldSince = session.drainHeldSinceMs ?? now
                 if room > 0 || now - heldSince >= Self.drainHoldMaxMs {
                     session.drainHeldSinceMs = nil
                     close(session, code: .goingAway, reason: "server shutting down")
                     room -= 1
-                } else {
-                    session.drainHeld = true
+                } else if heldAgain.insert(session.id).inserted {
                     session.drainHeldSinceMs = heldSince
                     drainHeld.append(session)
                 }
