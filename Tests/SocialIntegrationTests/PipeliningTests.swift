@@ -114,12 +114,13 @@ import SocialTesting
         let group = try #require((alice.ok("group.create", ["title": "Sprints", "open": true])?["group"]
             as? [String: Any])?["group_id"] as? String)
         #expect(bob.ok("group.join", ["group_id": group]) != nil)
-        let count = 50
-        // Each send near the receive chunk (1 KiB), so the gateway reads about
-        // one of bob's per loop turn and alice's kick, sent after the 11th, is
-        // read while most of them are still to come (with short sends, all 50
-        // could be read, and stored, before the kick's permission check was done).
-        let padding = String(repeating: "·", count: 400)
+        let count = 60
+        // Each send near the longest text (4 KiB), so the gateway reads about
+        // two of bob's per loop turn (it reads at most 8 KiB from a socket in
+        // one turn) and alice's kick, sent after the 11th, is read while most
+        // of them are still to come (with short sends, all of them could be
+        // read, and stored, before the kick's permission check was done).
+        let padding = String(repeating: "·", count: 1_990)
         for i in 0..<count {
             try send(bob, ["id": 10 + i, "op": "chat.send", "args": ["chat_id": group, "text": "b\(i) \(padding)", "client_msg_id": "b\(i)"]])
             if i == 10 { try send(alice, ["id": 5, "op": "group.kick", "args": ["group_id": group, "user_id": "bob"]]) }

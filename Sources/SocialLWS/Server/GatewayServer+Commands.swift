@@ -23,6 +23,7 @@ extension GatewayServer {
     func receive(_ session: Session, _ input: UnsafeMutableRawPointer?, _ len: Int) {
         guard session.phase != .closing else { return }
         session.machine.received(now: monotonicMillis())
+        countRead(session, len)
         if lws_frame_is_binary(session.wsi) != 0 {
             close(session, code: .unsupportedData, reason: "protocol v1 is JSON text frames only")
             return
@@ -57,6 +58,42 @@ extension GatewayServer {
             session.rx = []
             commandArrived(session, frame)
         }
+    }
+
+    /// Counts what a session received in this read round (`readMore`). Service thread.
+    private func countRead(_ session: Session, _ len: Int) {
+        let before = session.roundBytes
+        if before == 0 { readList.append(session) }
+        session.roundBytes = before &+ UInt32(clamping: max(len, 1))
+        if before < Self.fullReadBytes, session.roundBytes >= Self.fullReadBytes { fullReaders += 1 }
+    }
+
+    /// Reads on from the sockets that gave a full chunk in the last round,
+    /// up to `readRoundsPerTurn` chunks each in this turn. lws reads at most
+    /// `receiveChunkBytes` from a socket per loop turn, so a sender with many
+    /// commands in flight (a bot posting, a client sending its outbox after a
+    /// reconnect) had them read about four a turn, and each turn's replies
+    /// and deliveries went out in frames of their own; read on, they share
+    /// one turn's frames. Service thread, at the turn's end.
+    func readMore() {
+        var round = 1
+        while fullReaders > 0, round < Self.readRoundsPerTurn {
+            let readers = readList
+            readList.removeAll(keepingCapacity: true)
+            fullReaders = 0
+            for session in readers {
+                let full = session.roundBytes >= Self.fullReadBytes
+                session.roundBytes = 0
+                // Closed sessions' sockets may already be gone; lws reads a closing one itself.
+                guard full, sessions[session.id] === session, !session.closeStarted else { continue }
+                var poll = pollfd(fd: lws_get_socket_fd(session.wsi), events: Int16(POLLIN), revents: Int16(POLLIN))
+                _ = lws_service_fd(context, &poll)
+            }
+            round += 1
+        }
+        for session in readList { session.roundBytes = 0 }
+        readList.removeAll(keepingCapacity: true)
+        fullReaders = 0
     }
 
     /// A whole command frame arrived: parse it once, take its place in the

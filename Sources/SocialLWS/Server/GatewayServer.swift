@@ -112,6 +112,10 @@ public actor GatewayServer {
     var acceptRestsPublished = 0
     /// Sessions with frames queued in this loop turn, written at its end (`flushQueued`).
     var flushList: [Session] = []
+    /// Sessions that received something in the current read round, and how
+    /// many of them received at least `fullReadBytes` (`readMore`).
+    var readList: [Session] = []
+    var fullReaders = 0
     /// Sessions opened in this loop turn whose chats are to be loaded (`loadOpened`).
     var loadPending: [(id: UInt64, user: UserID)] = []
     /// Presence changes of this loop turn, for the presence lane (`flushPresence`).
@@ -140,6 +144,14 @@ public actor GatewayServer {
     /// size in memory. lws also sets the socket's send buffer from it; see
     /// `sendBufferBytes`.
     static let receiveChunkBytes = 1024
+    /// A read round that gave a session at least this much makes `readMore`
+    /// read its socket again (lws's read was likely full: frame headers and
+    /// a message cut at the chunk's end take the rest).
+    static let fullReadBytes: UInt32 = UInt32(receiveChunkBytes / 2)
+    /// The most chunks read from one socket in one loop turn, the first
+    /// included (`readMore`): 8 KiB, so one busy sender does not hold the
+    /// turn from the others.
+    static let readRoundsPerTurn = 8
     /// The most lws hands to one `send()`; what the kernel does not take waits
     /// in lws's buffer for the next writable turn.
     static let sendChunkBytes = 1 << 20
@@ -323,11 +335,14 @@ public actor GatewayServer {
     }
 
     /// What a loop turn leaves for its end, just before the loop waits again:
-    /// work this thread posted to itself, the chats of sessions opened in the
+    /// the rest of what busy sockets hold (`readMore`), the inbox, the chats of sessions opened in the
     /// turn, their presence, the drain's candidates, and the frames queued.
     /// Service thread.
     private func endTurn() {
-        if loop.hasSelfPosted { loop.drain { handle($0) } }
+        if !readList.isEmpty { readMore() }
+        // Also what other threads posted during the turn (store replies):
+        // their deliveries then share this turn's frames.
+        loop.drain { handle($0) }
         if !loadPending.isEmpty { loadOpened() }
         flushPresence()
         if !drainCandidates.isEmpty || drainRoomFreed {

@@ -19,6 +19,9 @@ final class Session {
     var flushQueued = false
     /// A ping goes out on the next writable callback.
     var pingDue = false
+    /// Message bytes received in the current read round, while the session
+    /// is on `GatewayServer.readList` (`readMore`).
+    var roundBytes: UInt32 = 0
     /// The chat and presence topics this session receives.
     var topics: Set<Topic> = []
     /// Subscription changes that arrived while the session was loading its chats.
