@@ -78,6 +78,7 @@ let package = Package(
         .target(name: "SocialSQLite", dependencies: [
             "CSQLite", "SocialCore",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // The distributed store: MongoDB through libmongoc, on its own worker threads.
         .target(name: "SocialMongo", dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import SocialCore
 import Synchronization
 
@@ -34,6 +35,11 @@ final class SQLiteWriter: Sendable {
     private let exited = ThreadExit()
     /// Transactions committed and the successful writes they held.
     private let committed = Mutex((batches: 0, ops: 0))
+    /// The same for `/metrics`, with each `COMMIT`'s time (the log's writes
+    /// and their `fdatasync`): what every acknowledgement waits for.
+    private let commitTimer = Timer(label: "social_store_commit_seconds")
+    private let commitsCounter = Counter(label: "social_store_commits_total")
+    private let commitWritesCounter = Counter(label: "social_store_commit_writes_total")
 
     /// Takes ownership of `connection` and starts the writer thread.
     /// - Parameter commitDelay: how long a batch smaller than `maxBatch`
@@ -167,9 +173,13 @@ final class SQLiteWriter: Sendable {
         }
         if !db.isAutocommit {
             do {
+                let started = DispatchTime.now().uptimeNanoseconds
                 try db.with(.commit) { try $0.run() }
+                commitTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
                 let ops = succeeded
                 committed.withLock { $0.batches += 1; $0.ops += ops }
+                commitsCounter.increment()
+                commitWritesCounter.increment(by: ops)
             } catch {
                 abandon(Self.storeError(error))
             }

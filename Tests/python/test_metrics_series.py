@@ -139,3 +139,26 @@ def test_bus_series_move_with_traffic(gateway, redis):
         time.sleep(0.3)
     assert value(now, "social_bus_reconnects_total", connection="subscriber") >= 1
     assert value(now, "social_bus_reconnects_total", connection="publisher") >= 1
+
+
+def test_store_commit_series(gateway):
+    """The embedded store's group commits: one timed `COMMIT` per commit, and the writes
+    they held (a group create, then five sends, each acknowledged once committed)."""
+    before = metrics(gateway)
+    assert value(before, "social_store_commits_total") == value(before, "social_store_commit_seconds_count")
+
+    async def run():
+        ws = await connect(gateway, "commit-alice")
+        chat = await create_group(ws, "Commit watch")
+        got = await burst(ws, chat, 10, 5)
+        assert all("ok" in got[i] for i in range(10, 15)), got
+        await ws.close()
+
+    asyncio.run(run())
+    after = metrics(gateway)
+    commits = value(after, "social_store_commits_total") - value(before, "social_store_commits_total")
+    writes = value(after, "social_store_commit_writes_total") - value(before, "social_store_commit_writes_total")
+    assert 1 <= commits <= writes, (commits, writes)
+    assert writes >= 6, "the group and the five messages were committed"
+    assert value(after, "social_store_commit_seconds_count") == value(after, "social_store_commits_total")
+    assert value(after, "social_store_commit_seconds_sum") > 0
