@@ -10,11 +10,12 @@ import Synchronization
 /// Group commit: callers enqueue an op with a completion. The thread takes
 /// everything queued (at most `maxBatch`), runs it in one `BEGIN IMMEDIATE`
 /// transaction with each op inside its own `SAVEPOINT` (a failing op rolls
-/// back alone and gets its own error), commits once (one WAL fsync with
-/// `synchronous=FULL`), and only then calls the completions, on the writer
-/// thread, in the order the ops were enqueued (failed ones included). A
-/// completion called with a value therefore has its change on disk, and
-/// completions run in commit order.
+/// back alone and gets its own error), and commits once. The completions
+/// run once the log is flushed to disk, on the log-sync thread
+/// (`SQLiteLogSync`, one `fdatasync` for every group committed since its
+/// last one), in the order the ops were enqueued (failed ones included),
+/// while this thread runs the next group. A completion called with a value
+/// therefore has its change on disk, and completions run in commit order.
 ///
 /// Threads: `enqueue`, `submit`, `close` and `stats` from any thread or task;
 /// the connection is used only by the writer thread.
@@ -23,7 +24,7 @@ final class SQLiteWriter: Sendable {
     /// savepoint) and returns the call that completes it once the batch is
     /// committed; `fail` completes it with an error instead.
     struct Op: Sendable {
-        let run: @Sendable (SQLiteConnection) throws -> () -> Void
+        let run: @Sendable (SQLiteConnection) throws -> @Sendable () -> Void
         let fail: @Sendable (any Error) -> Void
     }
 
@@ -35,19 +36,34 @@ final class SQLiteWriter: Sendable {
     private let exited = ThreadExit()
     /// Transactions committed and the successful writes they held.
     private let committed = Mutex((batches: 0, ops: 0))
-    /// The same for `/metrics`, with each `COMMIT`'s time (the log's writes
-    /// and their `fdatasync`): what every acknowledgement waits for.
-    private let commitTimer = Timer(label: "social_store_commit_seconds")
+    /// The same for `/metrics` (the commit's time, flush included, is `SQLiteLogSync`'s).
     private let commitsCounter = Counter(label: "social_store_commits_total")
     private let commitWritesCounter = Counter(label: "social_store_commit_writes_total")
 
-    /// Takes ownership of `connection` and starts the writer thread.
+    /// Flushes the committed groups and runs their completions.
+    private let logSync: SQLiteLogSync
+    /// Groups the log sync has flushed and completed (the writer compares
+    /// it with the groups it handed over).
+    private let flushedGroups = FlushCount()
+
+    /// Takes ownership of `connection`, which must commit with `synchronous =
+    /// NORMAL` (no flush of its own), and starts the writer and log-sync threads.
     /// - Parameter commitDelay: how long a batch smaller than `maxBatch`
     ///   waits for more writes before it commits (zero: it commits at once).
-    init(connection: SQLiteConnection, maxBatch: Int, commitDelay: Duration = .zero, logger: Logger) {
+    /// - Parameter syncLog: makes everything the connection wrote to its log
+    ///   durable (`WriteAheadLog.sync`).
+    init(connection: SQLiteConnection, maxBatch: Int, commitDelay: Duration = .zero,
+         syncLog: @escaping @Sendable () throws -> Void, logger: Logger) {
         self.maxBatch = max(1, maxBatch)
         self.commitDelay = commitDelay
         self.logger = logger
+        let queue = self.queue
+        let flushedGroups = self.flushedGroups
+        logSync = SQLiteLogSync(sync: syncLog, logger: logger) { groups in
+            flushedGroups.flushed.add(groups, ordering: .sequentiallyConsistent)
+            // Wake the writer only if it waits for this flush (see `loop`).
+            if flushedGroups.awaited.exchange(false, ordering: .sequentiallyConsistent) { queue.nudge() }
+        }
         let handoff = ThreadHandoff(connection)
         let thread = Thread { [self] in
             _ = try? "sqlite-writer".prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
@@ -69,7 +85,7 @@ final class SQLiteWriter: Sendable {
     /// Order: ops enqueued from one thread run, and complete, in that order.
     /// A closed writer calls `completion` at once, on the caller's thread,
     /// with `unavailable`.
-    func enqueue<T>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T,
+    func enqueue<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T,
                     completion: @escaping @Sendable (Result<T, any Error>) -> Void) {
         let op = Op(
             run: { db in
@@ -107,89 +123,112 @@ final class SQLiteWriter: Sendable {
     // MARK: Writer thread
 
     private func loop(_ db: SQLiteConnection) {
+        var group = OpenGroup()
+        var handed = 0
         while true {
-            var batch = queue.take(max: maxBatch)
-            if batch.isEmpty { break }
-            if commitDelay > .zero, batch.count < maxBatch {
-                // Fewer, larger commits: each costs a WAL write and an fsync
+            // Empty when the log sync reported a flush; nil once closed and drained.
+            guard var batch = queue.takeOrNudged(max: maxBatch - group.count) else { break }
+            if commitDelay > .zero, !batch.isEmpty, group.count + batch.count < maxBatch {
+                // Fewer, larger commits: each costs a WAL write and a flush
                 // (~150 µs of CPU here) whatever it holds.
                 Thread.sleep(forTimeInterval: Self.seconds(commitDelay))
-                batch += queue.takeQueued(max: maxBatch - batch.count)
+                batch += queue.takeQueued(max: maxBatch - group.count - batch.count)
             }
-            commit(batch, on: db)
+            for op in batch { run(op, into: &group, on: db) }
+            // Commit once the disk is free for it: while the last group is
+            // being flushed, this one grows (up to `maxBatch`), as it would
+            // have queued behind a COMMIT that waited for the disk itself.
+            guard group.count > 0 else { continue }
+            if group.count < maxBatch, flushedGroups.flushing(handed) {
+                // Ask for a nudge, then look again: either the log sync sees
+                // the request, or this thread sees its flush (both sequentially consistent).
+                flushedGroups.awaited.store(true, ordering: .sequentiallyConsistent)
+                guard !flushedGroups.flushing(handed) else { continue }
+                flushedGroups.awaited.store(false, ordering: .sequentiallyConsistent)
+            }
+            logSync.hand(commit(&group, on: db))
+            handed += 1
         }
+        if group.count > 0 { logSync.hand(commit(&group, on: db)) }
+        logSync.finish()
         do { try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") } catch {
             logger.warning("sqlite: checkpoint on close failed", metadata: ["error": "\(error)"])
         }
         exited.finish()         // `db` closes when this frame ends, on this thread
     }
 
-    /// One op's place in the batch: how it completes after the COMMIT.
-    private enum Outcome {
-        /// Succeeded inside the transaction: `complete` once committed, `fail` if the transaction is lost.
-        case succeeded(complete: () -> Void, fail: @Sendable (any Error) -> Void)
-        case failed(() -> Void)
+    /// One op's place in the group: how it completes once the COMMIT is on disk.
+    enum Outcome: Sendable {
+        /// Succeeded inside the transaction: `complete` once durable, `fail`
+        /// if the transaction is lost or the log cannot be flushed.
+        case succeeded(complete: @Sendable () -> Void, fail: @Sendable (any Error) -> Void)
+        case failed(@Sendable () -> Void)
     }
 
-    /// Runs `batch` in one transaction, each op in its own savepoint, then
-    /// completes every op, in batch order, after the commit.
-    private func commit(_ batch: [Op], on db: SQLiteConnection) {
+    /// The ops run in the open transaction (or failed) since the last COMMIT.
+    private struct OpenGroup {
         var outcomes: [Outcome] = []
-        outcomes.reserveCapacity(batch.count)
+        /// Ops whose change is in the open transaction.
         var succeeded = 0
-        /// The open transaction is lost: every op that succeeded in it fails.
-        func abandon(_ error: StoreError) {
-            logger.error("sqlite: write batch rolled back", metadata: ["error": "\(error)"])
-            if !db.isAutocommit { try? db.with(.rollback) { try $0.run() } }
-            for index in outcomes.indices {
-                if case .succeeded(_, let fail) = outcomes[index] { outcomes[index] = .failed { fail(error) } }
-            }
-            succeeded = 0
-        }
+        var count: Int { outcomes.count }
+    }
 
-        for op in batch {
-            do {
-                if db.isAutocommit { try db.with(.beginImmediate) { try $0.run() } }
-                try db.with(.savepoint) { try $0.run() }
-                let complete = try op.run(db)
-                try db.with(.release) { try $0.run() }
-                outcomes.append(.succeeded(complete: complete, fail: op.fail))
-                succeeded += 1
-            } catch {
-                if db.isAutocommit {
-                    // BEGIN failed, or SQLite rolled the whole transaction back (I/O error, disk full...).
-                    let message = (error as? StoreError)?.message ?? "\(error)"
-                    abandon(.unavailable("sqlite: transaction rolled back: \(message)"))
-                } else {
-                    do {
-                        try db.with(.rollbackToSavepoint) { try $0.run() }
-                        try db.with(.release) { try $0.run() }
-                    } catch {
-                        abandon(Self.storeError(error))
-                    }
+    /// Runs `op` in the open transaction (begun if none is), inside a
+    /// savepoint of its own: a failing op rolls back alone.
+    private func run(_ op: Op, into group: inout OpenGroup, on db: SQLiteConnection) {
+        do {
+            if db.isAutocommit { try db.with(.beginImmediate) { try $0.run() } }
+            try db.with(.savepoint) { try $0.run() }
+            let complete = try op.run(db)
+            try db.with(.release) { try $0.run() }
+            group.outcomes.append(.succeeded(complete: complete, fail: op.fail))
+            group.succeeded += 1
+        } catch {
+            if db.isAutocommit {
+                // BEGIN failed, or SQLite rolled the whole transaction back (I/O error, disk full...).
+                let message = (error as? StoreError)?.message ?? "\(error)"
+                abandon(&group, .unavailable("sqlite: transaction rolled back: \(message)"), on: db)
+            } else {
+                do {
+                    try db.with(.rollbackToSavepoint) { try $0.run() }
+                    try db.with(.release) { try $0.run() }
+                } catch {
+                    abandon(&group, Self.storeError(error), on: db)
                 }
-                outcomes.append(.failed { op.fail(error) })
             }
+            group.outcomes.append(.failed { op.fail(error) })
         }
+    }
+
+    /// The open transaction is lost: every op that succeeded in it fails.
+    private func abandon(_ group: inout OpenGroup, _ error: StoreError, on db: SQLiteConnection) {
+        logger.error("sqlite: write batch rolled back", metadata: ["error": "\(error)"])
+        if !db.isAutocommit { try? db.with(.rollback) { try $0.run() } }
+        for index in group.outcomes.indices {
+            if case .succeeded(_, let fail) = group.outcomes[index] { group.outcomes[index] = .failed { fail(error) } }
+        }
+        group.succeeded = 0
+    }
+
+    /// Commits the open transaction, if any, and returns the group for the
+    /// log sync: how each of its ops completes, in order. Starts a new group.
+    private func commit(_ group: inout OpenGroup, on db: SQLiteConnection) -> SQLiteLogSync.Group {
+        let started = DispatchTime.now().uptimeNanoseconds
         if !db.isAutocommit {
             do {
-                let started = DispatchTime.now().uptimeNanoseconds
                 try db.with(.commit) { try $0.run() }
-                commitTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
-                let ops = succeeded
+                let ops = group.succeeded
                 committed.withLock { $0.batches += 1; $0.ops += ops }
-                commitsCounter.increment()
-                commitWritesCounter.increment(by: ops)
+                if ops > 0 {        // as the log sync times them: groups that changed something
+                    commitsCounter.increment()
+                    commitWritesCounter.increment(by: ops)
+                }
             } catch {
-                abandon(Self.storeError(error))
+                abandon(&group, Self.storeError(error), on: db)
             }
         }
-        for outcome in outcomes {
-            switch outcome {
-            case .succeeded(let complete, _): complete()
-            case .failed(let fail): fail()
-            }
-        }
+        defer { group = OpenGroup() }
+        return SQLiteLogSync.Group(outcomes: group.outcomes, changed: group.succeeded > 0, commitStartedNs: started)
     }
 
     private static func seconds(_ duration: Duration) -> TimeInterval {
@@ -199,4 +238,15 @@ final class SQLiteWriter: Sendable {
     private static func storeError(_ error: any Error) -> StoreError {
         error as? StoreError ?? .unavailable("sqlite: \(error)")
     }
+}
+
+/// What the log-sync thread and the writer thread tell each other: groups
+/// flushed so far, and whether the writer waits for a flush to commit its
+/// open group (only then does a flush wake it).
+private final class FlushCount: Sendable {
+    let flushed = Atomic<Int>(0)
+    let awaited = Atomic<Bool>(false)
+
+    /// Whether some of the `handed` groups are not flushed yet.
+    func flushing(_ handed: Int) -> Bool { flushed.load(ordering: .sequentiallyConsistent) < handed }
 }

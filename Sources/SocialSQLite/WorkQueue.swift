@@ -14,6 +14,8 @@ final class WorkQueue<Job: Sendable>: Sendable {
         var jobs: [Job] = []
         var head = 0
         var closed = false
+        /// `nudge` was called since a consumer last returned from `takeOrNudged`.
+        var nudged = false
         /// Consumers waiting on `wake` (each owed one signal when work arrives).
         var sleepers = 0
 
@@ -56,15 +58,29 @@ final class WorkQueue<Job: Sendable>: Sendable {
     /// `max` jobs, oldest first; empty only once the queue is closed and drained.
     func take(max: Int) -> [Job] {
         while true {
-            let (batch, more) = state.withLock { state -> ([Job]?, Bool) in
+            guard let batch = takeOrNudged(max: max) else { return [] }
+            if !batch.isEmpty { return batch }
+        }
+    }
+
+    /// `take`, which also returns, empty, when `nudge` was called since it
+    /// last returned; nil once the queue is closed and drained. For a queue
+    /// with one consumer.
+    func takeOrNudged(max: Int) -> [Job]? {
+        while true {
+            let (batch, more) = state.withLock { state -> ([Job]??, Bool) in
                 if state.head < state.jobs.count {
                     let batch = state.take(max: max)
                     // Jobs left over: another sleeping consumer may take them.
                     let more = state.head < state.jobs.count && state.sleepers > 0
                     if more { state.sleepers -= 1 }
-                    return (batch, more)
+                    return (.some(batch), more)
                 }
-                if state.closed { return ([], false) }
+                if state.nudged {
+                    state.nudged = false
+                    return (.some([]), false)
+                }
+                if state.closed { return (.some(nil), false) }
                 state.sleepers += 1
                 return (nil, false)
             }
@@ -72,6 +88,17 @@ final class WorkQueue<Job: Sendable>: Sendable {
             if let batch { return batch }
             wake.wait()
         }
+    }
+
+    /// Makes the consumer's `takeOrNudged` return (at once if it waits). Any thread.
+    func nudge() {
+        let wakeOne = state.withLock { state -> Bool in
+            state.nudged = true
+            guard state.sleepers > 0 else { return false }
+            state.sleepers -= 1
+            return true
+        }
+        if wakeOne { wake.signal() }
     }
 
     /// Up to `max` jobs queued now, oldest first; empty when none (never blocks).

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SocialCore
 @testable import SocialSQLite
 import Synchronization
@@ -120,7 +121,9 @@ extension StoreContractTests {
         let entries = log.entries.withLock { $0 }
         #expect(entries.map(\.index) == Array(0..<total), "completions in queue order, failures in their place")
         let writerThread = try #require(log.writerThread.withLock { $0 })
-        #expect(entries.allSatisfy { pthread_equal($0.thread, writerThread) != 0 }, "on the writer thread")
+        #expect(entries.allSatisfy { pthread_equal($0.thread, writerThread) == 0 },
+                "on the log-sync thread, not the writer's (which runs the next group meanwhile)")
+        #expect(entries.allSatisfy { pthread_equal($0.thread, entries[0].thread) != 0 }, "all on that one thread")
         #expect(entries.allSatisfy { $0.committed }, "after the COMMIT")
         #expect(entries[1].error as? Refusal == Refusal(reason: "rule"), "a rule's error reaches the completion unchanged")
         #expect((entries[3].error as? StoreError)?.isConflict == true, "a SQLite failure is a StoreError")
@@ -151,5 +154,93 @@ extension StoreContractTests {
         #expect(after.transactions - before.transactions == 1, "both writes in one commit")
         #expect(after.writes - before.writes == 2)
         await store.close()
+    }
+}
+
+/// The log sync: a group's completions wait for the flush of the log that
+/// follows its COMMIT, the writer runs the next group meanwhile, and a
+/// failed flush fails the writes it held. (A writer on a scratch database
+/// with a flush the test controls.)
+extension StoreContractTests {
+    /// A flush that waits for the test, and counts the flushes.
+    final class HeldFlush: Sendable {
+        let gate = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        let failing = Atomic<Bool>(false)
+        let flushes = Atomic<Int>(0)
+
+        /// Returns once a flush has begun (polling: the test's task does not block a pool thread).
+        func begun() async throws {
+            while started.wait(timeout: .now()) == .timedOut { try await Task.sleep(for: .milliseconds(1)) }
+        }
+
+        func flush() throws {
+            started.signal()
+            gate.wait()
+            flushes.add(1, ordering: .relaxed)
+            if failing.load(ordering: .relaxed) { throw StoreError.unavailable("disk gone") }
+        }
+    }
+
+    private static func scratchWriter(_ directory: TemporaryDirectory, _ flush: HeldFlush) throws -> SQLiteWriter {
+        try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        let db = try SQLiteConnection.open(path: directory.path + "/scratch.sqlite3", busyTimeoutMs: 1_000)
+        try db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; CREATE TABLE t (x INTEGER);")
+        return SQLiteWriter(connection: db, maxBatch: 64, syncLog: { try flush.flush() },
+                            logger: Logger(label: "test"))
+    }
+
+    @Test func sqliteCompletionsWaitForTheFlushWhileTheWriterGoesOn() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let flush = HeldFlush()
+        let writer = try Self.scratchWriter(directory, flush)
+        final class Order: Sendable { let steps = Mutex<[String]>([]) }
+        let order = Order()
+
+        let first = Task {
+            try await writer.submit { db in try db.execute("INSERT INTO t VALUES (1)") }
+            order.steps.withLock { $0.append("first done") }
+        }
+        try await flush.begun()     // committed; its flush holds
+        order.steps.withLock { $0.append("first flushing") }
+        let second = Task {
+            try await writer.submit { db in
+                order.steps.withLock { $0.append("second ran") }
+                try db.execute("INSERT INTO t VALUES (2)")
+            }
+        }
+        while order.steps.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(order.steps.withLock { $0 } == ["first flushing", "second ran"],
+                "the writer ran the second write while the first was being flushed; the first is not acknowledged before its flush")
+
+        flush.gate.signal()                                   // the first group's flush
+        try await first.value
+        #expect(order.steps.withLock { $0.last } == "first done")
+        try await flush.begun()     // the second group, committed once the first was flushed
+        flush.gate.signal()
+        try await second.value
+        #expect(flush.flushes.load(ordering: .relaxed) == 2)
+        #expect(writer.stats.batches == 2)
+        writer.stopAccepting()
+    }
+
+    @Test func sqliteAFailedFlushFailsTheWritesItHeld() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let flush = HeldFlush()
+        flush.failing.store(true, ordering: .relaxed)
+        let writer = try Self.scratchWriter(directory, flush)
+        let write = Task { try await writer.submit { db in try db.execute("INSERT INTO t VALUES (1)") } }
+        try await flush.begun()
+        flush.gate.signal()
+        do {
+            try await write.value
+            Issue.record("a write whose flush failed was acknowledged")
+        } catch let error as StoreError {
+            #expect(error.message.contains("could not be flushed"), "\(error)")
+        }
+        writer.stopAccepting()
     }
 }

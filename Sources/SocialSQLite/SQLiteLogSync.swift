@@ -1,0 +1,148 @@
+import Foundation
+import Logging
+import Metrics
+import SocialCore
+
+/// Makes the writer's commits durable on a thread of its own, so that the
+/// writer runs the next group while the disk flushes the last one.
+///
+/// The writer's connection commits with `synchronous = NORMAL`: a COMMIT
+/// writes the group's pages to the write-ahead log and returns without
+/// waiting for the disk. The writer then hands the group here: this thread
+/// takes every group handed over since its last flush, calls `fdatasync` on
+/// the log once for all of them (`WriteAheadLog.sync`), and only then runs
+/// their completions, in commit order. A completion that reports success
+/// therefore still has its change on disk (as with `synchronous = FULL`, where
+/// the COMMIT itself waited), but the writer no longer idles through the
+/// flush: under load a flush covers several groups, and the time an
+/// acknowledgement waits is about one flush, not a queue of them.
+///
+/// What the change costs: another connection may read a group's change up
+/// to one flush before it is durable (a power cut in that window loses a
+/// change someone has read, never one that was acknowledged). A failed
+/// flush fails every write of the groups it covered with `unavailable`
+/// (their changes may or may not be on disk; a client retries with its
+/// `client_msg_id`).
+///
+/// Threads: `hand` on the writer thread; `finish` on the writer thread once
+/// it has handed its last group; `sync` and the completions on this thread.
+final class SQLiteLogSync: Sendable {
+    /// A committed group: its completions in order, whether it changed
+    /// anything (a group whose every write failed needs no flush), and when
+    /// its COMMIT began.
+    struct Group: Sendable {
+        let outcomes: [SQLiteWriter.Outcome]
+        let changed: Bool
+        let commitStartedNs: UInt64
+    }
+
+    private let groups = WorkQueue<Group>()
+    private let sync: @Sendable () throws -> Void
+    private let logger: Logger
+    private let done = DispatchSemaphore(value: 0)
+    private let commitTimer = Timer(label: "social_store_commit_seconds")
+    private let flushed: @Sendable (Int) -> Void
+
+    /// Starts the thread. `sync` makes everything written to the log so far
+    /// durable (it throws when it cannot); `flushed` hears how many groups
+    /// each flush made durable, before their completions run.
+    init(sync: @escaping @Sendable () throws -> Void, logger: Logger, flushed: @escaping @Sendable (Int) -> Void) {
+        self.sync = sync
+        self.logger = logger
+        self.flushed = flushed
+        let thread = Thread { [self] in
+            _ = try? "sqlite-sync".prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
+            self.loop()
+        }
+        thread.name = "sqlite-sync"
+        thread.start()
+    }
+
+    /// Queues a committed group for the next flush. Writer thread.
+    func hand(_ group: Group) {
+        if !groups.push(group) {
+            // Only after `finish`, which the writer calls last: nothing is left to flush it.
+            assertionFailure("a group handed after finish")
+        }
+    }
+
+    /// Flushes and completes every group handed so far, then stops the
+    /// thread; returns once it has. Writer thread, after its last group.
+    func finish() {
+        groups.close()
+        done.wait()
+    }
+
+    private func loop() {
+        while true {
+            let taken = groups.take(max: .max)
+            if taken.isEmpty { break }
+            var failure: (any Error)?
+            if taken.contains(where: \.changed) {
+                do { try sync() } catch {
+                    logger.error("sqlite: the log could not be flushed; failing the writes it held", metadata: [
+                        "error": "\(error)", "groups": "\(taken.count)"])
+                    failure = StoreError.unavailable("sqlite: the log could not be flushed to disk: \(error)")
+                }
+            }
+            let now = DispatchTime.now().uptimeNanoseconds
+            flushed(taken.count)            // the writer may commit its next group while these complete
+            for group in taken {
+                if group.changed { commitTimer.recordNanoseconds(Int64(now - group.commitStartedNs)) }
+                for outcome in group.outcomes {
+                    switch outcome {
+                    case .succeeded(let complete, let fail):
+                        if let failure { fail(failure) } else { complete() }
+                    case .failed(let fail):
+                        fail()
+                    }
+                }
+            }
+        }
+        done.signal()
+    }
+}
+
+/// The store's write-ahead log file, opened a second time to flush it:
+/// `fdatasync` on any descriptor of a file flushes the file. If the log's
+/// path names another file (SQLite deletes the log only when its last
+/// connection closes, so this should not happen while the store is open),
+/// the new one is opened before the flush.
+///
+/// Threads: used by the sync thread only, after `init`.
+final class WriteAheadLog: @unchecked Sendable {
+    let path: String
+    private var fd: Int32
+    private var inode: ino_t
+
+    /// Opens (or creates, empty, as SQLite would) the log of the database at `databasePath`.
+    init(databasePath: String) throws {
+        path = databasePath + "-wal"
+        (fd, inode) = try Self.open(path)
+    }
+
+    deinit { Foundation.close(fd) }
+
+    /// Everything written to the log so far is on disk once this returns.
+    func sync() throws {
+        var now = stat()
+        if stat(path, &now) != 0 || now.st_ino != inode {
+            let (newFd, newInode) = try Self.open(path)
+            Foundation.close(fd)
+            (fd, inode) = (newFd, newInode)
+        }
+        guard fdatasync(fd) == 0 else { throw StoreError.unavailable("fdatasync \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    private static func open(_ path: String) throws -> (Int32, ino_t) {
+        let fd = Foundation.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.unavailable("sqlite: cannot open \(path): \(String(cString: strerror(errno)))") }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let error = String(cString: strerror(errno))
+            Foundation.close(fd)
+            throw StoreError.unavailable("sqlite: cannot stat \(path): \(error)")
+        }
+        return (fd, info.st_ino)
+    }
+}
