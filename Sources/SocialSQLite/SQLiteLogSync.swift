@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import SocialCore
+import Synchronization
 
 /// Makes the writer's commits durable on a thread of its own, so that the
 /// writer runs the next group while the disk flushes the last one.
@@ -24,8 +25,16 @@ import SocialCore
 /// (their changes may or may not be on disk; a client retries with its
 /// `client_msg_id`).
 ///
-/// Threads: `hand` on the writer thread; `finish` on the writer thread once
-/// it has handed its last group; `sync` and the completions on this thread.
+/// When the writer has nothing queued to run during a flush and every group
+/// it handed over is complete, it flushes and completes the group itself
+/// (`settleHere`): at a light load that saves two hand-offs per group, and
+/// there is nothing to overlap anyway.
+///
+/// Threads: `hand`, `settleHere`, `completed` and `finish` on the writer
+/// thread (`finish` once it has handed its last group); `sync` and the
+/// completions on this thread, or on the writer's in `settleHere` (never
+/// both at once: the writer settles only once this thread has completed
+/// every group, and hands nothing meanwhile).
 final class SQLiteLogSync: Sendable {
     /// A committed group: its completions in order, whether it changed
     /// anything (a group whose every write failed needs no flush), and when
@@ -42,6 +51,7 @@ final class SQLiteLogSync: Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let commitTimer = Timer(label: "social_store_commit_seconds")
     private let flushed: @Sendable (Int) -> Void
+    private let completedGroups = GroupCount()
 
     /// Starts the thread. `sync` makes everything written to the log so far
     /// durable (it throws when it cannot); `flushed` hears how many groups
@@ -73,34 +83,58 @@ final class SQLiteLogSync: Sendable {
         done.wait()
     }
 
+    /// Flushes and completes `group` on the calling thread (the writer's),
+    /// when nothing queued could run during the flush and every group handed
+    /// before is complete (`completed`): as a COMMIT with `synchronous =
+    /// FULL` would, without a hand-off. Writer thread.
+    func settleHere(_ group: Group) {
+        settle([group], flushed: nil)
+    }
+
+    /// Groups handed over and completed so far (the writer compares it with
+    /// the groups it handed before it settles one itself).
+    var completed: Int { completedGroups.value.load(ordering: .acquiring) }
+
     private func loop() {
         while true {
             let taken = groups.take(max: .max)
             if taken.isEmpty { break }
-            var failure: (any Error)?
-            if taken.contains(where: \.changed) {
-                do { try sync() } catch {
-                    logger.error("sqlite: the log could not be flushed; failing the writes it held", metadata: [
-                        "error": "\(error)", "groups": "\(taken.count)"])
-                    failure = StoreError.unavailable("sqlite: the log could not be flushed to disk: \(error)")
-                }
-            }
-            let now = DispatchTime.now().uptimeNanoseconds
-            flushed(taken.count)            // the writer may commit its next group while these complete
-            for group in taken {
-                if group.changed { commitTimer.recordNanoseconds(Int64(now - group.commitStartedNs)) }
-                for outcome in group.outcomes {
-                    switch outcome {
-                    case .succeeded(let complete, let fail):
-                        if let failure { fail(failure) } else { complete() }
-                    case .failed(let fail):
-                        fail()
-                    }
-                }
-            }
+            settle(taken, flushed: flushed)
+            completedGroups.value.add(taken.count, ordering: .releasing)
         }
         done.signal()
     }
+
+    /// One flush for `taken`, then their completions in order. `flushed`
+    /// hears of the flush before the completions run.
+    private func settle(_ taken: [Group], flushed: (@Sendable (Int) -> Void)?) {
+        var failure: (any Error)?
+        if taken.contains(where: \.changed) {
+            do { try sync() } catch {
+                logger.error("sqlite: the log could not be flushed; failing the writes it held", metadata: [
+                    "error": "\(error)", "groups": "\(taken.count)"])
+                failure = StoreError.unavailable("sqlite: the log could not be flushed to disk: \(error)")
+            }
+        }
+        let now = DispatchTime.now().uptimeNanoseconds
+        flushed?(taken.count)           // the writer may commit its next group while these complete
+        for group in taken {
+            if group.changed { commitTimer.recordNanoseconds(Int64(now - group.commitStartedNs)) }
+            for outcome in group.outcomes {
+                switch outcome {
+                case .succeeded(let complete, let fail):
+                    if let failure { fail(failure) } else { complete() }
+                case .failed(let fail):
+                    fail()
+                }
+            }
+        }
+    }
+}
+
+/// A count one thread raises and another reads.
+final class GroupCount: Sendable {
+    let value = Atomic<Int>(0)
 }
 
 /// The store's write-ahead log file, opened a second time to flush it:

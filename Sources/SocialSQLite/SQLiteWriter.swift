@@ -146,8 +146,13 @@ final class SQLiteWriter: Sendable {
                 guard !flushedGroups.flushing(handed) else { continue }
                 flushedGroups.awaited.store(false, ordering: .sequentiallyConsistent)
             }
-            logSync.hand(commit(&group, on: db))
-            handed += 1
+            let committed = commit(&group, on: db)
+            if queue.count == 0, logSync.completed == handed {
+                logSync.settleHere(committed)       // nothing to run during the flush
+            } else {
+                logSync.hand(committed)
+                handed += 1
+            }
         }
         if group.count > 0 { logSync.hand(commit(&group, on: db)) }
         logSync.finish()
