@@ -30,7 +30,7 @@ import Synchronization
 /// (`settleHere`): at a light load that saves two hand-offs per group, and
 /// there is nothing to overlap anyway.
 ///
-/// Threads: `hand`, `settleHere`, `completed` and `finish` on the writer
+/// Threads: `hand`, `settleHere`, `completed`, `waitForFlush` and `finish` on the writer
 /// thread (`finish` once it has handed its last group); `sync` and the
 /// completions on this thread, or on the writer's in `settleHere` (never
 /// both at once: the writer settles only once this thread has completed
@@ -50,16 +50,17 @@ final class SQLiteLogSync: Sendable {
     private let logger: Logger
     private let done = DispatchSemaphore(value: 0)
     private let commitTimer = Timer(label: "social_store_commit_seconds")
-    private let flushed: @Sendable (Int) -> Void
-    private let completedGroups = GroupCount()
+    /// Wakes the writer when it waits for a flush (`waitForFlush`).
+    private let wakeWriter: @Sendable () -> Void
+    private let counts = GroupCounts()
 
     /// Starts the thread. `sync` makes everything written to the log so far
-    /// durable (it throws when it cannot); `flushed` hears how many groups
-    /// each flush made durable, before their completions run.
-    init(sync: @escaping @Sendable () throws -> Void, logger: Logger, flushed: @escaping @Sendable (Int) -> Void) {
+    /// durable (it throws when it cannot); `wakeWriter` makes the writer's
+    /// wait for a flush return (`waitForFlush`).
+    init(sync: @escaping @Sendable () throws -> Void, logger: Logger, wakeWriter: @escaping @Sendable () -> Void) {
         self.sync = sync
         self.logger = logger
-        self.flushed = flushed
+        self.wakeWriter = wakeWriter
         let thread = Thread { [self] in
             _ = try? "sqlite-sync".prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
             self.loop()
@@ -92,22 +93,40 @@ final class SQLiteLogSync: Sendable {
     }
 
     /// Groups handed over and completed so far (the writer compares it with
-    /// the groups it handed before it settles one itself).
-    var completed: Int { completedGroups.value.load(ordering: .acquiring) }
+    /// the groups it handed before it settles one itself). Writer thread.
+    var completed: Int { counts.completed.load(ordering: .acquiring) }
+
+    /// Whether some of the `handed` groups are still to be flushed; if so,
+    /// the next flush calls `wakeWriter`. Writer thread.
+    ///
+    /// The writer asks to be woken, then looks again: either this thread
+    /// sees the request after its flush, or the writer sees the flush
+    /// (both sequentially consistent), so no wake-up is lost; a flush
+    /// nobody waits for wakes nobody.
+    func waitForFlush(handed: Int) -> Bool {
+        guard counts.flushing(handed) else { return false }
+        counts.awaited.store(true, ordering: .sequentiallyConsistent)
+        guard !counts.flushing(handed) else { return true }
+        counts.awaited.store(false, ordering: .sequentiallyConsistent)
+        return false
+    }
 
     private func loop() {
         while true {
             let taken = groups.take(max: .max)
             if taken.isEmpty { break }
-            settle(taken, flushed: flushed)
-            completedGroups.value.add(taken.count, ordering: .releasing)
+            settle(taken) { [counts, wakeWriter] in
+                counts.flushed.add(taken.count, ordering: .sequentiallyConsistent)
+                if counts.awaited.exchange(false, ordering: .sequentiallyConsistent) { wakeWriter() }
+            }
+            counts.completed.add(taken.count, ordering: .releasing)
         }
         done.signal()
     }
 
     /// One flush for `taken`, then their completions in order. `flushed`
-    /// hears of the flush before the completions run.
-    private func settle(_ taken: [Group], flushed: (@Sendable (Int) -> Void)?) {
+    /// runs between the two.
+    private func settle(_ taken: [Group], flushed: (() -> Void)?) {
         var failure: (any Error)?
         if taken.contains(where: \.changed) {
             do { try sync() } catch {
@@ -117,7 +136,7 @@ final class SQLiteLogSync: Sendable {
             }
         }
         let now = DispatchTime.now().uptimeNanoseconds
-        flushed?(taken.count)           // the writer may commit its next group while these complete
+        flushed?()          // the writer may commit its next group while these complete
         for group in taken {
             if group.changed { commitTimer.recordNanoseconds(Int64(now - group.commitStartedNs)) }
             for outcome in group.outcomes {
@@ -132,9 +151,15 @@ final class SQLiteLogSync: Sendable {
     }
 }
 
-/// A count one thread raises and another reads.
-final class GroupCount: Sendable {
-    let value = Atomic<Int>(0)
+/// What the log-sync thread tells the writer thread: groups flushed and
+/// completed so far, and whether the writer waits for a flush.
+private final class GroupCounts: Sendable {
+    let flushed = Atomic<Int>(0)
+    let completed = Atomic<Int>(0)
+    let awaited = Atomic<Bool>(false)
+
+    /// Whether some of the `handed` groups are not flushed yet.
+    func flushing(_ handed: Int) -> Bool { flushed.load(ordering: .sequentiallyConsistent) < handed }
 }
 
 /// The store's write-ahead log file, opened a second time to flush it:

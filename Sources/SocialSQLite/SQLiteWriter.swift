@@ -42,9 +42,6 @@ final class SQLiteWriter: Sendable {
 
     /// Flushes the committed groups and runs their completions.
     private let logSync: SQLiteLogSync
-    /// Groups the log sync has flushed and completed (the writer compares
-    /// it with the groups it handed over).
-    private let flushedGroups = FlushCount()
 
     /// Takes ownership of `connection`, which must commit with `synchronous =
     /// NORMAL` (no flush of its own), and starts the writer and log-sync threads.
@@ -58,12 +55,7 @@ final class SQLiteWriter: Sendable {
         self.commitDelay = commitDelay
         self.logger = logger
         let queue = self.queue
-        let flushedGroups = self.flushedGroups
-        logSync = SQLiteLogSync(sync: syncLog, logger: logger) { groups in
-            flushedGroups.flushed.add(groups, ordering: .sequentiallyConsistent)
-            // Wake the writer only if it waits for this flush (see `loop`).
-            if flushedGroups.awaited.exchange(false, ordering: .sequentiallyConsistent) { queue.nudge() }
-        }
+        logSync = SQLiteLogSync(sync: syncLog, logger: logger) { queue.nudge() }
         let handoff = ThreadHandoff(connection)
         let thread = Thread { [self] in
             _ = try? "sqlite-writer".prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
@@ -139,13 +131,7 @@ final class SQLiteWriter: Sendable {
             // being flushed, this one grows (up to `maxBatch`), as it would
             // have queued behind a COMMIT that waited for the disk itself.
             guard group.count > 0 else { continue }
-            if group.count < maxBatch, flushedGroups.flushing(handed) {
-                // Ask for a nudge, then look again: either the log sync sees
-                // the request, or this thread sees its flush (both sequentially consistent).
-                flushedGroups.awaited.store(true, ordering: .sequentiallyConsistent)
-                guard !flushedGroups.flushing(handed) else { continue }
-                flushedGroups.awaited.store(false, ordering: .sequentiallyConsistent)
-            }
+            if group.count < maxBatch, logSync.waitForFlush(handed: handed) { continue }
             let committed = commit(&group, on: db)
             if queue.count == 0, logSync.completed == handed {
                 logSync.settleHere(committed)       // nothing to run during the flush
@@ -243,15 +229,4 @@ final class SQLiteWriter: Sendable {
     private static func storeError(_ error: any Error) -> StoreError {
         error as? StoreError ?? .unavailable("sqlite: \(error)")
     }
-}
-
-/// What the log-sync thread and the writer thread tell each other: groups
-/// flushed so far, and whether the writer waits for a flush to commit its
-/// open group (only then does a flush wake it).
-private final class FlushCount: Sendable {
-    let flushed = Atomic<Int>(0)
-    let awaited = Atomic<Bool>(false)
-
-    /// Whether some of the `handed` groups are not flushed yet.
-    func flushing(_ handed: Int) -> Bool { flushed.load(ordering: .sequentiallyConsistent) < handed }
 }
