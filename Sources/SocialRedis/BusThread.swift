@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import SocialCore
 
 /// Starts one of the bus's own threads (publisher, subscriber): `body` runs
 /// on a new thread that does not die of `SIGPIPE`.
@@ -13,13 +14,10 @@ import Glibc
 /// error and the thread reconnects), and the thread-directed signal stays
 /// pending, inert.
 func startBusThread(name: String, _ body: @escaping @Sendable () -> Void) {
-    let thread = Thread {
-        _ = try? name.prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
+    Thread.startNamed(name) {
         ignoreBrokenPipeOnThisThread()
         body()
     }
-    thread.name = name
-    thread.start()
 }
 
 /// Blocks `SIGPIPE` for the calling thread. Any thread (it affects only itself).

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import SocialCore
 import Synchronization
 
 /// Copies the write-ahead log into the database file on a thread of its own,
@@ -39,12 +40,7 @@ final class SQLiteCheckpointer: Sendable {
         self.logger = logger
         nextRequest = Atomic(threshold)
         let handoff = ThreadHandoff(connection)
-        let thread = Thread { [self] in
-            _ = try? "sqlite-checkpt".prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
-            self.loop(handoff.take())
-        }
-        thread.name = "sqlite-checkpoint"
-        thread.start()
+        Thread.startNamed("sqlite-checkpt") { [self] in loop(handoff.take()) }
     }
 
     /// A commit left `frames` frames in the log. Writer thread; never blocks.

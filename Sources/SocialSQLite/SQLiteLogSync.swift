@@ -61,12 +61,7 @@ final class SQLiteLogSync: Sendable {
         self.sync = sync
         self.logger = logger
         self.wakeWriter = wakeWriter
-        let thread = Thread { [self] in
-            _ = try? "sqlite-sync".prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
-            self.loop()
-        }
-        thread.name = "sqlite-sync"
-        thread.start()
+        Thread.startNamed("sqlite-sync") { [self] in loop() }
     }
 
     /// Queues a committed group for the next flush. Writer thread.

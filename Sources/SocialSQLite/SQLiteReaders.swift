@@ -18,13 +18,10 @@ final class SQLiteReaders: Sendable {
         exits = connections.map { _ in ThreadExit() }
         for (index, connection) in connections.enumerated() {
             let handoff = ThreadHandoff(connection)
-            let thread = Thread { [queue, exited = exits[index]] in
-                _ = try? "sqlite-reader-\(index)".prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
+            Thread.startNamed("sqlite-reader-\(index)") { [queue, exited = exits[index]] in
                 Self.loop(handoff.take(), queue: queue)
                 exited.finish()
             }
-            thread.name = "sqlite-reader-\(index)"
-            thread.start()
         }
     }
 

@@ -57,12 +57,7 @@ final class SQLiteWriter: Sendable {
         let queue = self.queue
         logSync = SQLiteLogSync(sync: syncLog, logger: logger) { queue.nudge() }
         let handoff = ThreadHandoff(connection)
-        let thread = Thread { [self] in
-            _ = try? "sqlite-writer".prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
-            self.loop(handoff.take())
-        }
-        thread.name = "sqlite-writer"
-        thread.start()
+        Thread.startNamed("sqlite-writer") { [self] in loop(handoff.take()) }
     }
 
     /// Runs `body` in the next group commit, then calls `completion` with its

@@ -1,4 +1,5 @@
 import Foundation
+import SocialCore
 
 /// The proxy's own threads: every upstream call (connect, write, read, all
 /// bounded by the call's deadline) runs here, never on the lws service thread
@@ -22,13 +23,7 @@ final class HTTPWorkers: @unchecked Sendable {
         self.queueLimit = queueLimit
         running = max(1, count)
         for index in 0..<running {
-            let name = "proxy-worker-\(index)"
-            let thread = Thread { [self] in
-                _ = try? name.prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
-                loop()
-            }
-            thread.name = name
-            thread.start()
+            Thread.startNamed("proxy-worker-\(index)") { [self] in loop() }
         }
     }
 

@@ -1,6 +1,7 @@
 import CGatewayShims
 import CLibWebSockets
 import Foundation
+import SocialCore
 import Synchronization
 
 /// The thread that owns one libwebsockets context, its event loop (`sg_loop`:
@@ -89,13 +90,7 @@ final class ServiceLoop<Work: Sendable>: SerialExecutor, @unchecked Sendable {
             sg_loop_finish(raw, context)
             finished()
         }
-        let thread = Thread {
-            _ = try? name.prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
-            body.value()
-        }
-        thread.name = name
-        thread.stackSize = 4 << 20
-        thread.start()
+        Thread.startNamed(name, stackSize: 4 << 20) { body.value() }
         ready.wait()
     }
 

@@ -30,13 +30,7 @@ final class MongoWorkers: @unchecked Sendable {
         self.database = database
         running = max(1, count)
         for index in 0..<running {
-            let name = "mongo-worker-\(index)"
-            let thread = Thread { [self] in
-                _ = try? name.prefix(15).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // the name top -H and the stop check see (Linux)
-                loop()
-            }
-            thread.name = name
-            thread.start()
+            Thread.startNamed("mongo-worker-\(index)") { [self] in loop() }
         }
     }
 
