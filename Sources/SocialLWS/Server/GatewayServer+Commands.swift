@@ -270,7 +270,7 @@ extension GatewayServer {
         }
         for frame in heldPresence { enqueue(session, frame, ephemeral: true) }
         start(session, session.machine.startable())
-        if draining { drainCandidates.append(session) }
+        drain.touched(session.id)
     }
 }
 

@@ -226,7 +226,7 @@ extension GatewayServer {
         counts.messagesSent += messages
         // After a partial write lws asks for the writable callback itself, once it has sent the rest.
         if !session.queue.isEmpty && lws_partial_buffered(session.wsi) == 0 { lws_callback_on_writable(session.wsi) }
-        if draining { drainCandidates.append(session) }
+        drain.touched(session.id)
         return frames
     }
 

@@ -75,7 +75,7 @@ extension GatewayServer {
             flushPresence()
             if !live.isEmpty { presence.yield(.heartbeat(live)) }
         }
-        if draining { checkDrain(sessions.values) }
+        if draining { checkDrain(sessions.keys) }
         if heapTrim.isDue(now: now) {
             // Off this thread: glibc walks the free chunks of every arena.
             DispatchQueue.global(qos: .utility).async { _ = sg_release_free_heap() }
@@ -93,48 +93,25 @@ extension GatewayServer {
     }
 
     func startDrain() {
-        guard !draining else { return }
-        draining = true
-        drainDeadlineMs = monotonicMillis() + Int64(settings.drainTimeoutSeconds) * 1000
+        guard drain.start(now: monotonicMillis(), timeoutMs: Int64(settings.drainTimeoutSeconds) * 1000) else { return }
         logger.info("draining", metadata: ["connections": "\(sessions.count)"])
-        checkDrain(sessions.values)
+        checkDrain(sessions.keys)
     }
 
-    /// Closes each of `candidates` once its commands are answered, its queue
-    /// is sent and it has been quiet (see `SessionMachine.mayCloseForDrain`);
-    /// everyone at the deadline; stops when none is left. The tick looks at
-    /// every session; a loop turn only at those it answered or wrote to
-    /// (`drainCandidates`), so closing 19,000 sessions does not rescan them
-    /// all each time.
-    ///
-    /// At most `--drain-max-closing` sessions close at once; the others wait in
-    /// `drainHeld` and close as the first ones finish, or after
-    /// `drainHoldMaxMs` whatever the count (peers that never answer the close
-    /// frame hold their place for lws's 5 s). lws keeps each closing socket's
-    /// timeout in one list sorted by expiry and inserts by walking it, so
-    /// closing 19,000 sessions at once made each close walk all the others
-    /// three times: 15.7 s of CPU and 17 s before the process could exit
-    /// (BENCHMARKS.md, "Drain"). Service thread.
-    func checkDrain(_ candidates: some Sequence<Session>) {
+    /// Closes each of `candidates` (session ids) once its commands are
+    /// answered, its queue is sent and it has been quiet (see
+    /// `SessionMachine.mayCloseForDrain`); everyone at the deadline; no more
+    /// than `--drain-max-closing` at once (`Drain.choose`); stops when none
+    /// is left. Service thread.
+    func checkDrain(_ candidates: some Sequence<UInt64>) {
         let now = monotonicMillis()
-        let pastDeadline = now > drainDeadlineMs
-        var room = max(1, settings.drainMaxClosing) - phases.closing
-        let held = drainHeld
-        drainHeld.removeAll(keepingCapacity: true)
-        var heldAgain = Set<UInt64>()  // a held session may be among the candidates too
-        for batch in [AnySequence(held), AnySequence(candidates)] {
-            for session in batch where sessions[session.id] === session
-            && session.machine.mayCloseForDrain(now: now, queueEmpty: session.queue.isEmpty, pastDeadline: pastDeadline) {
-                let heldSince = session.drainHeldSinceMs ?? now
-                if room > 0 || now - heldSince >= Self.drainHoldMaxMs {
-                    session.drainHeldSinceMs = nil
-                    close(session, code: .goingAway, reason: "server shutting down")
-                    room -= 1
-                } else if heldAgain.insert(session.id).inserted {
-                    session.drainHeldSinceMs = heldSince
-                    drainHeld.append(session)
-                }
-            }
+        let pastDeadline = drain.isPastDeadline(now: now)
+        let closing = drain.choose(candidates, closing: phases.closing, now: now) { id in
+            guard let session = sessions[id] else { return false }
+            return session.machine.mayCloseForDrain(now: now, queueEmpty: session.queue.isEmpty, pastDeadline: pastDeadline)
+        }
+        for id in closing {
+            if let session = sessions[id] { close(session, code: .goingAway, reason: "server shutting down") }
         }
         stopIfDrained(now: now)
     }
@@ -143,7 +120,7 @@ extension GatewayServer {
     /// under way are answered (each ends by `--api-timeout-ms`), or 5 s past
     /// the drain deadline. Service thread.
     func stopIfDrained(now: Int64) {
-        guard (sessions.isEmpty && apiById.isEmpty) || now > drainDeadlineMs + 5000 else { return }
+        guard drain.mayStop(now: now, nothingLeft: sessions.isEmpty && apiById.isEmpty) else { return }
         flushPresence()
         presence.finish()
         stopLoop()

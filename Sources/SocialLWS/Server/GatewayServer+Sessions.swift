@@ -171,7 +171,7 @@ extension GatewayServer {
         counts.connectionsClosed += 1
         stats.setOpen(sessions.count)
         if draining {
-            if !drainHeld.isEmpty { drainRoomFreed = true }
+            drain.closed()
             stopIfDrained(now: monotonicMillis())
         }
     }

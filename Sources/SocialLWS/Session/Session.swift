@@ -30,9 +30,6 @@ final class Session {
     var farewell: [UInt8]?
     /// lws's polite close was started (`lws_close_free_wsi`): it sends the close frame itself.
     var closeStarted = false
-    /// Since when it has been ready to close for the drain, waiting its turn
-    /// in `GatewayServer.drainHeld`.
-    var drainHeldSinceMs: Int64?
     /// Presence watches held (`presence.subscribe`), bounded by `maxPresenceWatches`.
     var presenceWatches = 0
     /// Watches a running `presence.subscribe` asked for: the node already
