@@ -1,14 +1,13 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-/// C adapters run in Swift 5 language mode: their C handles are confined to
-/// one owning thread by design (documented per type), which the Swift 6
-/// checker cannot express for raw C pointers. SocialSQLite and SocialMongo
-/// are past that: their handles stay on their own threads (SQLite's move there
-/// through one `@unchecked Sendable` hand-off box; libmongoc's clients are
-/// popped from the pool by the worker that uses them), so they compile in
-/// Swift 6 mode.
-let adapterSettings: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+/// Every module of the gateway compiles in Swift 6 language mode: each C
+/// handle stays on the one thread that owns it, moved there through one
+/// `@unchecked Sendable` hand-off box (`ThreadHandoff`, SocialCore) or popped
+/// from a pool by the worker that uses it (libmongoc). Swift 5 mode is left
+/// to the test harness, the tools and some test targets, whose helpers share
+/// state with the test that drives them.
+let harnessSettings: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
 let package = Package(
     name: "social-gateway",
@@ -89,12 +88,12 @@ let package = Package(
         .target(name: "SocialRedis", dependencies: [
             "CHiredis", "SocialCore",
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: adapterSettings),
+        ]),
         // Test harness: gateway processes, token minting, raw sockets, clients.
         .target(name: "SocialTesting", dependencies: [
             "SocialLWS", "SocialProtocol", "SocialCore",
             .product(name: "JWTKit", package: "jwt-kit"),
-        ], swiftSettings: adapterSettings),
+        ], swiftSettings: harnessSettings),
 
         .executableTarget(name: "SocialGateway", dependencies: [
             "SocialLWS", "SocialCore", "SocialAuth", "SocialSQLite", "SocialMongo", "SocialRedis", "SocialHTTP",
@@ -106,18 +105,18 @@ let package = Package(
         .executableTarget(name: "SocialCLI", dependencies: [
             "SocialLWS", "SocialTesting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: adapterSettings),
+        ], swiftSettings: harnessSettings),
         .executableTarget(name: "SocialBench", dependencies: [
             "SocialLWS", "SocialTesting", "SocialProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: adapterSettings),
+        ], swiftSettings: harnessSettings),
 
         // The load-test driver: scenarios over the lws client library, HDR histograms, JSON and HTML reports.
         .executableTarget(name: "SocialLoadTest", dependencies: [
             "SocialLWS", "SocialTesting", "SocialProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
-        ], path: "loadtest/Sources/SocialLoadTest", swiftSettings: adapterSettings),
+        ], path: "loadtest/Sources/SocialLoadTest", swiftSettings: harnessSettings),
         // The benchmark driver in C: one epoll loop, raw sockets, a minimal WebSocket client, so that
         // the gateway is what is measured on a shared machine. libcrypto mints the HS256 tokens.
         .executableTarget(name: "SocialBlast", path: "loadtest/blast",
@@ -130,15 +129,15 @@ let package = Package(
         .testTarget(name: "SocialProtocolTests", dependencies: ["SocialProtocol"]),
         .testTarget(name: "SocialCoreTests", dependencies: ["SocialCore", "SocialSQLite", "SocialTesting"]),
         .testTarget(name: "SocialMongoTests", dependencies: ["SocialMongo", "SocialTesting"],
-                    swiftSettings: adapterSettings),
+                    swiftSettings: harnessSettings),
         .testTarget(name: "SocialRedisTests", dependencies: ["SocialRedis", "SocialTesting"],
-                    swiftSettings: adapterSettings),
+                    swiftSettings: harnessSettings),
         .testTarget(name: "SocialAuthTests", dependencies: ["SocialAuth", "SocialTesting"]),
         .testTarget(name: "SocialLWSTests", dependencies: ["SocialLWS", "SocialAuth", "SocialTesting"],
-                    swiftSettings: adapterSettings),
+                    swiftSettings: harnessSettings),
         .testTarget(name: "SocialIntegrationTests", dependencies: [
             "SocialTesting", "SocialLWS", "SocialProtocol",
             "SocialRedis",  // ShardMap: where the sharded tests' chats and users live
-        ], swiftSettings: adapterSettings),
+        ], swiftSettings: harnessSettings),
     ]
 )

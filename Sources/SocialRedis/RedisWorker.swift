@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SocialCore
 
 /// What one Redis worker does with its connection. `RedisWorker` runs it on
 /// the worker's own thread: it opens a connection, serves it until it fails
@@ -78,7 +79,8 @@ final class RedisWorker: @unchecked Sendable {
 
     /// Starts the thread running `body`; it holds `body` until it exits. Any thread, once.
     func start<Body: RedisWorkerBody>(_ body: Body) {
-        startBusThread(name: name.replacingOccurrences(of: " ", with: "-")) { [self] in run(body) }
+        let handoff = ThreadHandoff(body)
+        startBusThread(name: name.replacingOccurrences(of: " ", with: "-")) { [self] in run(handoff.take()) }
     }
 
     /// Asks the thread to exit; wakes it. Any thread; idempotent.

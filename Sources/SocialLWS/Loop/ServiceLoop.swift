@@ -66,7 +66,7 @@ final class ServiceLoop<Work: Sendable>: SerialExecutor, @unchecked Sendable {
         sg_loop_set_callback(raw, callback, callbackUser)
         sg_loop_set_events(raw, loopEvent, Unmanaged.passUnretained(events).toOpaque())
         let ready = DispatchSemaphore(value: 0)
-        let body = UncheckedBox { [self] in
+        let body = ThreadHandoff { [self] in
             self.thread = pthread_self()
             self.started = true
             ready.signal()
@@ -90,7 +90,7 @@ final class ServiceLoop<Work: Sendable>: SerialExecutor, @unchecked Sendable {
             sg_loop_finish(raw, context)
             finished()
         }
-        Thread.startNamed(name, stackSize: 4 << 20) { body.value() }
+        Thread.startNamed(name, stackSize: 4 << 20) { body.take()() }
         ready.wait()
     }
 
@@ -190,9 +190,3 @@ struct ContextHandle: @unchecked Sendable {
     let pointer: OpaquePointer?
 }
 
-/// Carries a value to the thread that is about to start. `@unchecked
-/// Sendable`: written before `Thread.start`, read once by that thread only.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
