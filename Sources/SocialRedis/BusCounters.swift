@@ -1,5 +1,6 @@
 import Foundation
 import SocialCore
+import Synchronization
 
 /// What a `RedisBus` has done since it started (for logs, tests and metrics).
 public struct RedisBusStats: Sendable, Equatable {
@@ -44,17 +45,16 @@ public struct RedisBusStats: Sendable, Equatable {
 
 /// The counters behind `RedisBusStats`, shared by the publisher and the
 /// subscriber threads and read from any thread.
-///
-/// `@unchecked Sendable`: `stats` and the up flags are only read and written under `lock`;
-/// `metrics` is `Sendable`.
-final class BusCounters: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stats = RedisBusStats()
+final class BusCounters: Sendable {
+    private struct State {
+        var stats = RedisBusStats()
+        var publisherUp = false
+        var subscriberUp = false
+    }
+
+    private let state = Mutex(State())
     /// The series at `/metrics` (made with the bus, after the metrics system's bootstrap).
     let metrics: BusMetrics
-
-    private var publisherUp = false
-    private var subscriberUp = false
 
     /// - Parameters:
     ///   - shard: the shard's label for every series, when the bus has several shards.
@@ -67,26 +67,20 @@ final class BusCounters: @unchecked Sendable {
     /// The publisher's or the subscriber's connection went up or down:
     /// `social_bus_shard_up` follows both. Any thread.
     func connection(_ connection: BusMetrics.Connection, isUp: Bool) {
-        lock.lock()
-        if connection == .publisher { publisherUp = isUp } else { subscriberUp = isUp }
-        let both = publisherUp && subscriberUp
-        lock.unlock()
+        let both = state.withLock { state in
+            if connection == .publisher { state.publisherUp = isUp } else { state.subscriberUp = isUp }
+            return state.publisherUp && state.subscriberUp
+        }
         metrics.shardUp(both)
     }
 
     /// Applies `change` under the lock. Any thread.
     func update(_ change: (inout RedisBusStats) -> Void) {
-        lock.lock()
-        change(&stats)
-        lock.unlock()
+        state.withLock { change(&$0.stats) }
     }
 
     /// A copy of the counters. Any thread.
-    var snapshot: RedisBusStats {
-        lock.lock()
-        defer { lock.unlock() }
-        return stats
-    }
+    var snapshot: RedisBusStats { state.withLock { $0.stats } }
 }
 
 /// Microseconds since 1970 (the bus wire's `ts`). Any thread.

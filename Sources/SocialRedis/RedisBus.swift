@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SocialCore
+import Synchronization
 
 /// The distributed event bus: Redis pub/sub through hiredis, so that gateway
 /// nodes behind a load balancer behave as one; over one Redis, or several
@@ -156,22 +157,16 @@ public final class RedisBus: EventBus {
 }
 
 /// Calls its action once `done` was called `count` times. Any thread.
-/// `@unchecked Sendable`: `left` is only touched under `lock`.
-private final class Countdown: @unchecked Sendable {
-    private let lock = NSLock()
-    private var left: Int
+private final class Countdown: Sendable {
+    private let left: Atomic<Int>
     private let action: @Sendable () -> Void
 
     init(_ count: Int, _ action: @escaping @Sendable () -> Void) {
-        left = count
+        left = Atomic(count)
         self.action = action
     }
 
     func done() {
-        lock.lock()
-        left -= 1
-        let fire = left == 0
-        lock.unlock()
-        if fire { action() }
+        if left.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { action() }
     }
 }

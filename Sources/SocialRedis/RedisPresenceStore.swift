@@ -202,7 +202,7 @@ public final class RedisPresenceStore: PresenceStore {
     public func get(_ users: [UserID], now: Int64) async throws -> [Presence] {
         guard !users.isEmpty else { return [] }
         let parts = byShard(users) { $0 }
-        let found = PresenceResults(count: users.count)
+        let found = Slots<Presence?>(count: users.count, initial: nil)
         try await eachShard(parts.keys) { shard in
             let indices = parts[shard, default: []]
             let mine = indices.map { users[$0] }
@@ -210,7 +210,7 @@ public final class RedisPresenceStore: PresenceStore {
                 found.set(index, presence)
             }
         }
-        return found.values
+        return found.values.compactMap { $0 }
     }
 
     /// The presence of `users`, all of them on `shard`, in their order.
@@ -296,25 +296,4 @@ public final class RedisPresenceStore: PresenceStore {
     }
 
     private var lastSeenRetentionMs: Int64 { Int64(settings.lastSeenRetentionSeconds * 1000) }
-}
-
-/// The presences of one `get`, filled by the shards' tasks in the callers'
-/// order. `@unchecked Sendable`: `storage` is only touched under `lock`.
-private final class PresenceResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [Presence?]
-
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ presence: Presence) {
-        lock.lock()
-        storage[index] = presence
-        lock.unlock()
-    }
-
-    var values: [Presence] {
-        lock.lock()
-        defer { lock.unlock() }
-        return storage.compactMap { $0 }
-    }
 }

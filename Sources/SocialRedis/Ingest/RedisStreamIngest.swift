@@ -236,7 +236,7 @@ public final class RedisStreamIngest: RedisWorkerBody, @unchecked Sendable {
     /// the retry too, so nothing overtakes an entry that must wait.
     private func runHandler(_ entries: [StreamEntry]) -> [IngestVerdict] {
         let done = DispatchSemaphore(value: 0)
-        let box = VerdictBox(count: entries.count)
+        let box = Slots<IngestVerdict>(count: entries.count, initial: .retryLater("no verdict"))
         let handler = self.handler
         Task {
             for (index, entry) in entries.enumerated() {
@@ -262,26 +262,4 @@ public final class RedisStreamIngest: RedisWorkerBody, @unchecked Sendable {
     }
 
     private var isStopping: Bool { worker.isStopping }
-}
-
-/// The verdicts of one read, filled by the handler tasks. `@unchecked
-/// Sendable`: `values` is only touched under `lock`, and read by the ingest
-/// thread after every task has finished.
-private final class VerdictBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [IngestVerdict]
-
-    init(count: Int) { storage = Array(repeating: .retryLater("no verdict"), count: count) }
-
-    func set(_ index: Int, _ verdict: IngestVerdict) {
-        lock.lock()
-        storage[index] = verdict
-        lock.unlock()
-    }
-
-    var values: [IngestVerdict] {
-        lock.lock()
-        defer { lock.unlock() }
-        return storage
-    }
 }
