@@ -81,10 +81,11 @@ struct Drain {
         var room = maxClosing - closing
         let wasHeld = held
         held.removeAll(keepingCapacity: true)
-        var seen = Set<UInt64>()  // a held session may be among the candidates too
+        var taken = Set<UInt64>()  // chosen or held again: a held session may be among the candidates too
         var chosen: [UInt64] = []
         func consider(_ id: UInt64, heldSince: Int64?) {
-            guard seen.insert(id).inserted, mayClose(id) else { return }
+            guard !taken.contains(id), mayClose(id) else { return }
+            taken.insert(id)
             let since = heldSince ?? now
             if room > 0 || now - since >= holdMaxMs {
                 chosen.append(id)
