@@ -1,11 +1,11 @@
 /// Strict base64url (RFC 4648 §5) without padding, as JWS uses.
 enum Base64URL {
-    static func decode(_ text: Substring) -> [UInt8]? {
+    static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
         var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count * 3 / 4)
+        out.reserveCapacity(text.count * 3 / 4)
         var buffer: UInt32 = 0
         var bits = 0
-        for c in text.utf8 {
+        for c in text {
             let v: UInt8
             switch c {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = c - UInt8(ascii: "A")

@@ -45,7 +45,9 @@ import SocialTesting
         let rsParts = minter.token(user: "alice", algorithm: .rs256).split(separator: ".")
         #expect(failure(rsParts[0] + "." + TokenMinter.encode(TokenMinter.claims(user: "admin")) + "." + rsParts[2]) == .badSignature)
         #expect(failure(minter.sign(claims: claims, header: ["crit": ["exp"]])) != nil)
-        #expect(failure("a.b") != nil)
+        #expect(failure("a.b") == .malformed("expected three dot-separated parts"))
+        #expect(failure(minter.token(user: "alice") + ".x") == .malformed("expected three dot-separated parts"))
+        #expect(failure("..") != nil)
         #expect(failure("!!.!!.!!") != nil)
     }
 

@@ -17,6 +17,17 @@ import SocialTesting
                          deviceIdQuery: device, origin: origin, version: version, protocols: protocols)
     }
 
+    @Test func theAuthorizationSchemeIsMatchedWithoutRegardToCase() {
+        #expect(HandshakeGate.credentials("Bearer abc", scheme: "bearer ") == "abc")
+        #expect(HandshakeGate.credentials("bEARER  abc ", scheme: "bearer ") == " abc ")
+        #expect(HandshakeGate.credentials("BOT bot_a:s", scheme: "bot ") == "bot_a:s")
+        #expect(HandshakeGate.credentials("Bearer ", scheme: "bearer ") == nil, "nothing after the scheme")
+        #expect(HandshakeGate.credentials("Bearer", scheme: "bearer ") == nil)
+        #expect(HandshakeGate.credentials("Bearerabc", scheme: "bearer ") == nil)
+        #expect(HandshakeGate.credentials("Basic abc", scheme: "bearer ") == nil)
+        #expect(HandshakeGate.credentials("Bearer \u{e9}t\u{e9}", scheme: "bearer ") == "\u{e9}t\u{e9}")
+    }
+
     @Test func acceptsAValidTokenWithItsDevice() async throws {
         let minter = try await TokenMinter.make(secret: Self.secret)
         let decision = try await gate().evaluate(request(minter.token(user: "alice"), device: "phone-1"),

@@ -28,6 +28,25 @@ struct HandshakeGate: Sendable {
 
     static let path = "/ws"
 
+    /// What follows `scheme` (lowercase ASCII, ending in a space) at the
+    /// start of an `Authorization` header, matched without regard to ASCII
+    /// case; nil when the header does not start with it or has nothing after
+    /// it. Compares bytes: a `String`'s `count` and `prefix` break it into
+    /// grapheme clusters, a cost on every handshake.
+    static func credentials(_ header: String, scheme: String) -> Substring? {
+        let bytes = header.utf8
+        var index = bytes.startIndex
+        for expected in scheme.utf8 {
+            guard index < bytes.endIndex else { return nil }
+            let byte = bytes[index]
+            let lower = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
+            guard lower == expected else { return nil }
+            index = bytes.index(after: index)
+        }
+        guard index < bytes.endIndex else { return nil }
+        return Substring(bytes[index...])
+    }
+
     func evaluate(_ request: HandshakeRequest, now: Double) -> HandshakeDecision {
         guard request.path == Self.path else {
             return .reject(status: 404, code: "not_found", message: "WebSocket endpoint is \(Self.path)")
@@ -53,21 +72,21 @@ struct HandshakeGate: Sendable {
             deviceId = device
         }
         let token: String
-        if let header = request.authorization, header.count > 4, header.prefix(4).lowercased() == "bot " {
+        if let header = request.authorization, let credentials = Self.credentials(header, scheme: "bot ") {
             guard let bots else {
                 return .reject(status: 401, code: "unauthorized", message: "bot accounts are not enabled on this gateway")
             }
-            switch bots.verify(trimmingOWS(header.dropFirst(4))) {
+            switch bots.verify(trimmingOWS(credentials)) {
             case .success(let identity):
                 return .accept(identity, deviceId: identity.deviceId)
             case .failure(let failure):
                 return .reject(status: 401, code: "unauthorized", message: failure.description)
             }
         } else if let header = request.authorization {
-            guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+            guard let credentials = Self.credentials(header, scheme: "bearer ") else {
                 return .reject(status: 401, code: "unauthorized", message: "Authorization must be Bearer <token>")
             }
-            token = trimmingOWS(header.dropFirst(7))
+            token = trimmingOWS(credentials)
         } else if let query = request.accessTokenQuery, !query.isEmpty {
             token = query
         } else {
