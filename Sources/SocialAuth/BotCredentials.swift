@@ -1,14 +1,14 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// The bot accounts a node accepts at the WebSocket handshake, held in memory
 /// so `Authorization: Bot <id>:<secret>` is checked on the lws thread without
 /// I/O. The application replaces the whole set from the store every
 /// `--bot-refresh-seconds` and after each change it makes through the API.
 ///
-/// Threads: any thread may call every method; the lock guards `entries`,
-/// which is why this class is `@unchecked Sendable`.
-public final class BotCredentials: @unchecked Sendable {
+/// Threads: any thread may call every method (`entries` is behind a `Mutex`).
+public final class BotCredentials: Sendable {
     /// What the handshake needs of one bot.
     public struct Entry: Sendable, Equatable {
         public var id: String
@@ -25,31 +25,22 @@ public final class BotCredentials: @unchecked Sendable {
         }
     }
 
-    private let lock = NSLock()
-    private var entries: [String: Entry] = [:]
+    private let entries = Mutex<[String: Entry]>([:])
 
     public init() {}
 
     /// Replaces every entry (a refresh from the store).
     public func replaceAll(_ entries: [Entry]) {
         let table = Dictionary(entries.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
-        lock.lock()
-        self.entries = table
-        lock.unlock()
+        self.entries.withLock { $0 = table }
     }
 
     /// Adds or replaces one entry (a change this node just made).
     public func update(_ entry: Entry) {
-        lock.lock()
-        entries[entry.id] = entry
-        lock.unlock()
+        entries.withLock { $0[entry.id] = entry }
     }
 
-    public var count: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return entries.count
-    }
+    public var count: Int { entries.withLock { $0.count } }
 
     /// Checks a bot credential, `<bot_id>:<secret>`.
     /// - Returns: the bot's identity (its id as user id, its scopes, no expiry), or why it was refused.
@@ -59,9 +50,7 @@ public final class BotCredentials: @unchecked Sendable {
         }
         let id = String(credential[..<colon])
         let secret = String(credential[credential.index(after: colon)...])
-        lock.lock()
-        let entry = entries[id]
-        lock.unlock()
+        let entry = entries.withLock { $0[id] }
         // Hash even for an unknown id, so timing does not tell which ids exist.
         let hash = Self.hash(secret)
         guard let entry else { return .failure(.unknownBot) }

@@ -141,10 +141,22 @@ def test_bus_series_move_with_traffic(gateway, redis):
     assert value(now, "social_bus_reconnects_total", connection="publisher") >= 1
 
 
+def settled_commits(gateway):
+    """The metrics once every commit counted has been timed: a commit is counted at its
+    `COMMIT` and timed when its flush ends, so a snapshot may fall between the two (up to 5 s)."""
+    deadline = time.time() + 5
+    while True:
+        now = metrics(gateway)
+        if value(now, "social_store_commits_total") == value(now, "social_store_commit_seconds_count") \
+                or time.time() > deadline:
+            return now
+        time.sleep(0.02)
+
+
 def test_store_commit_series(gateway):
     """The embedded store's group commits: one timed `COMMIT` per commit, and the writes
     they held (a group create, then five sends, each acknowledged once committed)."""
-    before = metrics(gateway)
+    before = settled_commits(gateway)
     assert value(before, "social_store_commits_total") == value(before, "social_store_commit_seconds_count")
 
     async def run():
@@ -155,7 +167,7 @@ def test_store_commit_series(gateway):
         await ws.close()
 
     asyncio.run(run())
-    after = metrics(gateway)
+    after = settled_commits(gateway)
     commits = value(after, "social_store_commits_total") - value(before, "social_store_commits_total")
     writes = value(after, "social_store_commit_writes_total") - value(before, "social_store_commit_writes_total")
     assert 1 <= commits <= writes, (commits, writes)
