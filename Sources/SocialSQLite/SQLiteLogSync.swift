@@ -36,20 +36,25 @@ import Synchronization
 /// both at once: the writer settles only once this thread has completed
 /// every group, and hands nothing meanwhile).
 final class SQLiteLogSync: Sendable {
-    /// A committed group: its completions in order, whether it changed
-    /// anything (a group whose every write failed needs no flush), and when
-    /// its COMMIT began.
+    /// A committed group: its completions in order, the writes its COMMIT
+    /// made durable (none when every write failed: no flush is needed), and
+    /// when its COMMIT began.
     struct Group: Sendable {
         let outcomes: [SQLiteWriter.Outcome]
-        let changed: Bool
+        let writes: Int
         let commitStartedNs: UInt64
+        var changed: Bool { writes > 0 }
     }
 
     private let groups = WorkQueue<Group>()
     private let sync: @Sendable () throws -> Void
     private let logger: Logger
     private let done = DispatchSemaphore(value: 0)
+    /// The groups that changed something, counted and timed together once
+    /// flushed, so the three series agree (the writer commits them earlier).
     private let commitTimer = Timer(label: "social_store_commit_seconds")
+    private let commitsCounter = Counter(label: "social_store_commits_total")
+    private let commitWritesCounter = Counter(label: "social_store_commit_writes_total")
     /// Wakes the writer when it waits for a flush (`waitForFlush`).
     private let wakeWriter: @Sendable () -> Void
     private let counts = GroupCounts()
@@ -133,7 +138,11 @@ final class SQLiteLogSync: Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         flushed?()          // the writer may commit its next group while these complete
         for group in taken {
-            if group.changed { commitTimer.recordNanoseconds(Int64(now - group.commitStartedNs)) }
+            if group.changed {
+                commitTimer.recordNanoseconds(Int64(now - group.commitStartedNs))
+                commitsCounter.increment()
+                commitWritesCounter.increment(by: group.writes)
+            }
             for outcome in group.outcomes {
                 switch outcome {
                 case .succeeded(let complete, let fail):

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Metrics
 import SocialCore
 import Synchronization
 
@@ -34,11 +33,9 @@ final class SQLiteWriter: Sendable {
     private let commitDelay: Duration
     private let logger: Logger
     private let exited = ThreadExit()
-    /// Transactions committed and the successful writes they held.
+    /// Transactions committed and the successful writes they held (for
+    /// `/metrics`, `SQLiteLogSync` counts and times them once flushed).
     private let committed = Mutex((batches: 0, ops: 0))
-    /// The same for `/metrics` (the commit's time, flush included, is `SQLiteLogSync`'s).
-    private let commitsCounter = Counter(label: "social_store_commits_total")
-    private let commitWritesCounter = Counter(label: "social_store_commit_writes_total")
 
     /// Flushes the committed groups and runs their completions.
     private let logSync: SQLiteLogSync
@@ -205,16 +202,12 @@ final class SQLiteWriter: Sendable {
                 try db.with(.commit) { try $0.run() }
                 let ops = group.succeeded
                 committed.withLock { $0.batches += 1; $0.ops += ops }
-                if ops > 0 {        // as the log sync times them: groups that changed something
-                    commitsCounter.increment()
-                    commitWritesCounter.increment(by: ops)
-                }
             } catch {
                 abandon(&group, Self.storeError(error), on: db)
             }
         }
         defer { group = OpenGroup() }
-        return SQLiteLogSync.Group(outcomes: group.outcomes, changed: group.succeeded > 0, commitStartedNs: started)
+        return SQLiteLogSync.Group(outcomes: group.outcomes, writes: group.succeeded, commitStartedNs: started)
     }
 
     private static func seconds(_ duration: Duration) -> TimeInterval {

@@ -142,8 +142,8 @@ def test_bus_series_move_with_traffic(gateway, redis):
 
 
 def settled_commits(gateway):
-    """The metrics once every commit counted has been timed: a commit is counted at its
-    `COMMIT` and timed when its flush ends, so a snapshot may fall between the two (up to 5 s)."""
+    """The metrics once every commit counted has been timed: a commit is counted and timed
+    one after the other when its flush ends, so a snapshot may fall between the two (up to 5 s)."""
     deadline = time.time() + 5
     while True:
         now = metrics(gateway)
