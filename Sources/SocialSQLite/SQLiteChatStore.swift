@@ -39,9 +39,12 @@ public final class SQLiteChatStore: ChatStore {
     ///     (each costs a WAL write and an fsync whatever it holds) under a
     ///     steady trickle of writes.
     ///   - busyTimeoutMs: how long a statement waits for another process's lock.
+    ///   - restartFrames: the log's size (pages) past which the writer copies
+    ///     the rest of it so that it starts over (`SQLiteCheckpointer`).
     ///   - logger: where batch failures and close problems are reported.
     public init(directory: String, readers: Int = 2, maxBatch: Int = 1000, commitDelay: Duration = .zero,
-                busyTimeoutMs: Int32 = 5_000, logger: Logger = Logger(label: "social.sqlite")) throws {
+                busyTimeoutMs: Int32 = 5_000, restartFrames: Int32 = SQLiteChatStore.restartFrames,
+                logger: Logger = Logger(label: "social.sqlite")) throws {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -61,7 +64,12 @@ public final class SQLiteChatStore: ChatStore {
         // `synchronous = NORMAL`: a COMMIT does not wait for the disk; the
         // writer's log-sync thread flushes the log before any write of the
         // group is acknowledged (`SQLiteLogSync`), while the writer goes on.
-        try db.execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;")
+        // `journal_size_limit`: a log that grew past its usual size (a reader
+        // held part of it) is cut back when it starts over.
+        try db.execute("""
+            PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;
+            PRAGMA journal_size_limit = \(Int(restartFrames + 2 * Self.checkpointFrames) * 4_120);   -- a frame: 4 KiB page + 24 B
+            """)
         try SQLiteSchema.migrate(db)
         let log = try WriteAheadLog(databasePath: path)
 
@@ -72,7 +80,7 @@ public final class SQLiteChatStore: ChatStore {
         }
         let checkpointer = SQLiteCheckpointer(
             connection: try SQLiteConnection.open(path: path, busyTimeoutMs: busyTimeoutMs),
-            threshold: Self.checkpointFrames, logger: logger)
+            threshold: Self.checkpointFrames, restartFrames: restartFrames, logger: logger)
         db.reportWALSize(to: checkpointer)
         self.checkpointer = checkpointer
         writer = SQLiteWriter(connection: db, maxBatch: maxBatch, commitDelay: commitDelay,
@@ -83,6 +91,12 @@ public final class SQLiteChatStore: ChatStore {
     /// The log's size (pages) past which it is copied into the database file:
     /// SQLite's default for its automatic checkpoint (about 4 MiB).
     static let checkpointFrames: Int32 = 1_000
+
+    /// The log's size (pages) past which the writer copies the rest of it
+    /// itself so that it starts over (`SQLiteCheckpointer.restartIfDue`):
+    /// about 64 MiB, a pause of a few milliseconds every 1.3 s at 2,000 chat
+    /// messages/s.
+    public static let restartFrames: Int32 = 16_000
 
     deinit {
         // Without `close()`, the threads still finish what is queued, then exit.

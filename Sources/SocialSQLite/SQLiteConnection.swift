@@ -12,8 +12,8 @@ final class SQLiteConnection {
     private var queries: [SQLiteStatement?] = []
     /// Ad-hoc statements (cold paths: schema, bots, notifications), by text.
     private var statements: [String: SQLiteStatement] = [:]
-    /// What the WAL hook reports to, kept alive as long as the connection.
-    private var walObserver: SQLiteCheckpointer?
+    /// What the WAL hook reports to (`reportWALSize`), kept alive as long as the connection.
+    private(set) var checkpointer: SQLiteCheckpointer?
 
     private init(handle: OpaquePointer) {
         self.handle = handle
@@ -93,11 +93,23 @@ final class SQLiteConnection {
     /// connection keeps `checkpointer` alive; SQLite finds it through an
     /// unretained pointer. Call before the connection's first write.
     func reportWALSize(to checkpointer: SQLiteCheckpointer) {
-        walObserver = checkpointer
+        self.checkpointer = checkpointer
         sqlite3_wal_hook(handle, { context, _, _, frames in
             Unmanaged<SQLiteCheckpointer>.fromOpaque(context!).takeUnretainedValue().walGrew(to: frames)
             return SQLITE_OK
         }, Unmanaged.passUnretained(checkpointer).toOpaque())
+    }
+
+    /// Copies into the database file every frame of the log that no reader
+    /// still needs, without waiting for anyone (SQLite's PASSIVE checkpoint).
+    /// Returns the log's size and the frames of it copied so far, or nil
+    /// when another connection is checkpointing.
+    func checkpointPassive() throws -> (frames: Int32, copied: Int32)? {
+        var frames: Int32 = 0, copied: Int32 = 0
+        let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied)
+        if code == SQLITE_BUSY { return nil }
+        guard code == SQLITE_OK else { throw error(code, "wal_checkpoint(PASSIVE)") }
+        return (frames, copied)
     }
 
     /// Gives `body` the raw handle. The pointer must not escape `body`.

@@ -131,6 +131,7 @@ final class SQLiteWriter: Sendable {
                 logSync.hand(committed)
                 handed += 1
             }
+            db.checkpointer?.restartIfDue(db)      // a long log is copied here, so that it starts over
         }
         if group.count > 0 { logSync.hand(commit(&group, on: db)) }
         logSync.finish()

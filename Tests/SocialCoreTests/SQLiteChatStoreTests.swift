@@ -80,4 +80,36 @@ extension StoreContractTests {
         #expect(store.checkpointer.checkpoints >= 1, "by the checkpointer")
         await store.close()
     }
+
+    /// Under writes that never pause, the log still starts over: the writer
+    /// copies the rest of it once it is `restartFrames` long, and the file
+    /// stays near that size. (SQLite alone starts the log over only when a
+    /// transaction begins with all of it copied, which a busy writer never
+    /// sees: the log grew by every commit.)
+    @Test func sqliteStartsTheLogOverUnderSteadyWrites() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let restartFrames = SQLiteChatStore.checkpointFrames          // the smallest the store takes
+        let store = try SQLiteChatStore(directory: directory.path, restartFrames: restartFrames)
+        let created = try await store.createGroup(id: "g", title: "Big", isOpen: true, owner: "ann", now: 0).0.seq
+        let limitBytes = Int(restartFrames + 2 * SQLiteChatStore.checkpointFrames) * 4_120
+        let page = String(repeating: "x", count: 4_000)             // a page or more per message
+        let (senders, each) = (16, limitBytes / 4_000 * 2 / 16)     // twice what the limit holds
+        // 16 senders keep the writer's queue full, so no group begins with the log copied.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for sender in 0..<senders {
+                group.addTask {
+                    for i in 0..<each {
+                        _ = try await store.append(NewMessage(chatId: "g", sender: "ann", text: "\(sender).\(i) \(page)", createdAt: 0))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let log = (try? FileManager.default.attributesOfItem(atPath: store.path + "-wal"))?[.size] as? Int ?? 0
+        #expect(try await store.chat("g")?.seq == created + Int64(senders * each))
+        #expect(store.checkpointer.restartsCopied >= 2)
+        #expect(log <= limitBytes, "the log stays near restartFrames frames")
+        await store.close()
+    }
 }
