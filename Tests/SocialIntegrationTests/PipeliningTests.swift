@@ -117,13 +117,16 @@ import SocialTesting
         let count = 60
         // Each send near the longest text (4 KiB), so the gateway reads about
         // two of bob's per loop turn (it reads at most 8 KiB from a socket in
-        // one turn) and alice's kick, sent after the 11th, is read while most
-        // of them are still to come (with short sends, all of them could be
-        // read, and stored, before the kick's permission check was done).
+        // one turn), and the sends after alice's kick (sent after the 11th)
+        // go in bursts of 5, 2 ms apart: the kick checks both members' roles
+        // before its change is queued, and on a fast machine all 60 sends
+        // sent at once were read, and stored, before that (3 runs in 10
+        // failed so). A burst's sends are in flight together when the kick lands.
         let padding = String(repeating: "·", count: 1_990)
         for i in 0..<count {
             try send(bob, ["id": 10 + i, "op": "chat.send", "args": ["chat_id": group, "text": "b\(i) \(padding)", "client_msg_id": "b\(i)"]])
             if i == 10 { try send(alice, ["id": 5, "op": "group.kick", "args": ["group_id": group, "user_id": "bob"]]) }
+            if i >= 10, i % 5 == 4 { Thread.sleep(forTimeInterval: 0.002) }
         }
         let got = replies(bob, count: count)
         #expect(got.count == count)
