@@ -15,7 +15,8 @@ import SocialCore
 ///   group committed since its last flush, then completes their writes,
 ///   while the writer runs the next group;
 /// - one checkpointer thread (`SQLiteCheckpointer`) copies the WAL into the
-///   database file, so no commit waits for that;
+///   database file, so commits do not wait for that (but for the writer's
+///   own copy of the rest, once per `restartFrames`, so the log starts over);
 /// - `readers` reader threads (`SQLiteReaders`) with their own connections.
 ///
 /// Threads: every method may be called from any thread or task, concurrently.
@@ -68,7 +69,7 @@ public final class SQLiteChatStore: ChatStore {
         // held part of it) is cut back when it starts over.
         try db.execute("""
             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;
-            PRAGMA journal_size_limit = \(Int(restartFrames + 2 * Self.checkpointFrames) * 4_120);   -- a frame: 4 KiB page + 24 B
+            PRAGMA journal_size_limit = \(Self.logSizeLimit(restartFrames: restartFrames));
             """)
         try SQLiteSchema.migrate(db)
         let log = try WriteAheadLog(databasePath: path)
@@ -97,6 +98,14 @@ public final class SQLiteChatStore: ChatStore {
     /// about 64 MiB, a pause of a few milliseconds every 1.3 s at 2,000 chat
     /// messages/s.
     public static let restartFrames: Int32 = 16_000
+
+    /// The bytes a log of a store started with `restartFrames` is cut back
+    /// to when it starts over (`journal_size_limit`): two checkpoints' worth
+    /// more than its restart size, at 4,120 bytes a frame (a 4 KiB page and
+    /// its 24-byte header).
+    public static func logSizeLimit(restartFrames: Int32) -> Int {
+        Int(max(restartFrames, checkpointFrames) + 2 * checkpointFrames) * 4_120
+    }
 
     deinit {
         // Without `close()`, the threads still finish what is queued, then exit.

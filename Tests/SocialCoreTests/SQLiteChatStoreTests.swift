@@ -92,7 +92,7 @@ extension StoreContractTests {
         let restartFrames = SQLiteChatStore.checkpointFrames          // the smallest the store takes
         let store = try SQLiteChatStore(directory: directory.path, restartFrames: restartFrames)
         let created = try await store.createGroup(id: "g", title: "Big", isOpen: true, owner: "ann", now: 0).0.seq
-        let limitBytes = Int(restartFrames + 2 * SQLiteChatStore.checkpointFrames) * 4_120
+        let limitBytes = SQLiteChatStore.logSizeLimit(restartFrames: restartFrames)
         let page = String(repeating: "x", count: 4_000)             // a page or more per message
         let (senders, each) = (16, limitBytes / 4_000 * 2 / 16)     // twice what the limit holds
         // 16 senders keep the writer's queue full, so no group begins with the log copied.
